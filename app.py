@@ -1,0 +1,25 @@
+"""Lifecycle: a guide through the generative-AI project lifecycle. Router only."""
+
+import streamlit as st
+
+import lifecycle  # noqa: F401  (sets the offline environment before anything heavy loads)
+from components.project import show_flash, sidebar_project
+from components.state import init_state
+
+st.set_page_config(page_title="Lifecycle", page_icon=":material/route:", layout="wide")
+init_state()
+
+pages = {
+    "Project": [
+        st.Page("pages/home.py", title="Home", icon=":material/home:", default=True),
+        st.Page("pages/plan.py", title="Plan and report", icon=":material/event_note:"),
+    ],
+    "Stages": [
+        st.Page("pages/scope.py", title="1 Scope", icon=":material/target:"),
+        st.Page("pages/model_selection.py", title="2 Model selection", icon=":material/memory:"),
+    ],
+}
+navigation = st.navigation(pages)
+sidebar_project()
+show_flash()
+navigation.run()

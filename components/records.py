@@ -1,0 +1,100 @@
+"""Bind a page's widgets to one saved record: load, save at once, and resolve tab conflicts."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import streamlit as st
+
+from components.resources import get_store
+from components.state import Keys
+from lifecycle.store import ConflictError, StoreError
+
+ToWidgets = Callable[[dict], dict[str, Any]]
+
+
+def _loaded(kind: str) -> dict | None:
+    return st.session_state[Keys.LOADED].get(kind)
+
+
+def _remember(kind: str, project_id: str, revision: int, data: dict) -> None:
+    st.session_state[Keys.LOADED][kind] = {
+        "project": project_id,
+        "revision": revision,
+        "data": data,
+    }
+
+
+def _widgets_unchanged(kind: str, to_widgets: ToWidgets) -> bool:
+    loaded = _loaded(kind)
+    expected = to_widgets(loaded["data"]) if loaded else {}
+    return all(st.session_state.get(k, v) == v for k, v in expected.items())
+
+
+def sync_record(project_id: str, kind: str, defaults: dict, to_widgets: ToWidgets) -> dict:
+    """Call before drawing the widgets: fill them from the saved record (or newer tab's save)."""
+    record = get_store().get_record(project_id, kind)
+    loaded = _loaded(kind)
+    stale = loaded is None or loaded["project"] != project_id
+    newer = record is not None and loaded is not None and record.revision != loaded["revision"]
+    if stale or (newer and _widgets_unchanged(kind, to_widgets)):
+        data = record.data if record else defaults
+        _remember(kind, project_id, record.revision if record else 0, data)
+        st.session_state.update(to_widgets(data))
+    else:  # widgets of a page not shown in the last run were dropped by Streamlit: restore them
+        for key, value in to_widgets(_loaded(kind)["data"]).items():
+            st.session_state.setdefault(key, value)
+    return _loaded(kind)["data"]
+
+
+def save_record(project_id: str, kind: str, data: dict, to_widgets: ToWidgets) -> None:
+    """Call after reading the widgets: save at once when something changed."""
+    loaded = _loaded(kind)
+    if loaded is None or data == loaded["data"]:
+        st.session_state[Keys.CONFLICTS].pop(kind, None)
+        return
+    try:
+        record = get_store().put_record(
+            project_id, kind, data, expected_revision=loaded["revision"]
+        )
+    except ConflictError as err:
+        st.session_state[Keys.CONFLICTS][kind] = data
+        _conflict_panel(project_id, kind, str(err), to_widgets)
+        return
+    except StoreError as err:
+        st.error(str(err))
+        return
+    st.session_state[Keys.CONFLICTS].pop(kind, None)
+    _remember(kind, project_id, record.revision, record.data)
+
+
+def _conflict_panel(project_id: str, kind: str, message: str, to_widgets: ToWidgets) -> None:
+    st.warning(f"{message} Your latest change is **not saved yet**. Which version do you keep?")
+    left, right = st.columns(2)
+    left.button(
+        "Keep mine (overwrite the other)",
+        key=f"conflict_keep_{kind}",
+        on_click=_keep_mine,
+        args=(project_id, kind),
+    )
+    right.button(
+        "Load the other version",
+        key=f"conflict_load_{kind}",
+        on_click=_load_theirs,
+        args=(project_id, kind, to_widgets),
+    )
+
+
+def _keep_mine(project_id: str, kind: str) -> None:
+    data = st.session_state[Keys.CONFLICTS].pop(kind)
+    record = get_store().put_record(project_id, kind, data)
+    _remember(kind, project_id, record.revision, record.data)
+
+
+def _load_theirs(project_id: str, kind: str, to_widgets: ToWidgets) -> None:
+    st.session_state[Keys.CONFLICTS].pop(kind, None)
+    record = get_store().get_record(project_id, kind)
+    if record:
+        _remember(kind, project_id, record.revision, record.data)
+        st.session_state.update(to_widgets(record.data))

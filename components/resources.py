@@ -1,0 +1,18 @@
+"""Every @st.cache_resource loader of the app (shared by all sessions)."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from lifecycle.config import data_home
+from lifecycle.store import Store
+
+
+@st.cache_resource(max_entries=4, show_spinner=False)
+def _store_at(path: str) -> Store:
+    return Store(path)
+
+
+def get_store() -> Store:
+    """The project store in the current data folder (LIFECYCLE_HOME)."""
+    return _store_at(str(data_home() / "lifecycle.sqlite"))

@@ -1,0 +1,30 @@
+"""The seven stages as a map of what the open project has decided at each."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from lifecycle.overview import Overview, stage_status
+from lifecycle.stages import STAGES
+from lifecycle.text import md_escape
+
+STAGE_PAGES = {"scope": "pages/scope.py", "model_selection": "pages/model_selection.py"}
+
+
+def render_stage_map(ov: Overview) -> None:
+    """Seven cards in order, each with its decision and a link to its page."""
+    status = stage_status(ov)
+    columns = st.columns(4) + st.columns(4)
+    for stage, col in zip(STAGES, columns):
+        with col.container(border=True, height=190):
+            st.markdown(f"**{stage.number}. {stage.title}**")
+            st.caption(stage.summary)
+            st.markdown(md_escape(status[stage.id]))
+            if stage.id in STAGE_PAGES:
+                st.page_link(STAGE_PAGES[stage.id], label="Open", icon=":material/arrow_forward:")
+    with columns[7].container(border=True, height=190):
+        end = max(r.end for r in ov.plan)
+        st.markdown("**Plan**")
+        st.caption("Gantt chart, critical path, report.")
+        st.markdown(f"Ends {end:%d %b %Y}")
+        st.page_link("pages/plan.py", label="Open", icon=":material/arrow_forward:")

@@ -1,0 +1,68 @@
+"""Every st.session_state key of the app, its default, and init_state()."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+
+class Keys:
+    """Session-state keys. Page-only widget keys carry the page's prefix."""
+
+    PROJECT_ID = "project_id"  # id of the open project, or None
+    LOADED = "loaded_records"  # {kind: {"project", "revision", "data"}} as last read or written
+    CONFLICTS = "record_conflicts"  # {kind: data the user wanted to save when another tab won}
+    FLASH = "flash"  # one message to show after an action that reruns the script
+
+    SIDEBAR_PROJECT = "sidebar_project"
+
+    HOME_NEW_NAME = "home_new_name"
+    HOME_RENAME = "home_rename"
+    HOME_DELETE_CONFIRM = "home_delete_confirm"
+    HOME_IMPORT = "home_import"
+
+    SCOPE_QUERY = "scope_query"
+    SCOPE_ARCH = "scope_arch"
+    SCOPE_PRIMARY = "scope_primary_task"
+    SCOPE_SECONDARY = "scope_secondary_tasks"
+    SCOPE_ANSWER = "scope_answer_"  # + question name
+    SCOPE_WEEKS = "scope_answer_timeline_weeks"
+
+    MODEL_PICK = "model_pick"
+    MODEL_CUSTOM_ID = "model_custom_id"
+    MODEL_CUSTOM_PARAMS = "model_custom_params"
+    MODEL_FOR_TASKS = "model_for_tasks"
+    MODEL_COMMERCIAL = "model_commercial"
+    MODEL_WORK = "model_work_"  # + Workload field
+    MODEL_ADVISOR = "model_advisor_"  # + AdvisorInput field
+    MODEL_USD_PER_HOUR = "model_usd_per_hour"
+    MODEL_UTILISATION = "model_utilisation"
+
+    PLAN_START = "plan_start_date"
+    PLAN_EDITOR = "plan_editor_"  # + revision, so a reload resets the editor
+
+
+# Prefixes of widget keys that mirror a saved record: cleared when another project opens.
+RECORD_WIDGET_PREFIXES = ("scope_", "model_", "plan_")
+
+DEFAULTS = {
+    Keys.PROJECT_ID: None,
+    Keys.LOADED: {},
+    Keys.CONFLICTS: {},
+    Keys.FLASH: None,
+}
+
+
+def init_state() -> None:
+    """Put every app-wide key in the session with its default."""
+    for key, value in DEFAULTS.items():
+        if key not in st.session_state:
+            st.session_state[key] = value.copy() if isinstance(value, dict) else value
+
+
+def forget_record_widgets() -> None:
+    """Drop cached records and their widget values (another project was opened)."""
+    st.session_state[Keys.LOADED] = {}
+    st.session_state[Keys.CONFLICTS] = {}
+    for key in list(st.session_state.keys()):
+        if str(key).startswith(RECORD_WIDGET_PREFIXES):
+            del st.session_state[key]

@@ -1,0 +1,120 @@
+"""Everything decided in a project, read from the store and derived once for all pages."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, fields
+from datetime import date
+
+from lifecycle.plan import PlanRow, derive_durations, schedule
+from lifecycle.scope import Scope, TaskCard, task_card
+from lifecycle.selection.advisor import Advice, AdvisorInput, advise
+from lifecycle.selection.catalog import ModelSpec, custom_model, load_catalog
+from lifecycle.selection.memory import Workload
+from lifecycle.store import Project, Store, StoreError
+from lifecycle.tasks import load_tasks
+
+
+@dataclass(frozen=True)
+class Overview:
+    """A project's decisions and what follows from them."""
+
+    project: Project
+    scope: Scope
+    cards: tuple[TaskCard, ...]
+    model: ModelSpec | None
+    workload: Workload
+    advisor_input: AdvisorInput
+    advice: Advice | None
+    start: date
+    overrides: dict
+    plan: tuple[PlanRow, ...]
+
+
+def dataclass_from(cls, data: dict | None):
+    """A dataclass from a saved dict, keeping only known fields of the right type."""
+    data, kept = data or {}, {}
+    for f in fields(cls):
+        default, value = getattr(cls(), f.name), data.get(f.name)
+        numeric = isinstance(default, float) and isinstance(value, int)
+        same_type = isinstance(value, type(default)) and (
+            isinstance(default, bool) or not isinstance(value, bool)
+        )
+        if same_type or (numeric and not isinstance(value, bool)):
+            kept[f.name] = type(default)(value)
+    return cls(**kept)
+
+
+def chosen_model(record: dict | None) -> ModelSpec | None:
+    """The model a project chose: from the catalogue, or entered by hand with its size."""
+    record = record or {}
+    model_id = record.get("model_id")
+    if not model_id:
+        return None
+    catalog = load_catalog()
+    if model_id in catalog:
+        return catalog[model_id]
+    params = record.get("custom_params")
+    return (
+        custom_model(int(params), name=model_id) if isinstance(params, int) and params > 0 else None
+    )
+
+
+def overview(store: Store, project_id: str) -> Overview:
+    """Read a project's records and derive cards, advice and plan."""
+    project = store.get_project(project_id)
+    if project is None:
+        raise StoreError("This project no longer exists (it was deleted, maybe in another tab).")
+    records = {r.kind: r.data for r in store.list_records(project_id)}
+    tasks = load_tasks()
+    scope = Scope.from_dict(records.get("scope"))
+    cards = tuple(task_card(tasks[t], scope.answers) for t in scope.task_ids if t in tasks)
+    model_rec = records.get("model") or {}
+    model = chosen_model(model_rec)
+    adv_in = dataclass_from(AdvisorInput, model_rec.get("advisor"))
+    if model:
+        adv_in = AdvisorInput(**{**adv_in.__dict__, "params_b": model.params_b})
+    advice = advise(adv_in) if model_rec.get("advisor") else None
+    plan_rec = records.get("plan") or {}
+    start = _date(plan_rec.get("start_date"))
+    overrides = {k: v for k, v in (plan_rec.get("overrides") or {}).items() if isinstance(v, int)}
+    durations = derive_durations(
+        scope,
+        list(cards),
+        advice.decision if advice else "",
+        model.params_b if model else 0.0,
+        advice.pretrain.calendar_days if advice else 0.0,
+    )
+    return Overview(
+        project,
+        scope,
+        cards,
+        model,
+        dataclass_from(Workload, model_rec.get("workload")),
+        adv_in,
+        advice,
+        start,
+        overrides,
+        tuple(schedule(durations, overrides, start)),
+    )
+
+
+def _date(text: object) -> date:
+    try:
+        return date.fromisoformat(str(text))
+    except ValueError:
+        return date.today()
+
+
+def stage_status(ov: Overview) -> dict[str, str]:
+    """One line per stage saying what the project has decided there so far."""
+    tasks = load_tasks()
+    status = {row.stage: f"{row.days} days planned" for row in ov.plan}
+    if ov.scope.primary_task in tasks:
+        extra = len(ov.scope.task_ids) - 1
+        status["scope"] = tasks[ov.scope.primary_task].name + (f" (+{extra} more)" if extra else "")
+    else:
+        status["scope"] = "not decided"
+    status["model_selection"] = ov.model.name if ov.model else "not decided"
+    if ov.cards:
+        status["adapt"] = f"plan up to {ov.cards[0].top_rung}"
+    return status

@@ -1,0 +1,114 @@
+"""The plan: a Gantt chart of the seven stages, editable durations, critical path, the report."""
+
+import json
+from dataclasses import asdict
+from datetime import date
+
+import streamlit as st
+
+from components.charts import gantt_chart
+from components.project import require_project
+from components.records import save_record, sync_record
+from components.resources import get_store
+from components.state import Keys
+from lifecycle.overview import overview
+from lifecycle.plan import check_days, end_date
+from lifecycle.report import markdown_report
+from lifecycle.text import slug
+from lifecycle.transfer import export_project
+
+
+def to_widgets(data: dict) -> dict:
+    """Widget values for a saved plan record."""
+    try:
+        start = date.fromisoformat(str(data.get("start_date")))
+    except ValueError:
+        start = date.today()
+    return {Keys.PLAN_START: start}
+
+
+project = require_project()
+store = get_store()
+st.title("Plan and report")
+st.caption(
+    "The order of the stages is fixed; adapt, align and evaluate overlap because they "
+    "loop, and infrastructure is built beside deployment. Edit any duration below."
+)
+saved = sync_record(
+    project.id, "plan", {"start_date": date.today().isoformat(), "overrides": {}}, to_widgets
+)
+left, right = st.columns([3, 1])
+start = left.date_input("Project start", key=Keys.PLAN_START)
+if right.button("Reset to derived durations", icon=":material/restart_alt:"):
+    save_record(project.id, "plan", {**saved, "overrides": {}}, to_widgets)
+ov = overview(store, project.id)
+
+editor_key = Keys.PLAN_EDITOR + str(st.session_state[Keys.LOADED]["plan"]["revision"])
+table = [
+    {"Stage": r.title, "Derived days": r.derived_days, "Days": r.days, "Why": r.why}
+    for r in ov.plan
+]
+edited = st.data_editor(
+    table,
+    key=editor_key,
+    hide_index=True,
+    width="stretch",
+    disabled=["Stage", "Derived days", "Why"],
+    column_config={
+        "Days": st.column_config.NumberColumn(
+            "Days",
+            min_value=0,
+            max_value=730,
+            step=1,
+            required=True,
+            help="Your estimate; 0 skips Align or Infrastructure.",
+        )
+    },
+)
+days = {r.stage: row["Days"] for r, row in zip(ov.plan, edited)}
+days = {
+    k: int(v) if isinstance(v, (int, float)) and float(v).is_integer() else v
+    for k, v in days.items()
+}
+problems = check_days(days)
+for problem in problems:
+    st.error(problem)
+overrides = dict(saved.get("overrides") or {})
+if not problems:
+    overrides = {r.stage: days[r.stage] for r in ov.plan if days[r.stage] != r.derived_days}
+save_record(
+    project.id, "plan", {"start_date": start.isoformat(), "overrides": overrides}, to_widgets
+)
+ov = overview(store, project.id)
+
+c1, c2, c3 = st.columns(3)
+c1.metric("Start", f"{ov.start:%d %b %Y}")
+c2.metric("End", f"{end_date(list(ov.plan)):%d %b %Y}")
+c3.metric("Duration", f"{(end_date(list(ov.plan)) - ov.start).days} days")
+st.plotly_chart(gantt_chart(list(ov.plan)), width="stretch")
+st.markdown("**Critical path:** " + " → ".join(r.title for r in ov.plan if r.critical))
+
+st.subheader("Export")
+report = markdown_report(ov)
+plan_json = {
+    "project": export_project(store, project.id),
+    "end_date": str(end_date(list(ov.plan))),
+    "plan": [{**asdict(r), "start": str(r.start), "end": str(r.end)} for r in ov.plan],
+}
+left, right = st.columns(2)
+left.download_button(
+    "Download report (Markdown)",
+    report,
+    f"{slug(project.name)}-report.md",
+    "text/markdown",
+    icon=":material/description:",
+)
+right.download_button(
+    "Download plan and decisions (JSON)",
+    json.dumps(plan_json, indent=2),
+    f"{slug(project.name)}-plan.json",
+    "application/json",
+    icon=":material/data_object:",
+)
+with st.expander("Preview the report"):
+    st.markdown(report)
