@@ -1,0 +1,51 @@
+"""Architecture rules: the core package never imports Streamlit; the environment is offline."""
+
+import ast
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def test_core_never_imports_streamlit():
+    offenders = []
+    for path in (ROOT / "lifecycle").rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            names = []
+            if isinstance(node, ast.Import):
+                names = [a.name for a in node.names]
+            elif isinstance(node, ast.ImportFrom):
+                names = [node.module or ""]
+            if any(n == "streamlit" or n.startswith("streamlit.") for n in names):
+                offenders.append(f"{path.relative_to(ROOT)}:{node.lineno}")
+    assert offenders == []
+
+
+def test_importing_core_sets_offline_variables():
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("HF_", "TRANSFORMERS_"))}
+    env.pop("LIFECYCLE_ALLOW_HUB", None)
+    code = "import lifecycle, os; print(os.environ['HF_HUB_OFFLINE'], os.environ['TRANSFORMERS_OFFLINE'], os.environ['HF_DATASETS_OFFLINE'], os.environ['ANONYMIZED_TELEMETRY'])"
+    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True,
+                         text=True, check=True).stdout.split()
+    assert out == ["1", "1", "1", "False"]
+
+
+def test_opting_in_to_the_hub_leaves_it_reachable():
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("HF_", "TRANSFORMERS_"))}
+    env["LIFECYCLE_ALLOW_HUB"] = "1"
+    code = "import lifecycle, os; print(os.environ.get('HF_HUB_OFFLINE', 'unset'))"
+    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True,
+                         text=True, check=True).stdout.strip()
+    assert out == "unset"
+
+
+def test_home_page_does_not_import_heavy_libraries():
+    code = (
+        "import sys, lifecycle.overview, lifecycle.report, lifecycle.transfer;"
+        "print(sorted(m for m in ('torch','transformers','chromadb','langchain') if m in sys.modules))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True,
+                         check=True).stdout.strip()
+    assert out == "[]"
