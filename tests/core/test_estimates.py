@@ -6,7 +6,13 @@ from lifecycle.selection.advisor import VOCABULARY, AdvisorInput, advise
 from lifecycle.selection.catalog import custom_model, load_catalog
 from lifecycle.selection.compute import GPUS, chinchilla_tokens, estimate_training
 from lifecycle.selection.memory import (
-    EstimateError, Workload, devices, estimate, fit_verdict, kv_cache_gib, lora_trainable,
+    EstimateError,
+    Workload,
+    devices,
+    estimate,
+    fit_verdict,
+    kv_cache_gib,
+    lora_trainable,
     weights_gib,
 )
 
@@ -54,8 +60,11 @@ def test_qlora_fits_where_full_fine_tuning_does_not():
 
 @pytest.mark.parametrize(
     ("work", "message"),
-    [(Workload(context=0), "context"), (Workload(batch=0), "batch"),
-     (Workload(lora_rank=0), "rank")],
+    [
+        (Workload(context=0), "context"),
+        (Workload(batch=0), "batch"),
+        (Workload(lora_rank=0), "rank"),
+    ],
 )
 def test_impossible_workloads_are_refused(work, message):
     with pytest.raises(EstimateError, match=message):
@@ -87,11 +96,13 @@ def test_chinchilla_compute_arithmetic():
 
 def test_advisor_reuses_by_default_and_pretrains_only_when_justified():
     assert advise(AdvisorInput(params_b=7)).decision == "reuse a base model"
-    rare = AdvisorInput(params_b=1, vocabulary=VOCABULARY[2], domain_tokens=1e11,
-                        budget_usd=1e6, time_weeks=52)
+    rare = AdvisorInput(
+        params_b=1, vocabulary=VOCABULARY[2], domain_tokens=1e11, budget_usd=1e6, time_weeks=52
+    )
     assert advise(rare).decision == "pre-train from scratch"
-    poor = AdvisorInput(params_b=7, vocabulary=VOCABULARY[2], domain_tokens=1e9,
-                        budget_usd=1e4, time_weeks=4)
+    poor = AdvisorInput(
+        params_b=7, vocabulary=VOCABULARY[2], domain_tokens=1e9, budget_usd=1e4, time_weeks=4
+    )
     advice = advise(poor)
     assert advice.decision == "continue pre-training"
     assert any(r.startswith("Budget") for r in advice.reasons)

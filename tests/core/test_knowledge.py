@@ -9,9 +9,16 @@ from lifecycle.stages import STAGES, guide_sections
 from lifecycle.tasks import ARCHITECTURES, FITS, LADDER, TASK_IDS, load_tasks, search_tasks
 
 SEED_NAMES = [
-    "Chatbot Functions", "Essay Writing", "Conversation Summarization", "Translation Tasks",
-    "Code Generation", "Information Retrieval", "Named Entity Recognition",
-    "External Data and API Integration", "Fine-Tuning for Specific Tasks", "Language Understanding",
+    "Chatbot Functions",
+    "Essay Writing",
+    "Conversation Summarization",
+    "Translation Tasks",
+    "Code Generation",
+    "Information Retrieval",
+    "Named Entity Recognition",
+    "External Data and API Integration",
+    "Fine-Tuning for Specific Tasks",
+    "Language Understanding",
 ]
 
 

@@ -33,7 +33,8 @@ def test_answers_change_the_consequences():
     relaxed = task_card(task, ScopeAnswers(latency="batch (minutes are fine)", budget="over $100k"))
     strict = task_card(task, ScopeAnswers(latency="interactive (< 1 s)", budget="under $1k"))
     assert strict.size_range_b[1] <= 3 < relaxed.size_range_b[1]
-    rich = task_card(task, ScopeAnswers(labelled_examples="over 10k", quality_bar="customer-facing"))
+    answers = ScopeAnswers(labelled_examples="over 10k", quality_bar="customer-facing")
+    rich = task_card(task, answers)
     assert {r.step: r.status for r in rich.ladder}["peft"] == "plan"
     assert rich.top_rung == "rlhf"
     private = task_card(task, ScopeAnswers(privacy="must stay on premises"))
@@ -86,8 +87,12 @@ def test_durations_follow_the_decisions():
 
 @pytest.mark.parametrize(
     ("days", "problem"),
-    [({"adapt": -1}, "outside"), ({"adapt": 1000}, "outside"), ({"scope": 0}, "skipped"),
-     ({"adapt": 2.5}, "whole number")],
+    [
+        ({"adapt": -1}, "outside"),
+        ({"adapt": 1000}, "outside"),
+        ({"scope": 0}, "skipped"),
+        ({"adapt": 2.5}, "whole number"),
+    ],
 )
 def test_bad_durations_get_messages(days, problem):
     full = {s.id: 5 for s in STAGES} | days
@@ -100,11 +105,21 @@ def test_report_collects_every_decision(tmp_path):
     store = Store(tmp_path / "db.sqlite")
     p = store.create_project("Report | demo")
     store.put_record(p.id, "scope", Scope("summarization", ("ner",)).to_dict())
-    store.put_record(p.id, "model", {"model_id": "HuggingFaceTB/SmolLM2-135M-Instruct",
-                                     "advisor": {"budget_usd": 5000.0}})
+    store.put_record(
+        p.id,
+        "model",
+        {"model_id": "HuggingFaceTB/SmolLM2-135M-Instruct", "advisor": {"budget_usd": 5000.0}},
+    )
     ov = overview(store, p.id)
     assert stage_status(ov)["model_selection"] == "SmolLM2 135M Instruct"
     text = markdown_report(ov)
-    for expected in ("Report \\| demo", "Conversation Summarization", "Named Entity Recognition",
-                     "reuse a base model", "SmolLM2 135M Instruct", "## Plan", "Critical path"):
+    for expected in (
+        "Report \\| demo",
+        "Conversation Summarization",
+        "Named Entity Recognition",
+        "reuse a base model",
+        "SmolLM2 135M Instruct",
+        "## Plan",
+        "Critical path",
+    ):
         assert expected in text, expected

@@ -26,9 +26,11 @@ def test_core_never_imports_streamlit():
 def test_importing_core_sets_offline_variables():
     env = {k: v for k, v in os.environ.items() if not k.startswith(("HF_", "TRANSFORMERS_"))}
     env.pop("LIFECYCLE_ALLOW_HUB", None)
-    code = "import lifecycle, os; print(os.environ['HF_HUB_OFFLINE'], os.environ['TRANSFORMERS_OFFLINE'], os.environ['HF_DATASETS_OFFLINE'], os.environ['ANONYMIZED_TELEMETRY'])"
-    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True,
-                         text=True, check=True).stdout.split()
+    names = "HF_HUB_OFFLINE TRANSFORMERS_OFFLINE HF_DATASETS_OFFLINE ANONYMIZED_TELEMETRY"
+    code = f"import lifecycle, os; print(*(os.environ[n] for n in {names.split()!r}))"
+    out = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True, check=True
+    ).stdout.split()
     assert out == ["1", "1", "1", "False"]
 
 
@@ -36,16 +38,19 @@ def test_opting_in_to_the_hub_leaves_it_reachable():
     env = {k: v for k, v in os.environ.items() if not k.startswith(("HF_", "TRANSFORMERS_"))}
     env["LIFECYCLE_ALLOW_HUB"] = "1"
     code = "import lifecycle, os; print(os.environ.get('HF_HUB_OFFLINE', 'unset'))"
-    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True,
-                         text=True, check=True).stdout.strip()
+    out = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True, check=True
+    ).stdout.strip()
     assert out == "unset"
 
 
 def test_home_page_does_not_import_heavy_libraries():
     code = (
         "import sys, lifecycle.overview, lifecycle.report, lifecycle.transfer;"
-        "print(sorted(m for m in ('torch','transformers','chromadb','langchain') if m in sys.modules))"
+        "heavy = ('torch', 'transformers', 'chromadb', 'langchain');"
+        "print(sorted(m for m in heavy if m in sys.modules))"
     )
-    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True,
-                         check=True).stdout.strip()
+    out = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True
+    ).stdout.strip()
     assert out == "[]"

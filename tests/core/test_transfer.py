@@ -42,8 +42,12 @@ def test_import_beside_the_original_gets_a_new_id_and_name(store):
 
 
 def _doc(**changes):
-    doc = {"format": "lifecycle-project", "schema_version": SCHEMA_VERSION,
-           "project": {"name": "X"}, "records": []}
+    doc = {
+        "format": "lifecycle-project",
+        "schema_version": SCHEMA_VERSION,
+        "project": {"name": "X"},
+        "records": [],
+    }
     doc.update(changes)
     return json.dumps(doc).encode()
 
