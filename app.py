@@ -11,12 +11,14 @@ init_state()
 
 pages = {
     "Project": [
-        st.Page("pages/home.py", title="Home", icon=":material/home:", default=True),
-        st.Page("pages/plan.py", title="Plan and report", icon=":material/event_note:"),
+        st.Page("app_pages/home.py", title="Home", icon=":material/home:", default=True),
+        st.Page("app_pages/plan.py", title="Plan and report", icon=":material/event_note:"),
     ],
     "Stages": [
-        st.Page("pages/scope.py", title="1 Scope", icon=":material/target:"),
-        st.Page("pages/model_selection.py", title="2 Model selection", icon=":material/memory:"),
+        st.Page("app_pages/scope.py", title="1 Scope", icon=":material/target:"),
+        st.Page(
+            "app_pages/model_selection.py", title="2 Model selection", icon=":material/memory:"
+        ),
     ],
 }
 navigation = st.navigation(pages)

@@ -58,7 +58,7 @@ def cost_chart(pretrain_usd: float, reuse_usd: float):
 
 
 def gantt_chart(rows: list[PlanRow]):
-    """The stages on a timeline, critical ones highlighted, first stage on top."""
+    """The stages on a timeline (first on top), critical ones highlighted."""
     import pandas as pd
     import plotly.express as px
 
@@ -78,6 +78,7 @@ def gantt_chart(rows: list[PlanRow]):
     frame["Path"] = frame["Path"].where(frame["Path"] == "critical", "has slack")
     fig = px.timeline(
         frame,
+        category_orders={"Stage": [r.title for r in rows]},
         x_start="Start",
         x_end="End",
         y="Stage",
@@ -85,6 +86,6 @@ def gantt_chart(rows: list[PlanRow]):
         hover_data=["Days"],
         color_discrete_map={"critical": "#d62728", "has slack": "#1f77b4"},
     )
-    fig.update_yaxes(autorange="reversed", title=None)
+    fig.update_yaxes(title=None)
     fig.update_layout(height=380, margin=dict(t=20, b=10), legend_title_text=None)
     return fig

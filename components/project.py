@@ -49,7 +49,7 @@ def require_project() -> Project:
     project = current_project()
     if project is None:
         st.info("Create a project on the Home page first: every decision is saved into it.")
-        st.page_link("pages/home.py", label="Go to Home", icon=":material/home:")
+        st.page_link("app_pages/home.py", label="Go to Home", icon=":material/home:")
         st.stop()
     return project
 

@@ -20,7 +20,7 @@ def _create() -> None:
         return
     open_project(project.id)
     st.session_state[Keys.HOME_NEW_NAME] = ""
-    flash(f"Project “{project.name}” created and opened.")
+    flash(f"Project “{md_escape(project.name)}” created and opened.")
 
 
 def new_project_form() -> None:
@@ -38,7 +38,7 @@ def new_project_form() -> None:
 def _rename(project: Project) -> None:
     try:
         renamed = get_store().rename_project(project.id, st.session_state[Keys.HOME_RENAME])
-        flash(f"Renamed to “{renamed.name}”.")
+        flash(f"Renamed to “{md_escape(renamed.name)}”.")
     except StoreError as err:
         flash(str(err))
 
@@ -46,14 +46,14 @@ def _rename(project: Project) -> None:
 def _duplicate(project: Project) -> None:
     copy = get_store().duplicate_project(project.id)
     open_project(copy.id)
-    flash(f"Duplicated as “{copy.name}”, now open.")
+    flash(f"Duplicated as “{md_escape(copy.name)}”, now open.")
 
 
 def _delete(project: Project) -> None:
     get_store().delete_project(project.id)
     st.session_state[Keys.HOME_DELETE_CONFIRM] = False
     open_project(None)
-    flash(f"Project “{project.name}” deleted.")
+    flash(f"Project “{md_escape(project.name)}” deleted.")
 
 
 def _import() -> None:
@@ -63,10 +63,10 @@ def _import() -> None:
     try:
         project = import_project(get_store(), upload.getvalue())
     except StoreError as err:
-        flash(f"Import failed: {err}")
+        flash(f"Import failed: {md_escape(str(err))}")
         return
     open_project(project.id)
-    flash(f"Imported “{project.name}” and opened it.")
+    flash(f"Imported “{md_escape(project.name)}” and opened it.")
 
 
 def manage_project(project: Project) -> None:

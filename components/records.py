@@ -32,14 +32,20 @@ def _widgets_unchanged(kind: str, to_widgets: ToWidgets) -> bool:
     return all(st.session_state.get(k, v) == v for k, v in expected.items())
 
 
-def sync_record(project_id: str, kind: str, defaults: dict, to_widgets: ToWidgets) -> dict:
+def sync_record(
+    project_id: str,
+    kind: str,
+    defaults: dict,
+    to_widgets: ToWidgets,
+    normalise: Callable[[dict], dict] = lambda data: data,
+) -> dict:
     """Call before drawing the widgets: fill them from the saved record (or newer tab's save)."""
     record = get_store().get_record(project_id, kind)
     loaded = _loaded(kind)
     stale = loaded is None or loaded["project"] != project_id
     newer = record is not None and loaded is not None and record.revision != loaded["revision"]
     if stale or (newer and _widgets_unchanged(kind, to_widgets)):
-        data = record.data if record else defaults
+        data = normalise(record.data) if record else defaults  # viewing alone never re-saves
         _remember(kind, project_id, record.revision if record else 0, data)
         st.session_state.update(to_widgets(data))
     else:  # widgets of a page not shown in the last run were dropped by Streamlit: restore them

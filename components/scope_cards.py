@@ -22,7 +22,7 @@ def render_task_card(card: TaskCard, role: str) -> None:
         cols = st.columns(3)
         for col, label, item in zip(
             cols,
-            ("Architecture", "Model size", "Main metric"),
+            ("Architecture", "Model size (parameters)", "Main metric"),
             (card.architecture, card.size, card.metric),
         ):
             col.metric(label, item.name)

@@ -8,7 +8,7 @@ from lifecycle.overview import Overview, stage_status
 from lifecycle.stages import STAGES
 from lifecycle.text import md_escape
 
-STAGE_PAGES = {"scope": "pages/scope.py", "model_selection": "pages/model_selection.py"}
+STAGE_PAGES = {"scope": "app_pages/scope.py", "model_selection": "app_pages/model_selection.py"}
 
 
 def render_stage_map(ov: Overview) -> None:
@@ -27,4 +27,4 @@ def render_stage_map(ov: Overview) -> None:
         st.markdown("**Plan**")
         st.caption("Gantt chart, critical path, report.")
         st.markdown(f"Ends {end:%d %b %Y}")
-        st.page_link("pages/plan.py", label="Open", icon=":material/arrow_forward:")
+        st.page_link("app_pages/plan.py", label="Open", icon=":material/arrow_forward:")

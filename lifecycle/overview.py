@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, fields
 from datetime import date
 
-from lifecycle.plan import PlanRow, derive_durations, schedule
+from lifecycle.plan import PlanRow, derive_durations, schedule, valid_overrides
 from lifecycle.scope import Scope, TaskCard, task_card
 from lifecycle.selection.advisor import Advice, AdvisorInput, advise
 from lifecycle.selection.catalog import ModelSpec, custom_model, load_catalog
@@ -73,10 +73,15 @@ def overview(store: Store, project_id: str) -> Overview:
     adv_in = dataclass_from(AdvisorInput, model_rec.get("advisor"))
     if model:
         adv_in = AdvisorInput(**{**adv_in.__dict__, "params_b": model.params_b})
-    advice = advise(adv_in) if model_rec.get("advisor") else None
+    advice = None
+    if model_rec.get("advisor"):
+        try:
+            advice = advise(adv_in)
+        except ValueError:  # an impossible saved input: the model page shows the message
+            advice = None
     plan_rec = records.get("plan") or {}
     start = _date(plan_rec.get("start_date"))
-    overrides = {k: v for k, v in (plan_rec.get("overrides") or {}).items() if isinstance(v, int)}
+    overrides = valid_overrides(plan_rec.get("overrides"))
     durations = derive_durations(
         scope,
         list(cards),
@@ -108,7 +113,7 @@ def _date(text: object) -> date:
 def stage_status(ov: Overview) -> dict[str, str]:
     """One line per stage saying what the project has decided there so far."""
     tasks = load_tasks()
-    status = {row.stage: f"{row.days} days planned" for row in ov.plan}
+    status = {r.stage: f"{r.days} days planned" if r.days else "skipped" for r in ov.plan}
     if ov.scope.primary_task in tasks:
         extra = len(ov.scope.task_ids) - 1
         status["scope"] = tasks[ov.scope.primary_task].name + (f" (+{extra} more)" if extra else "")

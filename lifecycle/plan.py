@@ -135,6 +135,18 @@ def check_days(days: dict[str, int]) -> list[str]:
     return problems
 
 
+def valid_overrides(raw: object) -> dict[str, int]:
+    """Saved duration overrides that make sense; anything else (hand-edited files) is dropped."""
+    if not isinstance(raw, dict):
+        return {}
+    base = {s.id: 1 for s in STAGES}
+    return {
+        stage.id: raw[stage.id]
+        for stage in STAGES
+        if stage.id in raw and not check_days(base | {stage.id: raw[stage.id]})
+    }
+
+
 def schedule(
     durations: dict[str, Duration], overrides: dict[str, int], start: date
 ) -> list[PlanRow]:
@@ -173,7 +185,7 @@ def schedule(
                 begin,
                 begin + timedelta(days=days[s.id]),
                 round(slack),
-                slack < 0.5,
+                slack < 0.5 and days[s.id] > 0,  # a skipped stage is never critical
             )
         )
     return rows

@@ -51,7 +51,7 @@ def _scope(ov: Overview) -> str:
                 ["Consequence", "Choice", "Why"],
                 [
                     ["Architecture", card.architecture.name, card.architecture.why],
-                    ["Model size", card.size.name, card.size.why],
+                    ["Model size (parameters)", card.size.name, card.size.why],
                     ["Main metric", card.metric.name, card.metric.why],
                 ],
             )

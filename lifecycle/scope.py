@@ -124,7 +124,7 @@ class TaskCard:
 def size_range(task: Task, answers: ScopeAnswers) -> tuple[float, float, str]:
     """The task's size band in billions, narrowed by latency, hosting and budget, with why."""
     low, high = task.size_min_b, task.size_max_b
-    reasons = [task.size_why]
+    reasons = [task.size_why.rstrip(".")]
     if answers.level("latency") == 0 or answers.level("budget") == 0:
         high = max(low, min(high, 3.0))
         reasons.append("interactive latency or a small budget caps it near 3B parameters")
@@ -152,27 +152,22 @@ def plan_ladder(task: Task, answers: ScopeAnswers) -> tuple[Rung, ...]:
     for i, rung in enumerate(task.ladder):
         step = rung.name
         if i == start:
-            status, why = "start", task.start_why
+            status, note = "start", task.start_why
         elif i < start:
-            status, why = "skip", "below the task's starting rung: " + rung.why
+            status, note = "skip", "Keep it as a baseline; this task starts higher."
         elif step == "rag" and needs_rag:
-            status, why = (
-                "plan",
-                "answers must come from your documents or long inputs: " + rung.why,
-            )
+            status, note = "plan", "Answers must come from your documents or long inputs."
         elif step == "peft" and data >= 2:
-            status, why = "plan", "you have hundreds of labelled examples: " + rung.why
+            status, note = "plan", "You have hundreds of labelled examples."
         elif step == "full-fine-tune" and data >= 4 and quality >= 2:
-            status, why = "plan", "over 10k examples and a high bar can repay it: " + rung.why
+            status, note = "plan", "Over 10k examples and a high bar can repay it."
         elif step == "rlhf" and quality >= 2 and task.id in ("chatbot", "essay_writing"):
-            status, why = (
-                "plan",
-                "open-ended output for customers needs preference tuning: " + rung.why,
-            )
+            status, note = "plan", "Open-ended output for customers needs preference tuning."
         elif step in ("peft", "full-fine-tune") and data == 0:
-            status, why = "if needed", "collect labelled examples first: " + rung.why
+            status, note = "if needed", "Collect labelled examples first."
         else:
-            status, why = "if needed", rung.why
+            status, note = "if needed", ""
+        why = note if i == start else f"{rung.why.rstrip('.')}. {note}".strip()
         rungs.append(Rung(step, LADDER_LABELS[step], status, why))
     return tuple(rungs)
 
@@ -201,7 +196,7 @@ def task_card(task: Task, answers: ScopeAnswers) -> TaskCard:
     return TaskCard(
         task=task,
         architecture=task.best_architecture(),
-        size=Because(f"{billions_label(low)}-{billions_label(high)} parameters", why),
+        size=Because(f"{billions_label(low)}-{billions_label(high)}", why),
         size_range_b=(low, high),
         metric=task.metrics[0],
         ladder=plan_ladder(task, answers),

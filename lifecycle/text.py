@@ -29,6 +29,13 @@ def gib(value: float | None) -> str:
     )
 
 
+def usd(value: float) -> str:
+    """Dollars with cents only where they matter: '$0.05', '$26,175'."""
+    return f"${value:,.2f}" if value < 100 else f"${value:,.0f}"
+
+
 def days(value: float) -> str:
     """A duration in days, with a decimal only when it is short."""
+    if value < 0.1:
+        return "under 0.1 days"
     return f"{value:,.1f} days" if value < 10 else f"{value:,.0f} days"

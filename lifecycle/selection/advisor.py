@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from lifecycle.selection.compute import GPUS, ComputeEstimate, estimate_training
-from lifecycle.text import days
+from lifecycle.text import days, usd
 
 VOCABULARY = (
     "general language",
@@ -40,6 +40,10 @@ class AdvisorInput:
             raise ValueError("Data, budget and time cannot be negative (time must be > 0).")
         if self.tokens_per_param <= 0:
             raise ValueError("Tokens per parameter must be positive.")
+        if self.gpu not in GPUS:
+            raise ValueError(f"Unknown GPU {self.gpu!r}; choose one of {', '.join(GPUS)}.")
+        if self.gpus < 1 or not 0 < self.utilisation <= 1 or self.usd_per_hour < 0:
+            raise ValueError("Use at least one GPU, a utilisation in (0, 1] and a price >= 0.")
 
 
 @dataclass(frozen=True)
@@ -67,8 +71,8 @@ def advise(inp: AdvisorInput) -> Advice:
     costs = (
         f"Pre-training {inp.params_b:.3g}B on {tokens / 1e9:,.1f}B tokens: "
         f"~${pretrain.cost_usd:,.0f}, {days(pretrain.calendar_days)} on {inp.gpus} {gpu.name}.",
-        f"Reuse + LoRA on {FINETUNE_TOKENS / 1e6:.0f}M tokens: ~${reuse.cost_usd:,.0f}, "
-        f"{reuse.gpu_hours:,.1f} GPU-hours.",
+        f"Reuse + LoRA on {FINETUNE_TOKENS / 1e6:.0f}M tokens: ~{usd(reuse.cost_usd)}, "
+        f"{reuse.gpu_hours:,.2g} GPU-hours.",
     )
     if need and not gaps:
         return Advice(

@@ -39,7 +39,9 @@ project = require_project()
 tasks = load_tasks()
 st.title("1 · Define the scope")
 render_guide("scope")
-sync_record(project.id, "scope", Scope().to_dict(), to_widgets)
+sync_record(
+    project.id, "scope", Scope().to_dict(), to_widgets, lambda d: Scope.from_dict(d).to_dict()
+)
 
 st.subheader("Which task will the model do?")
 left, right = st.columns([3, 1])

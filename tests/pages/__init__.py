@@ -1,0 +1,1 @@
+"""AppTest tests, one module per page (a package, so test names may repeat elsewhere)."""

@@ -1,0 +1,144 @@
+"""Home page: the stage map of the open project and project management."""
+
+from __future__ import annotations
+
+import re
+
+from lifecycle.text import md_escape
+
+from .helpers import button, goto, rerun, texts
+
+STAGE_CARD = re.compile(r"^\*\*\d\. ")  # "**1. Define scope**" heads each stage card
+
+
+def stage_cards(at) -> list[str]:
+    return [m.value for m in at.markdown if STAGE_CARD.match(m.value)]
+
+
+def create(at, name: str):
+    at.text_input(key="home_new_name").input(name)
+    return rerun(at.button(key="FormSubmitter:home_new_project-Create project").click())
+
+
+def test_without_a_project_only_the_create_form_shows(make_app, store):
+    at = make_app()
+    assert texts(at.subheader) == ["Start a project"]
+    assert at.text_input(key="home_new_name").value == ""
+    assert stage_cards(at) == []
+    assert not at.tabs
+    assert "No project yet" in at.sidebar.caption[0].value
+    assert store.list_projects() == []
+
+
+def test_creating_a_project_opens_it_with_seven_stage_cards(make_app, store):
+    at = create(make_app(), "Demo")
+    assert "Project: Demo" in texts(at.subheader)
+    cards = stage_cards(at)
+    assert len(cards) == 7
+    assert cards[0] == "**1. Define scope**" and cards[-1] == "**7. Infrastructure**"
+    assert texts(at.toast) == ["Project “Demo” created and opened."]
+    assert at.text_input(key="home_new_name").value == ""  # cleared for the next one
+    [project] = store.list_projects()
+    assert project.name == "Demo"
+    assert at.sidebar.selectbox(key="sidebar_project").value == project.id
+    assert [t.label for t in at.tabs] == ["New", "This project", "Import"]
+
+
+def test_an_empty_name_is_refused_with_a_message(make_app, store):
+    at = create(make_app(), "   ")
+    assert texts(at.toast) == ["Give the project a name."]
+    assert texts(at.subheader) == ["Start a project"]
+    assert store.list_projects() == []
+
+
+def test_a_too_long_or_taken_name_is_refused(make_app, store):
+    at = create(make_app(), "x" * 100)
+    assert "at most 80 characters" in at.toast[0].value
+    at = create(at, "Demo")
+    at = create(at, "demo")  # names are unique without regard to case
+    assert "already exists" in at.toast[0].value
+    assert [p.name for p in store.list_projects()] == ["Demo"]
+
+
+def test_a_name_with_markup_and_emoji_is_stored_and_shown_as_typed(make_app, store):
+    name = "<b>x</b> 🚀"
+    at = create(make_app(), name)
+    assert [p.name for p in store.list_projects()] == [name]
+    # the heading escapes the markup, so it shows the characters rather than bold text
+    assert f"Project: {md_escape(name)}" in texts(at.subheader)
+    assert "\\<b\\>x\\</b\\> 🚀" in at.subheader[0].value
+
+
+def test_rename(make_app, store, project):
+    at = make_app()
+    assert at.text_input(key="home_rename").value == "Demo"
+    at.text_input(key="home_rename").input("Support summaries")
+    at = rerun(at.button(key="FormSubmitter:home_rename_form-Rename").click())
+    assert "Project: Support summaries" in texts(at.subheader)
+    assert texts(at.toast) == ["Renamed to “Support summaries”."]
+    assert [(p.id, p.name) for p in store.list_projects()] == [(project.id, "Support summaries")]
+
+
+def test_rename_to_nothing_keeps_the_old_name(make_app, store, project):
+    at = make_app()
+    at.text_input(key="home_rename").input("")
+    at = rerun(at.button(key="FormSubmitter:home_rename_form-Rename").click())
+    assert texts(at.toast) == ["Give the project a name."]
+    assert [p.name for p in store.list_projects()] == ["Demo"]
+
+
+def test_duplicate_copies_the_decisions_and_opens_the_copy(make_app, store, project):
+    store.put_record(project.id, "scope", {"primary_task": "summarization"})
+    at = rerun(button(make_app(), "Duplicate").click())
+    assert "Project: Copy of Demo" in texts(at.subheader)
+    assert texts(at.toast) == ["Duplicated as “Copy of Demo”, now open."]
+    copy = next(p for p in store.list_projects() if p.name == "Copy of Demo")
+    assert store.get_record(copy.id, "scope").data == {"primary_task": "summarization"}
+    assert at.session_state["project_id"] == copy.id
+    assert "Conversation Summarization" in [m.value for m in at.markdown]  # its stage card
+
+
+def test_delete_needs_the_confirmation_checkbox(make_app, store, project):
+    at = make_app()
+    delete = button(at, "Delete project")
+    assert delete.disabled
+    assert not at.checkbox(key="home_delete_confirm").value
+    at = rerun(at.checkbox(key="home_delete_confirm").check())
+    delete = button(at, "Delete project")
+    assert not delete.disabled
+    assert store.list_projects() == [project]  # checking the box deletes nothing yet
+    at = rerun(delete.click())
+    assert store.list_projects() == []
+    assert texts(at.toast) == ["Project “Demo” deleted."]
+    assert texts(at.subheader) == ["Start a project"]
+
+
+def test_the_sidebar_switches_the_open_project(make_app, store, project):
+    other = store.create_project("Other")
+    at = make_app()
+    switcher = at.sidebar.selectbox(key="sidebar_project")
+    assert switcher.options == ["Demo", "Other"] or switcher.options == ["Other", "Demo"]
+    for target in (other, project, other):
+        at = rerun(at.sidebar.selectbox(key="sidebar_project").select(target.id))
+        assert f"Project: {target.name}" in texts(at.subheader)
+        assert at.session_state["project_id"] == target.id
+    assert {p.id for p in store.list_projects()} == {project.id, other.id}
+
+
+def test_a_project_deleted_in_another_tab_is_noticed(make_app, store, project):
+    at = make_app()
+    assert "Project: Demo" in texts(at.subheader)
+    store.delete_project(project.id)
+    at = rerun(at)
+    assert texts(at.subheader) == ["Start a project"]
+    assert texts(at.toast) == ["The project you had open was deleted (maybe in another tab)."]
+    assert at.session_state["project_id"] is None
+
+
+def test_stage_cards_show_the_decisions_of_other_pages(make_app, store, project):
+    at = make_app()
+    assert "not decided" in [m.value for m in at.markdown]
+    at = goto(at, "app_pages/scope.py")
+    at = rerun(at.selectbox(key="scope_primary_task").select("summarization"))
+    at = goto(at, "app_pages/home.py")
+    assert "Conversation Summarization" in [m.value for m in at.markdown]
