@@ -19,6 +19,7 @@ pages = {
         st.Page(
             "app_pages/model_selection.py", title="2 Model selection", icon=":material/memory:"
         ),
+        st.Page("app_pages/playground.py", title="3 Adapt: playground", icon=":material/chat:"),
     ],
 }
 navigation = st.navigation(pages)

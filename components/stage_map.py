@@ -8,7 +8,11 @@ from lifecycle.overview import Overview, stage_status
 from lifecycle.stages import STAGES
 from lifecycle.text import md_escape
 
-STAGE_PAGES = {"scope": "app_pages/scope.py", "model_selection": "app_pages/model_selection.py"}
+STAGE_PAGES = {
+    "scope": "app_pages/scope.py",
+    "model_selection": "app_pages/model_selection.py",
+    "adapt": "app_pages/playground.py",
+}
 
 
 def render_stage_map(ov: Overview) -> None:

@@ -38,11 +38,30 @@ class Keys:
     MODEL_UTILISATION = "model_utilisation"
 
     PLAN_START = "plan_start_date"
+
+    PLAY_MODEL = "play_model"  # embedded, the project's model, or "other"
+    PLAY_MODEL_OTHER = "play_model_other"  # hub id or local folder typed by the user
+    PLAY_TASK = "play_task"
+    PLAY_SHOTS = "play_shots"
+    PLAY_SYSTEM = "play_system"
+    PLAY_INSTRUCTION = "play_instruction"
+    PLAY_TEMPLATE = "play_template"
+    PLAY_VAR = "play_var_"  # + template variable name
+    PLAY_PARAM = "play_param_"  # + GenParams field
+    PLAY_STOP_TEXT = "play_param_stop_text"  # stop sequences, one per line
+    PLAY_LOADED = "play_loaded"  # the model ref this session has loaded (reloads are instant)
+    PLAY_LAST = "play_last"  # {"result", "label"} of the last finished run, shown after reruns
+    PLAY_PARTIAL = "play_partial"  # text streamed so far, kept if the user stops mid-way
+    PLAY_VARIANTS = "play_variants"  # how many variants to compare
+    PLAY_VARIANT = "play_variant_"  # + index + field
+    PLAY_COMPARE = "play_compare_results"  # results of the last comparison
+    PLAY_VERSION_NAME = "play_version_name"
+    PLAY_DIFF = "play_diff_"  # + a | b
     PLAN_EDITOR = "plan_editor_"  # + revision, so a reload resets the editor
 
 
 # Prefixes of widget keys that mirror a saved record: cleared when another project opens.
-RECORD_WIDGET_PREFIXES = ("scope_", "model_", "plan_")
+RECORD_WIDGET_PREFIXES = ("scope_", "model_", "plan_", "play_")
 
 DEFAULTS = {
     Keys.PROJECT_ID: None,

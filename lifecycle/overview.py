@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 from datetime import date
 
 from lifecycle.plan import PlanRow, derive_durations, schedule, valid_overrides
@@ -12,6 +12,7 @@ from lifecycle.selection.catalog import ModelSpec, custom_model, load_catalog
 from lifecycle.selection.memory import Workload
 from lifecycle.store import Project, Store, StoreError
 from lifecycle.tasks import load_tasks
+from lifecycle.typed import dataclass_from
 
 
 @dataclass(frozen=True)
@@ -28,20 +29,6 @@ class Overview:
     start: date
     overrides: dict
     plan: tuple[PlanRow, ...]
-
-
-def dataclass_from(cls, data: dict | None):
-    """A dataclass from a saved dict, keeping only known fields of the right type."""
-    data, kept = data or {}, {}
-    for f in fields(cls):
-        default, value = getattr(cls(), f.name), data.get(f.name)
-        numeric = isinstance(default, float) and isinstance(value, int)
-        same_type = isinstance(value, type(default)) and (
-            isinstance(default, bool) or not isinstance(value, bool)
-        )
-        if same_type or (numeric and not isinstance(value, bool)):
-            kept[f.name] = type(default)(value)
-    return cls(**kept)
 
 
 def chosen_model(record: dict | None) -> ModelSpec | None:

@@ -17,3 +17,54 @@ def isolated_home(tmp_path, monkeypatch):
     monkeypatch.setenv("LIFECYCLE_HOME", str(home))
     monkeypatch.setenv("HF_HOME", str(tmp_path / "hf-home"))
     return home
+
+
+@pytest.fixture(scope="session")
+def tiny_causal(tmp_path_factory):
+    """Folder of a tiny causal chat model (Llama shape)."""
+    from tests.tiny_models import build_causal
+
+    return build_causal(tmp_path_factory.mktemp("tiny-causal"))
+
+
+@pytest.fixture(scope="session")
+def tiny_seq2seq(tmp_path_factory):
+    """Folder of a tiny encoder-decoder model (T5 shape)."""
+    from tests.tiny_models import build_seq2seq
+
+    return build_seq2seq(tmp_path_factory.mktemp("tiny-seq2seq"))
+
+
+@pytest.fixture(scope="session")
+def embedded_models(tmp_path_factory):
+    """The embedded SmolLM2 converted once per test session (about 30 s); a `models/` folder."""
+    import os
+
+    from lifecycle.models.sources import convert_embedded
+
+    home = tmp_path_factory.mktemp("embedded-home")
+    old = os.environ.get("LIFECYCLE_HOME")
+    os.environ["LIFECYCLE_HOME"] = str(home)
+    try:
+        convert_embedded()
+    finally:
+        if old is None:
+            os.environ.pop("LIFECYCLE_HOME", None)
+        else:
+            os.environ["LIFECYCLE_HOME"] = old
+    return home / "models"
+
+
+def link_embedded(embedded_models, home: Path) -> None:
+    """Make the converted embedded model visible in another data folder (no copy)."""
+    target = home / "models" / embedded_models.joinpath("smollm2-135m-instruct").name
+    target.parent.mkdir(parents=True, exist_ok=True)
+    if not target.exists():
+        target.symlink_to(embedded_models / "smollm2-135m-instruct", target_is_directory=True)
+
+
+@pytest.fixture
+def with_embedded(embedded_models, isolated_home):
+    """This test's data folder, with the embedded model already converted."""
+    link_embedded(embedded_models, isolated_home)
+    return isolated_home

