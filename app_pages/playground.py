@@ -1,12 +1,10 @@
 """Stage 3, Adapt: the prompt playground, in-context learning on a real local model."""
 
-from dataclasses import asdict
-
 import streamlit as st
 
 from components.guide import render_guide
 from components.playground import (
-    OTHER,
+    current_record,
     model_choice_ui,
     params_ui,
     prompt_ui,
@@ -17,9 +15,8 @@ from components.playground_tabs import compare_tab, history_tab, run_panel, vers
 from components.project import require_project
 from components.records import save_record, sync_record
 from components.resources import get_store
-from components.state import Keys
 from lifecycle.overview import overview
-from lifecycle.prompting import PromptError, PromptSpec, build_messages
+from lifecycle.prompting import PromptError, build_messages
 from lifecycle.tasks import load_tasks
 
 project = require_project()
@@ -28,16 +25,7 @@ ov = overview(store, project.id)
 st.title("3 · Adapt: prompt playground")
 render_guide("adapt")
 task_id = ov.scope.primary_task or "chatbot"
-kit = PromptSpec.for_task(tasks[task_id])
-defaults = {
-    **record_defaults(),
-    "task": task_id,
-    "system": kit.system,
-    "instruction": kit.instruction,
-    "template": kit.template,
-    "values": {"input": tasks[task_id].example_inputs[0]},
-}
-sync_record(project.id, "playground", defaults, record_widgets)
+sync_record(project.id, "playground", record_defaults(tasks[task_id]), record_widgets)
 
 project_model = ov.model.id if ov.model else ""
 ref = model_choice_ui(project_model)
@@ -60,21 +48,4 @@ with versions:
 with history:
     history_tab(project.id)
 
-save_record(
-    project.id,
-    "playground",
-    {
-        "model": st.session_state.get(Keys.PLAY_MODEL),
-        "model_other": st.session_state.get(Keys.PLAY_MODEL_OTHER, "")
-        if st.session_state.get(Keys.PLAY_MODEL) == OTHER
-        else "",
-        "task": task_id,
-        "shots": spec.shots,
-        "system": spec.system,
-        "instruction": spec.instruction,
-        "template": spec.template,
-        "values": values,
-        "params": {**asdict(params), "stop": list(params.stop)},
-    },
-    record_widgets,
-)
+save_record(project.id, "playground", current_record(task_id, spec, values, params), record_widgets)

@@ -12,7 +12,7 @@ from lifecycle.models import EMBEDDED, EMBEDDED_NAME, GenParams, LoadedModel, Mo
 from lifecycle.models.generation import GenerationError, GenerationResult, Stream
 from lifecycle.models.sources import convert_embedded, embedded_ready
 from lifecycle.prompting import SHOTS, PromptError, PromptSpec, variables
-from lifecycle.tasks import load_tasks
+from lifecycle.tasks import Task, load_tasks
 from lifecycle.typed import dataclass_from
 from lifecycle.versions import PromptVersion
 
@@ -215,18 +215,35 @@ def metrics_ui(result: GenerationResult, container=None) -> None:
     )
 
 
-def record_defaults() -> dict:
-    """The playground record before the user changes anything."""
+def record_defaults(task: Task) -> dict:
+    """The playground record before the user changes anything: the task's prompt kit."""
+    kit = PromptSpec.for_task(task)
     return {
         "model": EMBEDDED,
         "model_other": "",
-        "task": "",
+        "task": task.id,
         "shots": 0,
-        "system": "",
-        "instruction": "",
-        "template": "",
-        "values": {},
-        "params": asdict(GenParams()),
+        "system": kit.system,
+        "instruction": kit.instruction,
+        "template": kit.template,
+        "values": {"input": task.example_inputs[0]},
+        "params": {**asdict(GenParams()), "stop": []},  # JSON keeps lists, not tuples
+    }
+
+
+def current_record(task_id: str, spec: PromptSpec, values: dict, params: GenParams) -> dict:
+    """The playground record as the widgets stand now."""
+    choice = st.session_state.get(Keys.PLAY_MODEL)
+    return {
+        "model": choice,
+        "model_other": st.session_state.get(Keys.PLAY_MODEL_OTHER, "") if choice == OTHER else "",
+        "task": task_id,
+        "shots": spec.shots,
+        "system": spec.system,
+        "instruction": spec.instruction,
+        "template": spec.template,
+        "values": values,
+        "params": {**asdict(params), "stop": list(params.stop)},
     }
 
 

@@ -162,6 +162,7 @@ def run_panel(
     if go and lm and messages:
         stop.button("Stop", icon=":material/stop:")
         result = stream_into(st.chat_message("assistant"), lm, messages, params)
+        stop.empty()  # the run is over: nothing left to stop
         if result:
             st.session_state[Keys.PLAY_LAST] = asdict(result)
             record_run(
@@ -257,14 +258,17 @@ def versions_tab(
     c2.button("Delete", disabled=not sure, on_click=_delete, args=(project_id, pick))
     a, b = st.columns(2)
     first = a.selectbox(
-        "Diff from", list(by_id), format_func=lambda i: by_id[i].name, key=Keys.PLAY_DIFF + "a"
+        "Diff from",
+        list(by_id),
+        format_func=lambda i: by_id[i].name,
+        key=f"{Keys.PLAY_DIFF}a{len(by_id)}",
     )
     second = b.selectbox(
         "to",
         list(by_id),
         index=len(by_id) - 1,
         format_func=lambda i: by_id[i].name,
-        key=Keys.PLAY_DIFF + "b",
+        key=f"{Keys.PLAY_DIFF}b{len(by_id)}",
     )
     diff = diff_versions(by_id[first], by_id[second])
     st.code(diff or "The two versions are identical.", language="diff")

@@ -71,9 +71,9 @@ class Record:
     updated_at: str
 
 
-def now() -> str:
-    """The current UTC time as an ISO string (seconds)."""
-    return datetime.now(UTC).isoformat(timespec="seconds")
+def now(precise: bool = False) -> str:
+    """The current UTC time as an ISO string (seconds, or microseconds to order fast events)."""
+    return datetime.now(UTC).isoformat(timespec="microseconds" if precise else "seconds")
 
 
 def clean_name(name: str) -> str:

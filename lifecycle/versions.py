@@ -87,7 +87,8 @@ def save_version(
     name = clean_name(name)
     if any(v.name.casefold() == name.casefold() for v in list_versions(store, project_id)):
         raise StoreError(f"A version named “{name}” already exists; pick another name.")
-    version = PromptVersion(uuid.uuid4().hex[:12], name, task_id, prompt, params, model_ref, now())
+    stamp = now(precise=True)
+    version = PromptVersion(uuid.uuid4().hex[:12], name, task_id, prompt, params, model_ref, stamp)
     store.put_record(project_id, VERSION, version.to_dict(), key=version.id)
     return version
 
@@ -138,7 +139,7 @@ def record_run(
 ) -> dict:
     """Keep one playground run in the project's history."""
     run = {
-        "created_at": now(),
+        "created_at": now(precise=True),
         "label": label,
         "model": model_ref,
         "task": task_id,

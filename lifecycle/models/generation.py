@@ -109,7 +109,12 @@ def fit_context(lm: LoadedModel, ids: list[int], params: GenParams) -> tuple[lis
     room = lm.context_window if lm.is_seq2seq else lm.context_window - params.max_new_tokens
     if len(ids) <= room:
         return ids, 0
-    if not params.truncate or room < 1:
+    if room < 1:
+        raise GenerationError(
+            f"{params.max_new_tokens:,} new tokens leave no room for the prompt in the model's "
+            f"context window of {lm.context_window:,}: ask for fewer new tokens."
+        )
+    if not params.truncate:
         raise ContextError(len(ids), params.max_new_tokens, lm.context_window)
     return ids[len(ids) - room :], len(ids) - room
 

@@ -95,6 +95,8 @@ def app_url(tmp_path_factory):
             "127.0.0.1",
             "--browser.gatherUsageStats",
             "false",
+            "--server.fileWatcherType",
+            "none",  # edits to the sources during a run must not pop up a rerun prompt
         ],
         cwd=REPO,
         env=env,

@@ -47,7 +47,7 @@ class Steps:
         self.page = page
         self.n = 0
         ARTIFACTS.mkdir(parents=True, exist_ok=True)
-        for old in ARTIFACTS.glob("*.png"):
+        for old in ARTIFACTS.glob("0[0-9]-*.png"):  # only this walk's own shots
             old.unlink()
 
     def done(self, name: str) -> None:
