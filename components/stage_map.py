@@ -12,6 +12,7 @@ STAGE_PAGES = {
     "scope": "app_pages/scope.py",
     "model_selection": "app_pages/model_selection.py",
     "adapt": "app_pages/playground.py",
+    "evaluate": "app_pages/evaluate.py",
 }
 
 

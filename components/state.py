@@ -57,6 +57,16 @@ class Keys:
     PLAY_COMPARE = "play_compare_results"  # results of the last comparison
     PLAY_VERSION_NAME = "play_version_name"
     PLAY_DIFF = "play_diff_"  # + a | b
+
+    EVAL_SOURCE = "eval_source"  # shipped | upload
+    EVAL_SHIPPED = "eval_shipped_set"
+    EVAL_UPLOAD = "eval_upload"
+    EVAL_LIMIT = "eval_limit"
+    EVAL_CANDIDATE = "eval_candidate_"  # + field
+    EVAL_SELECTED = "eval_selected_runs"
+    EVAL_EXAMPLE = "eval_example"
+    EVAL_SHOTS_SLICE = "eval_shots_slice"
+    EVAL_SHOTS_POINTS = "eval_shots_points"  # the last shots curve, shown after reruns
     PLAN_EDITOR = "plan_editor_"  # + revision, so a reload resets the editor
 
 

@@ -1,0 +1,168 @@
+"""Evaluation results: runs table, charts with intervals, significance, per-example view."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from components.charts_eval import score_bars, score_distribution
+from components.resources import get_store
+from components.state import Keys
+from lifecycle.evaluation.datasets import EvalSet
+from lifecycle.evaluation.runs import (
+    EvalError,
+    EvalRun,
+    compare,
+    delete_eval_run,
+    primary_key,
+    rate,
+    ratings,
+    unsupported,
+)
+from lifecycle.evaluation.stats import bootstrap_interval
+from lifecycle.text import md_escape
+
+
+def runs_table(runs: list[EvalRun]) -> None:
+    """Every run with its set, progress and scores."""
+    st.dataframe(
+        [
+            {
+                "Candidate": r.candidate.label,
+                "Model": r.candidate.model_ref,
+                "Set": r.set_name,
+                "Done": f"{r.done}/{r.total}",
+                "Status": r.status,
+                **{k: round(v, 3) for k, v in r.scores.items()},
+                "Saved": r.updated_at[:19],
+            }
+            for r in runs
+        ],
+        hide_index=True,
+        width="stretch",
+    )
+
+
+def charts(selected: list[EvalRun]) -> None:
+    """Grouped bars per metric with 95 % intervals, and the per-example distribution."""
+    rows = [
+        (r.candidate.label, key, bootstrap_interval(list(r.per_example[key].values())))
+        for r in selected
+        for key in r.per_example
+    ]
+    st.plotly_chart(score_bars(rows), width="stretch")
+    key = primary_key(selected[0].metrics)
+    series = {r.candidate.label: list(r.per_example.get(key, {}).values()) for r in selected}
+    st.plotly_chart(score_distribution(series, key), width="stretch")
+
+
+def significance(a: EvalRun, b: EvalRun) -> None:
+    """Paired bootstrap of B - A on the primary metric, in a sentence."""
+    key = primary_key(a.metrics)
+    try:
+        diff = compare(a, b, key)
+    except EvalError as err:
+        st.warning(str(err))
+        return
+    box = st.success if diff.significant else st.info
+    box(diff.verdict(f"A ({a.candidate.label})", f"B ({b.candidate.label})", key))
+
+
+def _highlight(prediction: str, reference: str) -> str:
+    """The prediction with words absent from the reference marked, for a quick eyeball."""
+    ref = {w.strip(".,!?;:").lower() for w in reference.split()}
+    out = []
+    for word in prediction.split():
+        text = md_escape(word)
+        out.append(text if word.strip(".,!?;:").lower() in ref else f":orange[{text}]")
+    return " ".join(out)
+
+
+def examples_view(project_id: str, a: EvalRun, b: EvalRun | None, evalset: EvalSet) -> None:
+    """Input, reference and outputs side by side, sortable by score difference, with ratings."""
+    key = primary_key(a.metrics)
+    rows = []
+    for ex in evalset.examples:
+        if ex.id not in a.predictions:
+            continue
+        row = {
+            "id": ex.id,
+            "input": ex.input,
+            "reference": ex.output,
+            "A": a.predictions[ex.id]["prediction"],
+            f"A {key}": a.per_example[key].get(ex.id),
+        }
+        if b and ex.id in b.predictions:
+            row.update(
+                {"B": b.predictions[ex.id]["prediction"], f"B {key}": b.per_example[key].get(ex.id)}
+            )
+            row["B - A"] = round((row[f"B {key}"] or 0) - (row[f"A {key}"] or 0), 3)
+        rows.append(row)
+    if not rows:
+        st.info("No example predicted yet.")
+        return
+    st.dataframe(
+        sorted(rows, key=lambda r: r.get("B - A", 0)), hide_index=True, width="stretch", height=280
+    )
+    ids = [r["id"] for r in rows]
+    pick = st.selectbox("Look at one example", ids, key=Keys.EVAL_EXAMPLE)
+    row = next(r for r in rows if r["id"] == pick)
+    st.markdown(f"**Input**\n\n{md_escape(row['input'])}")
+    st.markdown(f"**Reference**: {md_escape(row['reference'])}")
+    for side, run in (("A", a), ("B", b)):
+        if run is None or side not in row:
+            continue
+        with st.container(border=True):
+            st.markdown(
+                f"**{side}: {md_escape(run.candidate.label)}** · {key} {row[f'{side} {key}']:.3f}"
+            )
+            st.markdown(_highlight(row[side], row["reference"]))
+            invented = unsupported(row["input"], row[side])
+            if invented:
+                st.caption("Not in the input (possibly invented): " + ", ".join(invented))
+            _rating(project_id, run, pick)
+
+
+def _rating(project_id: str, run: EvalRun, example_id: str) -> None:
+    current = ratings(get_store(), project_id, run.id).get(example_id)
+    choice = st.feedback("stars", key=f"eval_rate_{run.id}_{example_id}")
+    if choice is not None and choice + 1 != current:
+        rate(get_store(), project_id, run.id, example_id, choice + 1)
+        current = choice + 1
+    st.caption(f"Your rating: {current}/5" if current else "Not rated yet (1-5 stars).")
+
+
+def ratings_summary(project_id: str, runs: list[EvalRun]) -> None:
+    """Mean human rating beside the automatic metrics."""
+    rows = []
+    for run in runs:
+        given = ratings(get_store(), project_id, run.id)
+        if given:
+            rows.append(
+                {
+                    "Candidate": run.candidate.label,
+                    "Rated examples": len(given),
+                    "Mean rating (1-5)": round(sum(given.values()) / len(given), 2),
+                    primary_key(run.metrics): round(run.scores.get(primary_key(run.metrics), 0), 3),
+                }
+            )
+    if rows:
+        st.dataframe(rows, hide_index=True, width="stretch")
+
+
+def delete_ui(project_id: str, runs: list[EvalRun]) -> None:
+    """Delete one run after a confirmation."""
+    by_id = {r.id: r for r in runs}
+    c1, c2, c3 = st.columns([3, 1, 1])
+    pick = c1.selectbox(
+        "Run",
+        list(by_id),
+        key="eval_delete_pick",
+        format_func=lambda i: f"{by_id[i].candidate.label} ({by_id[i].set_name})",
+    )
+    sure = c2.checkbox("Confirm", key="eval_delete_ok")
+    c3.button(
+        "Delete run",
+        disabled=not sure,
+        on_click=delete_eval_run,
+        args=(get_store(), project_id, pick),
+    )

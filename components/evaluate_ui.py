@@ -1,0 +1,160 @@
+"""Evaluation widgets: the set, the candidate, running with progress, results and examples."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from components.playground import load_ui
+from components.resources import get_store
+from components.state import Keys
+from lifecycle.evaluation.datasets import (
+    DatasetError,
+    EvalSet,
+    Example,
+    columns,
+    load_shipped,
+    read_table,
+    shipped_index,
+    to_set,
+)
+from lifecycle.evaluation.metrics import METRICS
+from lifecycle.evaluation.runs import Candidate, EvalRun, continue_run, start_run
+from lifecycle.evaluation.shots import prompt_predictor
+from lifecycle.models import EMBEDDED, GenParams
+from lifecycle.prompting import SHOTS, PromptSpec
+from lifecycle.tasks import load_tasks
+from lifecycle.versions import list_versions
+
+UPLOADED = "eval_set"  # record kind of uploaded sets (kept so their runs can resume)
+CURRENT = "__playground__"
+
+
+def set_picker(project_id: str) -> EvalSet | None:
+    """A shipped test set, or an uploaded CSV/JSONL with its columns mapped."""
+    store = get_store()
+    saved = {r.key: r.data for r in store.list_records(project_id, UPLOADED)}
+    names = {d["id"]: d["name"] for d in shipped_index()}
+    names.update({key: f"Uploaded: {data['name']}" for key, data in saved.items()})
+    pick = st.selectbox("Evaluation set", list(names), key=Keys.EVAL_SHIPPED, format_func=names.get)
+    with st.expander("Upload your own set (CSV or JSONL)"):
+        _upload_form(project_id)
+    if pick in saved:
+        data = saved[pick]
+        return EvalSet(
+            data["name"],
+            data["task_id"],
+            tuple(data["metrics"]),
+            tuple(Example(**e) for e in data["examples"]),
+            "Uploaded by the user.",
+        )
+    return load_shipped(pick)
+
+
+def _upload_form(project_id: str) -> None:
+    upload = st.file_uploader("File", type=["csv", "jsonl", "json"], key=Keys.EVAL_UPLOAD)
+    if upload is None:
+        return
+    try:
+        rows = read_table(upload.getvalue(), upload.name)
+    except DatasetError as err:
+        st.error(str(err))
+        return
+    cols = columns(rows)
+    tasks = load_tasks()
+    c1, c2, c3 = st.columns(3)
+    input_col = c1.selectbox("Input column", cols, key="eval_up_input")
+    output_col = c2.selectbox(
+        "Reference column", cols, index=min(1, len(cols) - 1), key="eval_up_output"
+    )
+    task_id = c3.selectbox(
+        "Task", list(tasks), format_func=lambda t: tasks[t].name, key="eval_up_task"
+    )
+    metrics = st.multiselect("Metrics", list(METRICS), default=["rouge"], key="eval_up_metrics")
+    extra = [c for c in cols if c not in (input_col, output_col, "id")]
+    if extra:
+        st.caption(f"Ignored columns: {', '.join(extra)}.")
+    if st.button("Add this set", key="eval_up_add"):
+        try:
+            if not metrics:
+                raise DatasetError("Pick at least one metric.")
+            evalset = to_set(rows, input_col, output_col, upload.name, task_id, tuple(metrics))
+        except DatasetError as err:
+            st.error(str(err))
+            return
+        get_store().put_record(
+            project_id,
+            UPLOADED,
+            {
+                "name": evalset.name,
+                "task_id": task_id,
+                "metrics": list(metrics),
+                "examples": [e.__dict__ for e in evalset.examples],
+            },
+            key=evalset.hash,
+        )
+        st.success(f"Added {len(evalset.examples)} examples; pick “Uploaded: {upload.name}”.")
+
+
+def candidate_picker(project_id: str, task_id: str, key: str = "") -> Candidate:
+    """The playground's current prompt or a saved version, with a model and shots."""
+    store = get_store()
+    versions = {v.id: v for v in list_versions(store, project_id)}
+    play = store.get_record(project_id, "playground")
+    k = Keys.EVAL_CANDIDATE + key
+    labels = {CURRENT: "Task prompt kit (or the playground's current prompt)"}
+    labels.update({vid: f"Version: {v.name}" for vid, v in versions.items()})
+    c1, c2, c3 = st.columns([3, 1, 2])
+    pick = c1.selectbox("Candidate prompt", list(labels), format_func=labels.get, key=k + "pick")
+    if pick == CURRENT:
+        spec, params, model = _playground_prompt(play.data if play else {}, task_id)
+    else:
+        v = versions[pick]
+        spec, params, model = v.prompt, v.params, v.model_ref
+    shots = c2.selectbox("Shots", SHOTS, index=SHOTS.index(spec.shots), key=k + pick + "shots")
+    model = c3.text_input("Model", value=model, key=k + pick + "model").strip() or EMBEDDED
+    label = f"{labels[pick].split(': ', 1)[-1]} · {shots}-shot"
+    if pick == CURRENT:
+        label = f"{load_tasks()[task_id].name} prompt · {shots}-shot"
+    return Candidate(
+        label,
+        model,
+        PromptSpec(spec.system, spec.instruction, spec.template, shots, spec.examples),
+        params,
+        pick,
+    )
+
+
+def _playground_prompt(data: dict, task_id: str) -> tuple[PromptSpec, GenParams, str]:
+    kit = PromptSpec.for_task(load_tasks()[task_id])
+    if data.get("task") != task_id:  # the playground is on another task: use this task's kit
+        return kit, GenParams(max_new_tokens=64), EMBEDDED
+    spec = PromptSpec(
+        data.get("system") or kit.system,
+        data.get("instruction", kit.instruction),
+        data.get("template") or kit.template,
+        0,
+        kit.examples,
+    )
+    model = data.get("model_other") or data.get("model") or EMBEDDED
+    return spec, GenParams(max_new_tokens=64), model
+
+
+def run_ui(
+    project_id: str, candidate: Candidate, evalset: EvalSet, resume: EvalRun | None = None
+) -> EvalRun | None:
+    """Generate for every example with a progress bar; any click stops it, keeping the work."""
+    lm = load_ui(candidate.model_ref)
+    if lm is None:
+        return None
+    store = get_store()
+    run = resume or start_run(store, project_id, candidate, evalset)
+    bar = st.progress(run.done / run.total, text=f"{candidate.label}: {run.done}/{run.total}")
+    st.caption("Press any button to stop: finished examples are kept and the run can resume.")
+    return continue_run(
+        store,
+        project_id,
+        run,
+        evalset,
+        prompt_predictor(lm, candidate),
+        lambda done, total: bar.progress(done / total, text=f"{candidate.label}: {done}/{total}"),
+    )

@@ -1,0 +1,1 @@
+"""Stage 5: offline metrics, evaluation sets, evaluation runs and their statistics."""

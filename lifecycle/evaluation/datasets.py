@@ -1,0 +1,175 @@
+"""Evaluation sets: the shipped JSONL sets and user uploads (CSV/JSONL) with validation."""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import json
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+import yaml
+
+from lifecycle.config import KNOWLEDGE
+
+MAX_UPLOAD_BYTES = 20 * 2**20  # a few thousand examples fit in far less
+MAX_ROW_CHARS = 100_000  # one example longer than this is a wrong file, not a prompt
+MAX_ROWS = 5000
+
+
+class DatasetError(ValueError):
+    """An evaluation set that cannot be used; the message says what to fix."""
+
+
+@dataclass(frozen=True)
+class Example:
+    """One input with its reference output."""
+
+    id: str
+    input: str
+    output: str
+
+
+@dataclass(frozen=True)
+class EvalSet:
+    """A named list of examples for one task, identified by the hash of its content."""
+
+    name: str
+    task_id: str
+    metrics: tuple[str, ...]
+    examples: tuple[Example, ...]
+    description: str = ""
+
+    @property
+    def hash(self) -> str:
+        """Content hash: two runs compare only on the same examples."""
+        body = json.dumps([[e.id, e.input, e.output] for e in self.examples], ensure_ascii=False)
+        return hashlib.sha256(body.encode()).hexdigest()[:16]
+
+    def head(self, n: int) -> EvalSet:
+        """The first n examples (a slice for quick runs)."""
+        return EvalSet(
+            f"{self.name} (first {n})",
+            self.task_id,
+            self.metrics,
+            self.examples[:n],
+            self.description,
+        )
+
+
+@lru_cache(maxsize=1)
+def shipped_index() -> list[dict]:
+    """The shipped sets as described in knowledge/datasets/index.yaml."""
+    return yaml.safe_load((KNOWLEDGE / "datasets" / "index.yaml").read_text())["datasets"]
+
+
+def load_shipped(set_id: str, split: str = "test") -> EvalSet:
+    """One split of a shipped set."""
+    meta = next((d for d in shipped_index() if d["id"] == set_id), None)
+    if meta is None:
+        raise DatasetError(f"No shipped set {set_id!r}.")
+    path = KNOWLEDGE / "datasets" / set_id / f"{split}.jsonl"
+    rows = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line]
+    examples = tuple(Example(r["id"], r["input"], r["output"]) for r in rows)
+    return EvalSet(
+        f"{meta['name']} ({split})",
+        meta["task"],
+        tuple(meta["metrics"]),
+        examples,
+        meta.get("description", ""),
+    )
+
+
+def read_table(raw: bytes, filename: str) -> list[dict]:
+    """Rows of an uploaded CSV or JSONL file, refusing empty, huge or undecodable files."""
+    if len(raw) > MAX_UPLOAD_BYTES:
+        raise DatasetError(
+            f"The file is {len(raw) / 2**20:.1f} MB; the limit is {MAX_UPLOAD_BYTES // 2**20} MB."
+        )
+    if not raw.strip():
+        raise DatasetError("The file is empty.")
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as err:
+        raise DatasetError(f"The file is not UTF-8 text (byte {err.start}); save it as UTF-8.")
+    rows = _jsonl(text) if Path(filename).suffix.lower() in (".jsonl", ".json") else _csv(text)
+    if not rows:
+        raise DatasetError("The file has a header but no rows.")
+    if len(rows) > MAX_ROWS:
+        raise DatasetError(f"The file has {len(rows):,} rows; the limit is {MAX_ROWS:,}.")
+    return rows
+
+
+def _jsonl(text: str) -> list[dict]:
+    rows = []
+    for n, line in enumerate(text.splitlines(), 1):
+        if not line.strip():
+            continue
+        _check_size(line, n)
+        try:
+            row = json.loads(line)
+        except json.JSONDecodeError as err:
+            raise DatasetError(f"Line {n} is not valid JSON ({err.msg}).")
+        if not isinstance(row, dict):
+            raise DatasetError(f"Line {n} is not a JSON object with named fields.")
+        rows.append(row)
+    return rows
+
+
+def _csv(text: str) -> list[dict]:
+    csv.field_size_limit(MAX_ROW_CHARS * 2)
+    try:
+        reader = csv.DictReader(io.StringIO(text))
+        rows = []
+        for n, row in enumerate(reader, 2):
+            _check_size("".join(str(v) for v in row.values()), n)
+            rows.append(row)
+    except csv.Error as err:
+        raise DatasetError(f"The CSV file is malformed ({err}).")
+    return rows
+
+
+def _check_size(line: str, n: int) -> None:
+    if len(line) > MAX_ROW_CHARS:
+        raise DatasetError(
+            f"Row {n} has {len(line):,} characters; one example may have at most {MAX_ROW_CHARS:,}."
+        )
+
+
+def columns(rows: list[dict]) -> list[str]:
+    """Column names in order of first appearance."""
+    return list(dict.fromkeys(key for row in rows for key in row))
+
+
+def to_set(
+    rows: list[dict],
+    input_col: str,
+    output_col: str,
+    name: str,
+    task_id: str,
+    metrics: tuple[str, ...],
+) -> EvalSet:
+    """Map two columns to input/reference; refuses missing columns and empty references."""
+    for col in (input_col, output_col):
+        if col not in columns(rows):
+            raise DatasetError(
+                f"Column {col!r} is missing; the file has: {', '.join(columns(rows))}."
+            )
+    if input_col == output_col:
+        raise DatasetError("Input and reference must be two different columns.")
+    empty = [str(n) for n, r in enumerate(rows, 1) if not str(r.get(output_col) or "").strip()]
+    if empty:
+        raise DatasetError(
+            f"{len(empty)} rows have an empty reference (rows "
+            f"{', '.join(empty[:10])}{'...' if len(empty) > 10 else ''})."
+        )
+    blank = [str(n) for n, r in enumerate(rows, 1) if not str(r.get(input_col) or "").strip()]
+    if blank:
+        raise DatasetError(f"{len(blank)} rows have an empty input (rows {', '.join(blank[:10])}).")
+    examples = tuple(
+        Example(str(r.get("id") or n), str(r[input_col]), str(r[output_col]))
+        for n, r in enumerate(rows, 1)
+    )
+    return EvalSet(name, task_id, metrics, examples, "Uploaded by the user.")

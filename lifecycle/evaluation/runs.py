@@ -1,0 +1,230 @@
+"""Evaluation runs: a candidate generates for every example, saved as it goes, then scored."""
+
+from __future__ import annotations
+
+import re
+import uuid
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+
+from lifecycle.evaluation.datasets import EvalSet
+from lifecycle.evaluation.metrics import METRICS, aggregate, score
+from lifecycle.evaluation.stats import Difference, paired_bootstrap
+from lifecycle.models.generation import GenerationResult, GenParams
+from lifecycle.prompting import PromptSpec
+from lifecycle.store import Store, StoreError, now
+from lifecycle.typed import dataclass_from
+
+RUN = "eval_run"  # record kinds
+RATING = "human_rating"
+Predictor = Callable[[str], GenerationResult]  # anything that can answer an input is a candidate
+
+
+class EvalError(ValueError):
+    """An evaluation that cannot run or be compared; the message says why."""
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """What is evaluated: a model with a prompt and settings (later also tuned runs, RAG)."""
+
+    label: str
+    model_ref: str
+    prompt: PromptSpec
+    params: GenParams
+    source: str = "prompt"  # prompt | version:<id> | run:<id> | rag:<id>
+
+    def to_dict(self) -> dict:
+        """JSON-ready form."""
+        return {
+            "label": self.label,
+            "model_ref": self.model_ref,
+            "prompt": self.prompt.to_dict(),
+            "params": {**asdict(self.params), "stop": list(self.params.stop)},
+            "source": self.source,
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict) -> Candidate:
+        """From a stored run."""
+        return cls(
+            str(data["label"]),
+            str(data["model_ref"]),
+            PromptSpec.from_dict(data.get("prompt") or {}),
+            dataclass_from(GenParams, data.get("params")),
+            str(data.get("source", "")),
+        )
+
+
+@dataclass
+class EvalRun:
+    """One candidate on one set: predictions so far, scores, status (partial or done)."""
+
+    id: str
+    candidate: Candidate
+    set_name: str
+    set_hash: str
+    task_id: str
+    metrics: tuple[str, ...]
+    total: int
+    predictions: dict[str, dict] = field(default_factory=dict)
+    scores: dict[str, float] = field(default_factory=dict)
+    per_example: dict[str, dict[str, float]] = field(default_factory=dict)
+    status: str = "partial"
+    created_at: str = ""
+    updated_at: str = ""
+
+    @property
+    def done(self) -> int:
+        """Examples predicted so far."""
+        return len(self.predictions)
+
+    def to_dict(self) -> dict:
+        """JSON-ready form (as stored)."""
+        data = asdict(self)
+        data["candidate"] = self.candidate.to_dict()
+        data["metrics"] = list(self.metrics)
+        return data
+
+    @classmethod
+    def from_dict(cls, data: dict) -> EvalRun:
+        """From a stored record."""
+        values = {
+            **data,
+            "candidate": Candidate.from_dict(data["candidate"]),
+            "metrics": tuple(data.get("metrics") or ()),
+        }
+        return cls(**values)
+
+
+def start_run(store: Store, project_id: str, candidate: Candidate, evalset: EvalSet) -> EvalRun:
+    """A new, empty run of a candidate on a set."""
+    if not evalset.examples:
+        raise EvalError("The evaluation set has no examples.")
+    stamp = now(precise=True)
+    run = EvalRun(
+        uuid.uuid4().hex[:12],
+        candidate,
+        evalset.name,
+        evalset.hash,
+        evalset.task_id,
+        evalset.metrics,
+        len(evalset.examples),
+        created_at=stamp,
+        updated_at=stamp,
+    )
+    _save(store, project_id, run)
+    return run
+
+
+def continue_run(
+    store: Store,
+    project_id: str,
+    run: EvalRun,
+    evalset: EvalSet,
+    predict: Predictor,
+    on_progress: Callable[[int, int], None] = lambda done, total: None,
+    should_stop: Callable[[], bool] = lambda: False,
+) -> EvalRun:
+    """Predict the examples not done yet, saving after each, then score what exists."""
+    if evalset.hash != run.set_hash:
+        raise EvalError(f"This run was made on {run.set_name}; resume it on the same set.")
+    for example in evalset.examples:
+        if example.id in run.predictions:
+            continue
+        if should_stop():
+            break
+        result = predict(example.input)
+        run.predictions[example.id] = {
+            "prediction": result.text.strip(),
+            "prompt_tokens": result.prompt_tokens,
+            "completion_tokens": result.completion_tokens,
+            "latency_s": round(result.latency_s, 3),
+        }
+        _save(store, project_id, run)  # a stop or a crash keeps every finished example
+        on_progress(run.done, run.total)
+    return _score(store, project_id, run, evalset)
+
+
+def _score(store: Store, project_id: str, run: EvalRun, evalset: EvalSet) -> EvalRun:
+    scored = [e for e in evalset.examples if e.id in run.predictions]
+    preds = [run.predictions[e.id]["prediction"] for e in scored]
+    refs = [e.output for e in scored]
+    run.scores, run.per_example = {}, {}
+    for name in run.metrics:
+        run.scores.update(aggregate(name, preds, refs))
+        for key, values in score(name, preds, refs).items():
+            run.per_example[key] = {e.id: v for e, v in zip(scored, values)}
+    run.status = "done" if run.done == run.total else "partial"
+    _save(store, project_id, run)
+    return run
+
+
+def _save(store: Store, project_id: str, run: EvalRun) -> None:
+    run.updated_at = now(precise=True)
+    store.put_record(project_id, RUN, run.to_dict(), key=run.id)
+
+
+def list_eval_runs(store: Store, project_id: str) -> list[EvalRun]:
+    """All evaluation runs of a project, oldest first."""
+    runs = [EvalRun.from_dict(r.data) for r in store.list_records(project_id, RUN)]
+    return sorted(runs, key=lambda r: r.created_at)
+
+
+def delete_eval_run(store: Store, project_id: str, run_id: str) -> None:
+    """Remove a run and its human ratings."""
+    store.delete_record(project_id, RUN, run_id)
+    for rec in store.list_records(project_id, RATING):
+        if rec.key.startswith(f"{run_id}:"):
+            store.delete_record(project_id, RATING, rec.key)
+
+
+def compare(a: EvalRun, b: EvalRun, key: str) -> Difference:
+    """Paired bootstrap of b - a on the examples both predicted; same set required."""
+    if a.set_hash != b.set_hash:
+        raise EvalError(
+            f"{a.candidate.label} was scored on {a.set_name} and "
+            f"{b.candidate.label} on {b.set_name}: compare runs on the same set."
+        )
+    if key not in a.per_example or key not in b.per_example:
+        raise EvalError(f"Both runs need the {key} metric.")
+    shared = [i for i in a.per_example[key] if i in b.per_example[key]]
+    if not shared:
+        raise EvalError("The two runs have no scored example in common yet.")
+    return paired_bootstrap(
+        [a.per_example[key][i] for i in shared], [b.per_example[key][i] for i in shared]
+    )
+
+
+def rate(store: Store, project_id: str, run_id: str, example_id: str, rating: int) -> None:
+    """Store a person's 1-5 rating of one prediction."""
+    if not 1 <= rating <= 5:
+        raise StoreError("Ratings go from 1 (bad) to 5 (excellent).")
+    store.put_record(project_id, RATING, {"rating": rating}, key=f"{run_id}:{example_id}")
+
+
+def ratings(store: Store, project_id: str, run_id: str) -> dict[str, int]:
+    """Human ratings of a run's predictions, by example id."""
+    prefix = f"{run_id}:"
+    return {
+        r.key[len(prefix) :]: int(r.data["rating"])
+        for r in store.list_records(project_id, RATING)
+        if r.key.startswith(prefix)
+    }
+
+
+_FACT = re.compile(r"\b\d+(?:[.,:]\d+)*\b|(?<![.!?]\s)(?<!^)\b[A-Z][a-z]+(?:\s[A-Z][a-z]+)*\b")
+
+
+def unsupported(source: str, prediction: str) -> list[str]:
+    """Names and numbers in a prediction that never occur in its input (likely invented)."""
+    found = [m.group(0) for m in _FACT.finditer(prediction.strip())]
+    return sorted({f for f in found if f.lower() not in source.lower()})
+
+
+def primary_key(metrics: tuple[str, ...]) -> str:
+    """The score key shown first (ROUGE-L for summaries, F1 for extraction...)."""
+    for name, key in (("rouge", "rougeL"), ("f1", "f1"), ("chrf", "chrf"), ("bleu", "bleu")):
+        if name in metrics:
+            return key
+    return METRICS[metrics[0]].keys[0] if metrics else ""

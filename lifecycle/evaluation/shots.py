@@ -1,0 +1,90 @@
+"""Prompt candidates as predictors, and the shots curve: is prompting still paying off?"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+
+from lifecycle.evaluation.datasets import EvalSet
+from lifecycle.evaluation.runs import Candidate, EvalRun, Predictor, continue_run, start_run
+from lifecycle.models.generation import generate
+from lifecycle.models.loader import LoadedModel
+from lifecycle.prompting import SHOTS, build_messages
+from lifecycle.store import Store
+
+PLATEAU_GAIN = 0.01  # less than one point from two more examples: prompting has levelled off
+
+
+@dataclass(frozen=True)
+class ShotPoint:
+    """The score at one number of examples, and how much of the window the prompt uses."""
+
+    shots: int
+    score: float
+    prompt_tokens: float
+    window_share: float
+    run_id: str
+
+
+def prompt_predictor(lm: LoadedModel, candidate: Candidate) -> Predictor:
+    """Answer an input with the candidate's prompt and settings."""
+
+    def predict(text: str):
+        return generate(lm, build_messages(candidate.prompt, {"input": text}), candidate.params)
+
+    return predict
+
+
+def shots_curve(
+    store: Store,
+    project_id: str,
+    lm: LoadedModel,
+    base: Candidate,
+    evalset: EvalSet,
+    key: str,
+    shots: tuple[int, ...] = SHOTS,
+    on_progress: Callable[[int, int], None] = lambda done, total: None,
+) -> list[ShotPoint]:
+    """Evaluate the same prompt with 0, 1, 2, 3 and 5 examples on a slice of the set."""
+    points, total = [], len(shots) * len(evalset.examples)
+    for i, k in enumerate(shots):
+        cand = replace(base, label=f"{base.label} · {k}-shot", prompt=replace(base.prompt, shots=k))
+        run = start_run(store, project_id, cand, evalset)
+        offset = i * len(evalset.examples)
+        run = continue_run(
+            store,
+            project_id,
+            run,
+            evalset,
+            prompt_predictor(lm, cand),
+            lambda done, _, o=offset: on_progress(o + done, total),
+        )
+        points.append(_point(run, k, key, lm.context_window))
+    return points
+
+
+def _point(run: EvalRun, shots: int, key: str, window: int) -> ShotPoint:
+    tokens = [p["prompt_tokens"] for p in run.predictions.values()]
+    mean = sum(tokens) / len(tokens) if tokens else 0.0
+    return ShotPoint(shots, run.scores.get(key, 0.0), mean, mean / window, run.id)
+
+
+def plateau_verdict(points: list[ShotPoint]) -> str:
+    """A plain sentence: keep prompting, or consider fine-tuning."""
+    if len(points) < 3:
+        return "Run at least three shot counts to judge the trend."
+    best = max(points, key=lambda p: p.score)
+    last_gain = points[-1].score - points[-2].score
+    crowded = points[-1].window_share > 0.5
+    if last_gain < PLATEAU_GAIN or crowded:
+        why = f"{last_gain:+.3f} from {points[-2].shots} to {points[-1].shots} examples" + (
+            f", and the prompt fills {points[-1].window_share:.0%} of the window" if crowded else ""
+        )
+        return (
+            f"Prompting has plateaued ({why}); the best is {best.score:.3f} at {best.shots} "
+            "shots. Consider fine-tuning (LoRA) on your examples."
+        )
+    return (
+        f"Examples still help ({last_gain:+.3f} from {points[-2].shots} to "
+        f"{points[-1].shots}); keep improving the prompt before fine-tuning."
+    )

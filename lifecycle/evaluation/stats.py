@@ -1,0 +1,69 @@
+"""Confidence for scores: bootstrap intervals and the paired bootstrap between two candidates."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+RESAMPLES = 2000  # enough for a stable 95 % interval on a few hundred examples
+
+
+@dataclass(frozen=True)
+class Interval:
+    """A mean and its 95 % bootstrap interval."""
+
+    mean: float
+    low: float
+    high: float
+
+
+@dataclass(frozen=True)
+class Difference:
+    """B minus A on the same examples, with its 95 % paired-bootstrap interval."""
+
+    mean: float
+    low: float
+    high: float
+    n: int
+
+    @property
+    def significant(self) -> bool:
+        """True when the interval excludes zero."""
+        return self.low > 0 or self.high < 0
+
+    def verdict(self, a: str, b: str, metric: str) -> str:
+        """One plain sentence for a stakeholder."""
+        if not self.significant:
+            return (
+                f"No significant difference in {metric} between {a} and {b} "
+                f"({self.mean:+.3f}, 95 % CI {self.low:+.3f} to {self.high:+.3f}, n={self.n})."
+            )
+        better = b if self.mean > 0 else a
+        return (
+            f"{better} is better on {metric} by {abs(self.mean):.3f} "
+            f"(95 % CI {self.low:+.3f} to {self.high:+.3f}, n={self.n})."
+        )
+
+
+def bootstrap_interval(scores: list[float], seed: int = 0) -> Interval:
+    """Mean of per-example scores with a 95 % percentile bootstrap interval."""
+    values = np.asarray(scores, dtype=float)
+    if values.size == 0:
+        return Interval(0.0, 0.0, 0.0)
+    rng = np.random.default_rng(seed)
+    means = values[rng.integers(0, values.size, (RESAMPLES, values.size))].mean(axis=1)
+    return Interval(float(values.mean()), *map(float, np.percentile(means, [2.5, 97.5])))
+
+
+def paired_bootstrap(a: list[float], b: list[float], seed: int = 0) -> Difference:
+    """Resample examples (pairs kept together) to bound the mean difference b - a."""
+    if len(a) != len(b):
+        raise ValueError("A paired comparison needs the same examples for both candidates.")
+    diff = np.asarray(b, dtype=float) - np.asarray(a, dtype=float)
+    if diff.size == 0:
+        return Difference(0.0, 0.0, 0.0, 0)
+    rng = np.random.default_rng(seed)
+    means = diff[rng.integers(0, diff.size, (RESAMPLES, diff.size))].mean(axis=1)
+    low, high = np.percentile(means, [2.5, 97.5])
+    return Difference(float(diff.mean()), float(low), float(high), int(diff.size))
