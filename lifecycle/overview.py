@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
+from lifecycle.evaluation.runs import EvalRun, list_eval_runs, primary_key
 from lifecycle.plan import PlanRow, derive_durations, schedule, valid_overrides
 from lifecycle.scope import Scope, TaskCard, task_card
 from lifecycle.selection.advisor import Advice, AdvisorInput, advise
@@ -13,6 +14,7 @@ from lifecycle.selection.memory import Workload
 from lifecycle.store import Project, Store, StoreError
 from lifecycle.tasks import load_tasks
 from lifecycle.typed import dataclass_from
+from lifecycle.versions import PromptVersion, list_versions
 
 
 @dataclass(frozen=True)
@@ -29,6 +31,8 @@ class Overview:
     start: date
     overrides: dict
     plan: tuple[PlanRow, ...]
+    versions: tuple[PromptVersion, ...] = ()
+    eval_runs: tuple[EvalRun, ...] = ()
 
 
 def chosen_model(record: dict | None) -> ModelSpec | None:
@@ -87,6 +91,8 @@ def overview(store: Store, project_id: str) -> Overview:
         start,
         overrides,
         tuple(schedule(durations, overrides, start)),
+        tuple(list_versions(store, project_id)),
+        tuple(list_eval_runs(store, project_id)),
     )
 
 
@@ -109,4 +115,13 @@ def stage_status(ov: Overview) -> dict[str, str]:
     status["model_selection"] = ov.model.name if ov.model else "not decided"
     if ov.cards:
         status["adapt"] = f"plan up to {ov.cards[0].top_rung}"
+    if ov.versions:
+        status["adapt"] = f"{len(ov.versions)} prompt versions; " + status["adapt"]
+    done = [r for r in ov.eval_runs if r.scores]
+    if done:
+        best = max(done, key=lambda r: r.scores.get(primary_key(r.metrics), 0.0))
+        key = primary_key(best.metrics)
+        status["evaluate"] = (
+            f"{len(done)} runs; best {best.candidate.label}: {key} {best.scores.get(key, 0.0):.3f}"
+        )
     return status

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from lifecycle.evaluation.runs import primary_key
 from lifecycle.overview import Overview, stage_status
 from lifecycle.plan import end_date
 from lifecycle.selection.memory import estimate
@@ -18,6 +19,8 @@ def markdown_report(ov: Overview) -> str:
         _stages(ov),
         _scope(ov),
         _model(ov),
+        _adapt(ov),
+        _evaluate(ov),
         _plan(ov),
     ]
     return "\n\n".join(p for p in parts if p) + "\n"
@@ -91,6 +94,49 @@ def _model(ov: Overview) -> str:
         )
     )
     return "\n\n".join(out)
+
+
+def _adapt(ov: Overview) -> str:
+    if not ov.versions:
+        return ""
+    rows = [
+        [
+            md_escape(v.name),
+            v.created_at[:16],
+            v.task_id,
+            v.prompt.shots,
+            "sampling" if v.params.do_sample else "greedy",
+            md_escape(v.model_ref),
+        ]
+        for v in ov.versions
+    ]
+    return "## 3. Adapt: prompt versions\n\n" + _table(
+        ["Version", "Saved", "Task", "Shots", "Decoding", "Model"], rows
+    )
+
+
+def _evaluate(ov: Overview) -> str:
+    runs = [r for r in ov.eval_runs if r.scores]
+    if not runs:
+        return ""
+    rows = []
+    for r in runs:
+        key = primary_key(r.metrics)
+        rows.append(
+            [
+                md_escape(r.candidate.label),
+                md_escape(r.candidate.model_ref),
+                md_escape(r.set_name),
+                r.set_hash,
+                f"{r.done}/{r.total}",
+                f"{key} {r.scores.get(key, 0.0):.3f}",
+            ]
+        )
+    return (
+        "## 5. Evaluate\n\nEach run records its model, prompt and the hash of the set it "
+        "was scored on (lineage).\n\n"
+        + _table(["Candidate", "Model", "Set", "Set hash", "Done", "Score"], rows)
+    )
 
 
 def _plan(ov: Overview) -> str:

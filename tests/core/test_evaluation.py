@@ -1,6 +1,5 @@
 """Evaluation: metric parity with the raw libraries, bootstrap, sets and uploads, runs."""
 
-
 import numpy as np
 import pytest
 import sacrebleu

@@ -123,3 +123,30 @@ def test_report_collects_every_decision(tmp_path):
         "Critical path",
     ):
         assert expected in text, expected
+
+
+def test_report_and_stage_map_show_prompt_versions_and_evaluations(tmp_path):
+    from lifecycle.evaluation.datasets import EvalSet, Example
+    from lifecycle.evaluation.runs import Candidate, continue_run, start_run
+    from lifecycle.models import GenerationResult, GenParams
+    from lifecycle.prompting import PromptSpec
+    from lifecycle.versions import save_version
+
+    store = Store(tmp_path / "db.sqlite")
+    p = store.create_project("Lineage")
+    store.put_record(p.id, "scope", Scope("summarization").to_dict())
+    spec = PromptSpec.for_task(load_tasks()["summarization"], 3)
+    save_version(store, p.id, "three-shot v1", "summarization", spec, GenParams(), "embedded:x")
+    evalset = EvalSet("tiny set", "summarization", ("rouge",), (Example("a", "hi", "hello"),))
+    cand = Candidate("three-shot v1", "embedded:x", spec, GenParams())
+    run = start_run(store, p.id, cand, evalset)
+    continue_run(
+        store, p.id, run, evalset, lambda _: GenerationResult("hello", 1, 1, 0.1, 0.05, "eos")
+    )
+    ov = overview(store, p.id)
+    status = stage_status(ov)
+    assert status["adapt"].startswith("1 prompt versions")
+    assert status["evaluate"] == "1 runs; best three-shot v1: rougeL 1.000"
+    text = markdown_report(ov)
+    assert "## 3. Adapt: prompt versions" in text and "three\\-shot v1" in text
+    assert "## 5. Evaluate" in text and evalset.hash in text and "rougeL 1.000" in text
