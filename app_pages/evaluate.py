@@ -7,6 +7,7 @@ from components.evaluate_results import (
     charts,
     delete_ui,
     examples_view,
+    follow_new_runs,
     ratings_summary,
     runs_table,
     significance,
@@ -46,22 +47,23 @@ run_tab, results_tab, examples_tab, shots_tab, bench_tab = st.tabs(
 runs = list_eval_runs(store, project.id)
 with run_tab:
     candidate = candidate_picker(project.id, evalset.task_id)
+    done = None
     if st.button("Evaluate this candidate", type="primary", icon=":material/play_arrow:"):
         done = run_ui(project.id, candidate, sliced)
-        if done:
-            st.success(
-                f"{done.candidate.label}: "
-                + ", ".join(f"{k} {v:.3f}" for k, v in done.scores.items())
-            )
     partial = [r for r in runs if r.status == "partial" and r.set_hash == sliced.hash]
     for run in partial:
         if st.button(
             f"Resume {run.candidate.label} ({run.done}/{run.total})", key=f"resume_{run.id}"
         ):
-            run_ui(project.id, run.candidate, sliced, resume=run)
+            done = run_ui(project.id, run.candidate, sliced, resume=run)
+    if done:
+        st.success(
+            f"{done.candidate.label}: " + ", ".join(f"{k} {v:.3f}" for k, v in done.scores.items())
+        )
 runs = list_eval_runs(store, project.id)
 same_set = [r for r in runs if r.set_hash == sliced.hash and r.done]
 by_id = {r.id: r for r in same_set}
+follow_new_runs(list(by_id))
 label = lambda i: f"{by_id[i].candidate.label} [{by_id[i].status}]"  # noqa: E731
 with results_tab:
     if not runs:
@@ -71,7 +73,6 @@ with results_tab:
         picked = st.multiselect(
             "Compare on this set",
             list(by_id),
-            default=list(by_id)[-2:],
             format_func=label,
             key=Keys.EVAL_SELECTED,
         )

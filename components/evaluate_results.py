@@ -22,6 +22,21 @@ from lifecycle.evaluation.stats import bootstrap_interval
 from lifecycle.text import md_escape
 
 
+def follow_new_runs(run_ids: list[str]) -> None:
+    """Compare the two newest runs by default, and again whenever a new run appears."""
+    known = st.session_state.get(Keys.EVAL_KNOWN, [])
+    chosen = [i for i in st.session_state.get(Keys.EVAL_SELECTED) or [] if i in run_ids]
+    if not chosen or set(run_ids) - set(known):
+        chosen = run_ids[-2:]
+    st.session_state[Keys.EVAL_SELECTED] = chosen
+    st.session_state[Keys.EVAL_KNOWN] = run_ids
+
+
+def _lines(text: str) -> str:
+    """User text for st.markdown with its line breaks kept (dialogue turns)."""
+    return md_escape(text).replace("\n", "  \n")
+
+
 def runs_table(runs: list[EvalRun]) -> None:
     """Every run with its set, progress and scores."""
     st.dataframe(
@@ -106,8 +121,8 @@ def examples_view(project_id: str, a: EvalRun, b: EvalRun | None, evalset: EvalS
     ids = [r["id"] for r in rows]
     pick = st.selectbox("Look at one example", ids, key=Keys.EVAL_EXAMPLE)
     row = next(r for r in rows if r["id"] == pick)
-    st.markdown(f"**Input**\n\n{md_escape(row['input'])}")
-    st.markdown(f"**Reference**: {md_escape(row['reference'])}")
+    st.markdown(f"**Input**\n\n{_lines(row['input'])}")
+    st.markdown(f"**Reference**: {_lines(row['reference'])}")
     for side, run in (("A", a), ("B", b)):
         if run is None or side not in row:
             continue

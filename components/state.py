@@ -64,6 +64,7 @@ class Keys:
     EVAL_LIMIT = "eval_limit"
     EVAL_CANDIDATE = "eval_candidate_"  # + field
     EVAL_SELECTED = "eval_selected_runs"
+    EVAL_KNOWN = "eval_known_runs"  # run ids seen last time: a new one joins the comparison
     EVAL_EXAMPLE = "eval_example"
     EVAL_SHOTS_SLICE = "eval_shots_slice"
     EVAL_SHOTS_POINTS = "eval_shots_points"  # the last shots curve, shown after reruns

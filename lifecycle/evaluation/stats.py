@@ -7,6 +7,7 @@ from dataclasses import dataclass
 import numpy as np
 
 RESAMPLES = 2000  # enough for a stable 95 % interval on a few hundred examples
+MIN_PAIRS = 10  # below this a bootstrap interval is too unreliable to call anything significant
 
 
 @dataclass(frozen=True)
@@ -29,11 +30,17 @@ class Difference:
 
     @property
     def significant(self) -> bool:
-        """True when the interval excludes zero."""
-        return self.low > 0 or self.high < 0
+        """True when the interval excludes zero on enough examples to trust it."""
+        return self.n >= MIN_PAIRS and (self.low > 0 or self.high < 0)
 
     def verdict(self, a: str, b: str, metric: str) -> str:
         """One plain sentence for a stakeholder."""
+        figures = f"({self.mean:+.3f}, 95 % CI {self.low:+.3f} to {self.high:+.3f}, n={self.n})"
+        if self.n < MIN_PAIRS:
+            return (
+                f"Too few examples to call a winner on {metric} between {a} and {b}: "
+                f"evaluate at least {MIN_PAIRS} {figures}."
+            )
         if not self.significant:
             return (
                 f"No significant difference in {metric} between {a} and {b} "

@@ -9,6 +9,8 @@ import subprocess
 import sys
 import time
 import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -60,12 +62,14 @@ def _stop(proc: subprocess.Popen) -> None:
         proc.wait(timeout=10)
 
 
-@pytest.fixture(scope="session")
-def app_url(tmp_path_factory):
-    """Start `streamlit run app.py` on a free port with its own data folder and HOME."""
-    base = tmp_path_factory.mktemp("browser-app")
+@contextmanager
+def serve(base: Path) -> Iterator[str]:
+    """Run `streamlit run app.py` on a free port with data in base/lifecycle-home; yield its URL.
+
+    Prepare the data folder (projects, a linked model) before entering.
+    """
     home, data = base / "home", base / "lifecycle-home"
-    home.mkdir()
+    home.mkdir(parents=True, exist_ok=True)
     env = {
         **os.environ,
         "HOME": str(home),
@@ -75,53 +79,56 @@ def app_url(tmp_path_factory):
         "TRANSFORMERS_OFFLINE": "1",
         "HF_DATASETS_OFFLINE": "1",
         "ANONYMIZED_TELEMETRY": "False",
+        "LIFECYCLE_ALLOW_HUB": "",
         "STREAMLIT_BROWSER_GATHER_USAGE_STATS": "false",
     }
     port = _free_port()
     url = f"http://127.0.0.1:{port}"
-    log = open(base / "streamlit.log", "wb")  # noqa: SIM115 (closed in the finally below)
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "streamlit",
-            "run",
-            "app.py",
-            "--server.port",
-            str(port),
-            "--server.headless",
-            "true",
-            "--server.address",
-            "127.0.0.1",
-            "--browser.gatherUsageStats",
-            "false",
-            "--server.fileWatcherType",
-            "none",  # edits to the sources during a run must not pop up a rerun prompt
-        ],
-        cwd=REPO,
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
-    )
-    try:
-        deadline = time.monotonic() + STARTUP_TIMEOUT_S
-        while not _healthy(url):
-            if proc.poll() is not None:
-                pytest.fail(
-                    f"streamlit exited with {proc.returncode}:\n"
-                    + (base / "streamlit.log").read_text(errors="replace")
-                )
-            if time.monotonic() > deadline:
-                pytest.fail(
-                    f"streamlit not healthy after {STARTUP_TIMEOUT_S} s:\n"
-                    + (base / "streamlit.log").read_text(errors="replace")
-                )
-            time.sleep(0.2)
+    log_path = base / "streamlit.log"
+    with open(log_path, "wb") as log:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port)]
+            + ["--server.headless", "true", "--server.address", "127.0.0.1"]
+            + ["--browser.gatherUsageStats", "false"]
+            # Sources may be edited meanwhile: a "source changed" prompt would keep the status
+            # widget up, so test servers do not watch files.
+            + ["--server.fileWatcherType", "none"],
+            cwd=REPO,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        try:
+            deadline = time.monotonic() + STARTUP_TIMEOUT_S
+            while not _healthy(url):
+                if proc.poll() is not None or time.monotonic() > deadline:
+                    pytest.fail("streamlit did not start:\n" + log_path.read_text(errors="replace"))
+                time.sleep(0.2)
+            yield url
+        finally:
+            _stop(proc)
+
+
+@pytest.fixture(scope="session")
+def app_url(tmp_path_factory):
+    """A server with an empty data folder (the walk creates its own project)."""
+    with serve(tmp_path_factory.mktemp("browser-app")) as url:
         yield url
-    finally:
-        _stop(proc)
-        log.close()
+
+
+def with_model(base: Path, embedded_models: Path, project: str, task: str = "") -> Path:
+    """Prepare a server's data folder: the embedded model linked, one project (scoped to task)."""
+    from lifecycle.store import Store
+    from tests.conftest import link_embedded
+
+    data = base / "lifecycle-home"
+    link_embedded(embedded_models, data)
+    store = Store(data / "lifecycle.sqlite")
+    created = store.create_project(project)
+    if task:
+        store.put_record(created.id, "scope", {"primary_task": task})
+    return base
 
 
 @pytest.fixture(scope="session")

@@ -2,28 +2,15 @@
 
 from __future__ import annotations
 
-import os
 import re
-import subprocess
-import sys
-import time
 
 import pytest
 
 pytest.importorskip("playwright.sync_api")
 from playwright.sync_api import Locator, Page, expect  # noqa: E402
 
-from lifecycle.store import Store  # noqa: E402
-from tests.browser.conftest import (  # noqa: E402
-    REPO,
-    STARTUP_TIMEOUT_S,
-    VIEWPORT,
-    _free_port,
-    _healthy,
-    _stop,
-)
+from tests.browser.conftest import VIEWPORT, serve, with_model  # noqa: E402
 from tests.browser.test_walk import ARTIFACTS, TIMEOUT, go_to, main, wait_idle  # noqa: E402
-from tests.conftest import link_embedded  # noqa: E402
 
 PROJECT = "Playground demo"
 DIALOGUE = "Alice: Shall we meet at noon?\nBob: Yes, at the cafe."
@@ -34,52 +21,10 @@ FIRST_SHOT = 20  # screenshots 20-29 are this module's (test_walk numbers from 0
 
 @pytest.fixture(scope="module")
 def play_url(tmp_path_factory, embedded_models):
-    """A Streamlit server whose data folder has a summarization project and the embedded model."""
-    base = tmp_path_factory.mktemp("browser-playground")
-    home, data = base / "home", base / "lifecycle-home"
-    home.mkdir()
-    link_embedded(embedded_models, data)
-    store = Store(data / "lifecycle.sqlite")
-    project = store.create_project(PROJECT)
-    store.put_record(project.id, "scope", {"primary_task": "summarization"})
-    env = {
-        **os.environ,
-        "HOME": str(home),
-        "LIFECYCLE_HOME": str(data),
-        "HF_HOME": str(base / "hf-home"),
-        "HF_HUB_OFFLINE": "1",
-        "TRANSFORMERS_OFFLINE": "1",
-        "HF_DATASETS_OFFLINE": "1",
-        "ANONYMIZED_TELEMETRY": "False",
-        "LIFECYCLE_ALLOW_HUB": "",
-        "STREAMLIT_BROWSER_GATHER_USAGE_STATS": "false",
-    }
-    port = _free_port()
-    url = f"http://127.0.0.1:{port}"
-    log_path = base / "streamlit.log"
-    with open(log_path, "wb") as log:
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port)]
-            + ["--server.headless", "true", "--server.address", "127.0.0.1"]
-            + ["--browser.gatherUsageStats", "false"]
-            # Other work may edit the sources meanwhile: a "source changed" prompt would keep the
-            # status widget up, so this server does not watch files.
-            + ["--server.fileWatcherType", "none"],
-            cwd=REPO,
-            env=env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-        try:
-            deadline = time.monotonic() + STARTUP_TIMEOUT_S
-            while not _healthy(url):
-                if proc.poll() is not None or time.monotonic() > deadline:
-                    pytest.fail("streamlit did not start:\n" + log_path.read_text(errors="replace"))
-                time.sleep(0.2)
-            yield url
-        finally:
-            _stop(proc)
+    """A server whose data folder has the embedded model and a summarization project."""
+    base = tmp_path_factory.mktemp("browser-play_url")
+    with serve(with_model(base, embedded_models, PROJECT, "summarization")) as url:
+        yield url
 
 
 @pytest.fixture(scope="module")

@@ -177,7 +177,7 @@ def test_walk_through_the_lifecycle(page: Page, app_url: str) -> None:
         page.screenshot(path=str(DOCS_SHOT), full_page=True)
 
 
-@pytest.mark.parametrize("path", ["scope", "model_selection", "plan"])
+@pytest.mark.parametrize("path", ["scope", "model_selection", "playground", "evaluate", "plan"])
 def test_a_refresh_or_bookmark_opens_the_page_inside_the_app(browser, app_url, path):
     """A deep link starts a new session on that page: same navigation, sidebar and project."""
     context = browser.new_context(viewport={"width": 1400, "height": 1000})

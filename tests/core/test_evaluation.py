@@ -82,6 +82,8 @@ def test_bootstrap_on_a_constructed_case():
     assert noisy.low < 0 < noisy.high and "No significant difference" in noisy.verdict(
         "A", "B", "f1"
     )
+    few = paired_bootstrap([0.1, 0.2, 0.3], [0.5, 0.6, 0.7])  # all three better, yet n=3
+    assert not few.significant and "Too few examples" in few.verdict("A", "B", "f1")
     interval = bootstrap_interval([0.0, 1.0] * 50)
     assert interval.mean == 0.5 and 0.39 < interval.low < 0.5 < interval.high < 0.61
 

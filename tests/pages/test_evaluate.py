@@ -1,0 +1,225 @@
+"""Evaluate page: runs on a tiny model, lineage, comparison, examples, ratings, resume, shots."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from lifecycle.evaluation.datasets import load_shipped
+from lifecycle.evaluation.runs import (
+    RUN,
+    Candidate,
+    continue_run,
+    list_eval_runs,
+    ratings,
+    start_run,
+)
+from lifecycle.models import GenerationResult, GenParams
+from lifecycle.prompting import PromptSpec
+from lifecycle.tasks import load_tasks
+from lifecycle.text import md_escape
+
+from .helpers import button, goto, rerun, texts
+
+PAGE = "app_pages/evaluate.py"
+SUMMARIES, ENTITIES = "dialogue_summaries", "entities"
+SLICE = 3  # examples per run: the tiny model answers noise, three are enough to test the page
+CANDIDATE = "eval_candidate___playground__"  # Keys.EVAL_CANDIDATE + "" + the current prompt
+SHOTS_CANDIDATE = "eval_candidate_shots___playground__"  # the same picker in the Shots tab
+LABEL = "Conversation Summarization prompt"
+VERDICT = re.compile(r"^(Prompting has plateaued|Examples still help) \(")
+SCORES = re.compile(r"rouge1 \d\.\d{3}, rouge2 \d\.\d{3}, rougeL \d\.\d{3}, rougeLsum \d\.\d{3}$")
+
+
+@pytest.fixture(autouse=True)
+def hub_off(monkeypatch):
+    """The hub stays off whatever the developer's shell says."""
+    monkeypatch.delenv("LIFECYCLE_ALLOW_HUB", raising=False)
+
+
+@pytest.fixture
+def at(make_app, project):
+    """A session on the evaluate page of a fresh project, on the shipped summaries."""
+    return goto(make_app(), PAGE)
+
+
+def summaries(n: int = SLICE):
+    """The slice of the shipped summary set that the page evaluates."""
+    return load_shipped(SUMMARIES).head(n)
+
+
+def use_model(at, model, n: int = SLICE):
+    """Evaluate `n` examples with `model` typed into the candidate's Model box."""
+    at.slider(key="eval_limit").set_value(n)
+    at.text_input(key=CANDIDATE + "model").input(str(model))
+    return rerun(at)
+
+
+def evaluate(at, shots: int = 0):
+    """Pick the number of shots and press "Evaluate this candidate"."""
+    at = rerun(at.selectbox(key=CANDIDATE + "shots").set_value(shots))
+    at = rerun(button(at, "Evaluate this candidate").click())
+    assert not at.error, texts(at.error)
+    return at
+
+
+def compare_all(at, store, project):
+    """Select every run in "Compare on this set" (the oldest becomes A)."""
+    ids = [r.id for r in list_eval_runs(store, project.id)]
+    return rerun(at.multiselect(key="eval_selected_runs").set_value(ids))
+
+
+def examples_table(at):
+    """The per-example table of the Examples tab (the one with an "A" column)."""
+    [table] = [d.value for d in at.dataframe if "A" in d.value.columns]
+    return table
+
+
+def test_the_page_starts_empty_and_explains_benchmarks(at, store, project):
+    assert texts(at.title) == ["5 · Evaluate"]
+    assert at.selectbox(key="eval_shipped_set").value == SUMMARIES
+    assert any(c.value.startswith("60 examples · task summarization") for c in at.caption)
+    assert at.slider(key="eval_limit").value == 20
+    assert "No evaluation yet: run a candidate in the Run tab." in texts(at.info)
+    assert not at.get("plotly_chart") and not at.dataframe
+    assert at.text_input(key=CANDIDATE + "model").value.startswith("embedded:")
+    assert store.list_records(project.id, RUN) == []
+    benchmarks = at.tabs[-1]
+    assert benchmarks.label == "Benchmarks"
+    assert "MMLU" in "".join(m.value for m in benchmarks.markdown)
+
+
+def test_evaluate_compare_read_and_rate(at, store, project, tiny_causal):
+    at = evaluate(use_model(at, tiny_causal))
+    [done] = texts(at.success)
+    assert done.startswith(f"{LABEL} · 0-shot: ") and SCORES.search(done), done
+    [record] = store.list_records(project.id, RUN)
+    [first] = list_eval_runs(store, project.id)
+    assert record.key == first.id and record.data["status"] == "done"
+    assert first.status == "done" and first.done == first.total == SLICE
+    assert sorted(first.predictions) == [e.id for e in summaries().examples]
+    assert first.candidate.model_ref == str(tiny_causal) and first.candidate.prompt.shots == 0
+    assert first.set_hash == summaries().hash and first.set_name == summaries().name
+    assert set(first.scores) == {"rouge1", "rouge2", "rougeL", "rougeLsum"}
+
+    at = evaluate(at, shots=3)
+    assert texts(at.success)[0].startswith(f"{LABEL} · 3-shot: ")
+    first, second = list_eval_runs(store, project.id)
+    assert second.status == "done" and second.candidate.prompt.shots == 3
+    assert second.set_hash == first.set_hash
+    three_shot = [p["prompt_tokens"] for p in second.predictions.values()]
+    assert min(three_shot) > max(p["prompt_tokens"] for p in first.predictions.values())
+
+    # Results: every run in the table, bars and distribution, a paired-bootstrap sentence.
+    at = compare_all(at, store, project)
+    runs = at.dataframe[0].value
+    assert list(runs["Candidate"]) == [f"{LABEL} · 0-shot", f"{LABEL} · 3-shot"]
+    assert list(runs["Status"]) == ["done", "done"] and list(runs["Done"]) == ["3/3"] * 2
+    assert len(at.get("plotly_chart")) == 2
+    verdict = [m for m in texts(at.info) + texts(at.success) if "95 % CI" in m]
+    assert len(verdict) == 1 and "rougeL" in verdict[0] and "n=3" in verdict[0], verdict
+
+    # Examples: A and B side by side with their difference, one example in detail.
+    table = examples_table(at)
+    assert {"A", "B", "B - A", "A rougeL", "B rougeL"} <= set(table.columns)
+    assert sorted(table["id"]) == sorted(first.predictions)
+    assert list(table["B - A"]) == sorted(table["B - A"])  # the biggest losses of B first
+    picked = at.selectbox(key="eval_example").value
+    assert picked in first.predictions
+    shown = "\n".join(texts(at.markdown))
+    assert "**Input**" in shown and "**Reference**" in shown
+    assert f"**A: {md_escape(first.candidate.label)}** · rougeL " in shown
+    assert f"**B: {md_escape(second.candidate.label)}** · rougeL " in shown
+
+    # A star rating is stored per run and example, and summarised under Results.
+    at = rerun(at.feedback(key=f"eval_rate_{second.id}_{picked}").set_value(3))
+    assert ratings(store, project.id, second.id) == {picked: 4}
+    assert ratings(store, project.id, first.id) == {}
+    assert "Your rating: 4/5" in texts(at.caption)
+    at = rerun(at)
+    [summary] = [d.value for d in at.dataframe if "Mean rating (1-5)" in d.value.columns]
+    assert list(summary["Candidate"]) == [f"{LABEL} · 3-shot"]
+    assert list(summary["Mean rating (1-5)"]) == [4.0]
+
+
+def test_a_new_run_joins_the_comparison(at, store, project, tiny_causal):
+    at = evaluate(evaluate(use_model(at, tiny_causal)), shots=3)
+    assert len(at.multiselect(key="eval_selected_runs").value) == 2
+    assert any("95 % CI" in m for m in texts(at.info) + texts(at.success))
+
+
+def test_a_stopped_run_resumes_where_it_stopped(at, store, project, tiny_causal):
+    task = load_tasks()["summarization"]
+    candidate = Candidate(
+        f"{LABEL} · 0-shot",
+        str(tiny_causal),
+        PromptSpec.for_task(task),
+        GenParams(max_new_tokens=8),
+        "__playground__",
+    )
+    run = start_run(store, project.id, candidate, summaries())
+    run = continue_run(
+        store,
+        project.id,
+        run,
+        summaries(),
+        lambda text: GenerationResult("Alice and Bob meet.", 20, 5, 0.1),
+        should_stop=lambda: run.done >= 1,
+    )
+    assert run.status == "partial" and run.done == 1
+    at = rerun(at.slider(key="eval_limit").set_value(SLICE))
+    resume = button(at, f"Resume {LABEL} · 0-shot (1/3)")
+    at = rerun(resume.click())
+    [again] = list_eval_runs(store, project.id)
+    assert again.id == run.id and again.status == "done" and again.done == SLICE
+    assert again.predictions["test-001"]["prediction"] == "Alice and Bob meet."
+    assert list(at.dataframe[0].value["Done"]) == ["3/3"]
+    at = rerun(at)  # the button pressed is drawn before the work it starts
+    assert not [b for b in at.button if b.label.startswith("Resume")]
+
+
+def test_another_sets_runs_are_not_offered_for_comparison(at, store, project, tiny_causal):
+    at = evaluate(use_model(at, tiny_causal))
+    [summary_run] = list_eval_runs(store, project.id)
+    assert at.multiselect(key="eval_selected_runs").options == [f"{LABEL} · 0-shot [done]"]
+    at = rerun(at.selectbox(key="eval_shipped_set").set_value(ENTITIES))
+    assert any(c.value.startswith("40 examples · task ner") for c in at.caption)
+    compare = at.multiselect(key="eval_selected_runs")
+    assert compare.options == [] and compare.value == []
+    assert "Evaluate a candidate on this set to read its outputs here." in texts(at.info)
+    assert not at.get("plotly_chart")
+    # The runs table still lists every run, with the set it was made on.
+    assert list(at.dataframe[0].value["Set"]) == [summary_run.set_name]
+    assert not [b for b in at.button if b.label.startswith("Resume")]
+
+
+def test_deleting_a_run_needs_a_confirmation(at, store, project, tiny_causal):
+    at = evaluate(evaluate(use_model(at, tiny_causal)), shots=3)
+    first, second = list_eval_runs(store, project.id)
+    at = rerun(at.selectbox(key="eval_delete_pick").set_value(first.id))
+    assert button(at, "Delete run").disabled
+    at = rerun(at.checkbox(key="eval_delete_ok").check())
+    at = rerun(button(at, "Delete run").click())
+    assert [r.id for r in list_eval_runs(store, project.id)] == [second.id]
+    assert list(at.dataframe[0].value["Candidate"]) == [f"{LABEL} · 3-shot"]
+    assert at.multiselect(key="eval_selected_runs").options == [f"{LABEL} · 3-shot [done]"]
+
+
+def test_the_shots_curve_draws_and_gives_a_verdict(at, store, project, tiny_causal):
+    at.slider(key="eval_shots_slice").set_value(2)
+    at.text_input(key=SHOTS_CANDIDATE + "model").input(str(tiny_causal))
+    at = rerun(button(rerun(at), "Run the shots curve").click())
+    assert not at.error, texts(at.error)
+    [chart] = at.get("plotly_chart")
+    assert "examples in the prompt (shots)" in chart.proto.spec
+    [verdict] = [m for m in texts(at.info) if VERDICT.match(m)]
+    assert "shots" in verdict or "before fine-tuning" in verdict
+    runs = list_eval_runs(store, project.id)
+    assert [r.candidate.prompt.shots for r in runs] == [0, 1, 2, 3, 5]
+    assert all(r.status == "done" and r.total == 2 for r in runs)
+    assert all(r.set_hash == summaries(2).hash for r in runs)
+    # The curve stays on the page after an unrelated rerun.
+    at = rerun(at)
+    assert len(at.get("plotly_chart")) == 1
+    assert [m for m in texts(at.info) if VERDICT.match(m)] == [verdict]
