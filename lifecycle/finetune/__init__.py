@@ -1,0 +1,1 @@
+"""Stage 3, fine-tuning: training data preparation (the job runner arrives with issue #5)."""

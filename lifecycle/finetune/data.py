@@ -1,0 +1,127 @@
+"""Training examples as token ids with the loss on the answer only, and the pre-launch report."""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass, replace
+
+from lifecycle.evaluation.datasets import Example
+from lifecycle.prompting import PromptSpec, build_messages
+
+IGNORE = -100  # label value the loss skips (the prompt part)
+
+
+class DataError(ValueError):
+    """Training data or settings that cannot work; the message says what to fix."""
+
+
+@dataclass(frozen=True)
+class Features:
+    """One training example: ids, labels (prompt masked) and the exact text trained on."""
+
+    input_ids: list[int]
+    labels: list[int]
+    text: str
+    prompt_tokens: int
+
+    @property
+    def length(self) -> int:
+        """Tokens in the example."""
+        return len(self.input_ids)
+
+
+def format_example(tokenizer, spec: PromptSpec, example: Example) -> Features:
+    """Chat-template the prompt, append the answer and its end token; loss on the answer only.
+
+    The end token is labelled on purpose: SmolLM2's pad token *is* its end-of-turn token, so a
+    collator that masks padding would also mask the end and the model would never learn to stop.
+    """
+    messages = build_messages(replace(spec, shots=0), {"input": example.input})
+    chat = bool(getattr(tokenizer, "chat_template", None))
+    if chat:
+        prompt = tokenizer.apply_chat_template(messages, add_generation_prompt=True, tokenize=False)
+    else:
+        prompt = "\n\n".join(m["content"] for m in messages) + "\n"
+    end = tokenizer.eos_token or ""
+    answer = example.output.strip() + end
+    prompt_ids = tokenizer(prompt, add_special_tokens=not chat)["input_ids"]
+    answer_ids = tokenizer(answer, add_special_tokens=False)["input_ids"]
+    return Features(
+        prompt_ids + answer_ids,
+        [IGNORE] * len(prompt_ids) + answer_ids,
+        prompt + answer,
+        len(prompt_ids),
+    )
+
+
+def split(examples: list[Example], val_share: float, seed: int) -> tuple[list, list]:
+    """A seeded train/validation split (at least one validation example when possible)."""
+    if not 0 <= val_share < 1:
+        raise DataError("The validation share must be between 0 and 1.")
+    order = list(examples)
+    random.Random(seed).shuffle(order)
+    n_val = min(len(order) - 1, max(1, round(len(order) * val_share))) if val_share else 0
+    return order[n_val:], order[:n_val]
+
+
+@dataclass(frozen=True)
+class DataReport:
+    """What a fine-tune would train on, checked before launch."""
+
+    rows: int
+    empty: tuple[str, ...]
+    duplicates: tuple[str, ...]
+    too_long: tuple[str, ...]
+    train: tuple[Example, ...]
+    validation: tuple[Example, ...]
+    preview: Features | None
+    longest: int
+
+    @property
+    def usable(self) -> int:
+        """Examples left after dropping empty, duplicate and over-long rows."""
+        return len(self.train) + len(self.validation)
+
+
+def data_report(
+    tokenizer,
+    spec: PromptSpec,
+    examples: list[Example],
+    max_len: int,
+    window: int,
+    val_share: float = 0.1,
+    seed: int = 0,
+) -> DataReport:
+    """Count empty, duplicate and over-long rows (with the model's tokenizer), split the rest."""
+    if not 1 <= max_len <= window:
+        raise DataError(
+            f"The sequence length must be between 1 and the model's window ({window:,})."
+        )
+    empty, duplicates, too_long, kept, seen, longest = [], [], [], [], set(), 0
+    for ex in examples:
+        if not ex.input.strip() or not ex.output.strip():
+            empty.append(ex.id)
+            continue
+        if (ex.input, ex.output) in seen:
+            duplicates.append(ex.id)
+            continue
+        seen.add((ex.input, ex.output))
+        length = format_example(tokenizer, spec, ex).length
+        longest = max(longest, length)
+        (too_long if length > max_len else kept).append(ex.id if length > max_len else ex)
+    if not kept:
+        raise DataError(
+            "No usable rows: every row is empty, a duplicate or longer than the "
+            f"sequence length of {max_len} tokens."
+        )
+    train, validation = split(kept, val_share, seed)
+    return DataReport(
+        len(examples),
+        tuple(empty),
+        tuple(duplicates),
+        tuple(too_long),
+        tuple(train),
+        tuple(validation),
+        format_example(tokenizer, spec, train[0]),
+        longest,
+    )
