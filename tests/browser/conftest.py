@@ -26,7 +26,6 @@ CHROMIUM_ARGS = [
     "--disable-component-update",
     "--disable-sync",
 ]
-VIEWPORT = {"width": 1400, "height": 1000}
 STARTUP_TIMEOUT_S = 60
 
 
@@ -153,10 +152,7 @@ def browser():
 @pytest.fixture(scope="module")
 def page(browser, app_url):
     """One page shared by the ordered steps of a test module."""
-    context = browser.new_context(viewport=VIEWPORT, accept_downloads=True)
-    context.set_default_timeout(20_000)
-    pg = context.new_page()
-    try:
+    from tests.browser.ui import browser_tab
+
+    with browser_tab(browser) as pg:
         yield pg
-    finally:
-        context.close()

@@ -9,8 +9,15 @@ import pytest
 pytest.importorskip("playwright.sync_api")
 from playwright.sync_api import Locator, Page, expect  # noqa: E402
 
-from tests.browser.conftest import VIEWPORT, serve, with_model  # noqa: E402
-from tests.browser.test_walk import ARTIFACTS, TIMEOUT, go_to, main, wait_idle  # noqa: E402
+from tests.browser.conftest import serve, with_model  # noqa: E402
+from tests.browser.ui import (  # noqa: E402
+    Steps,
+    browser_tab,
+    go_to,
+    main,
+    tab,
+    wait_idle,
+)
 
 PROJECT = "Evaluate demo"
 SLICE = 3  # examples per run: 3 x up to 64 new tokens at ~15 tokens/s on 2 cores
@@ -18,7 +25,6 @@ LABEL = "Conversation Summarization prompt"
 GENERATION = 300_000  # ms: model load plus one run of the slice, with room for a slow machine
 # The paired-bootstrap sentence, significant or not.
 VERDICT = re.compile(r" rougeL .*\(.*95 % CI [-+]\d\.\d{3} to [-+]\d\.\d{3}, n=3\)\.$")
-FIRST_SHOT = 30  # screenshots 30-39 are this module's
 
 
 @pytest.fixture(scope="module")
@@ -32,40 +38,8 @@ def eval_url(tmp_path_factory, embedded_models):
 @pytest.fixture(scope="module")
 def eval_page(browser, eval_url):
     """One browser tab for the ordered steps below."""
-    context = browser.new_context(viewport=VIEWPORT)
-    context.set_default_timeout(TIMEOUT)
-    page = context.new_page()
-    try:
+    with browser_tab(browser) as page:
         yield page
-    finally:
-        context.close()
-
-
-class Shots:
-    """Screenshots numbered from 30, after checking that no Streamlit exception is shown."""
-
-    def __init__(self, page: Page):
-        self.page, self.n = page, FIRST_SHOT
-        ARTIFACTS.mkdir(parents=True, exist_ok=True)
-        for old in ARTIFACTS.glob("3?-evaluate-*.png"):
-            old.unlink()
-
-    def done(self, name: str, timeout: int = TIMEOUT) -> None:
-        wait_idle(self.page, timeout)
-        errors = self.page.locator('[data-testid="stException"]')
-        if errors.count():
-            pytest.fail(f"Streamlit exception after {name!r}:\n" + errors.first.inner_text())
-        path = ARTIFACTS / f"{self.n}-evaluate-{name}.png"
-        self.page.screenshot(path=str(path), full_page=True)
-        self.n += 1
-
-
-def tab(page: Page, name: str) -> Locator:
-    """Open one of the page's tabs and return its panel."""
-    main(page).get_by_role("tab", name=name, exact=True).click()
-    panel = main(page).get_by_role("tabpanel", name=name, exact=True)
-    expect(panel).to_be_visible()
-    return panel
 
 
 def widget(scope: Locator, testid: str, label: str) -> Locator:
@@ -131,7 +105,7 @@ def select_for_comparison(results: Locator, options: list[str]) -> None:
 
 
 def test_evaluate_two_candidates_and_compare(eval_page: Page, eval_url: str) -> None:
-    page, shots = eval_page, Shots(eval_page)
+    page, shots = eval_page, Steps(eval_page, 30, "evaluate")
     page.goto(eval_url)
     expect(main(page).get_by_text(f"Project: {PROJECT}")).to_be_visible(timeout=30_000)
     go_to(page, "5 Evaluate", "5 · Evaluate")

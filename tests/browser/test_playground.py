@@ -9,14 +9,20 @@ import pytest
 pytest.importorskip("playwright.sync_api")
 from playwright.sync_api import Locator, Page, expect  # noqa: E402
 
-from tests.browser.conftest import VIEWPORT, serve, with_model  # noqa: E402
-from tests.browser.test_walk import ARTIFACTS, TIMEOUT, go_to, main, wait_idle  # noqa: E402
+from tests.browser.conftest import serve, with_model  # noqa: E402
+from tests.browser.ui import (  # noqa: E402
+    Steps,
+    browser_tab,
+    go_to,
+    main,
+    tab,
+    wait_idle,
+)
 
 PROJECT = "Playground demo"
 DIALOGUE = "Alice: Shall we meet at noon?\nBob: Yes, at the cafe."
 VERSION = "browser v1"
 GENERATION = 240_000  # ms: model load plus up to 128 tokens per answer at ~15 tokens/s on 2 cores
-FIRST_SHOT = 20  # screenshots 20-29 are this module's (test_walk numbers from 01)
 
 
 @pytest.fixture(scope="module")
@@ -30,40 +36,8 @@ def play_url(tmp_path_factory, embedded_models):
 @pytest.fixture(scope="module")
 def play_page(browser, play_url):
     """One browser tab for the ordered steps below."""
-    context = browser.new_context(viewport=VIEWPORT)
-    context.set_default_timeout(TIMEOUT)
-    page = context.new_page()
-    try:
+    with browser_tab(browser) as page:
         yield page
-    finally:
-        context.close()
-
-
-class Shots:
-    """Screenshots numbered from 20, after checking that no Streamlit exception is shown."""
-
-    def __init__(self, page: Page):
-        self.page, self.n = page, FIRST_SHOT
-        ARTIFACTS.mkdir(parents=True, exist_ok=True)
-        for old in ARTIFACTS.glob("2?-playground-*.png"):
-            old.unlink()
-
-    def done(self, name: str, timeout: int = TIMEOUT) -> None:
-        wait_idle(self.page, timeout)
-        errors = self.page.locator('[data-testid="stException"]')
-        if errors.count():
-            pytest.fail(f"Streamlit exception after {name!r}:\n" + errors.first.inner_text())
-        path = ARTIFACTS / f"{self.n}-playground-{name}.png"
-        self.page.screenshot(path=str(path), full_page=True)
-        self.n += 1
-
-
-def tab(page: Page, name: str) -> Locator:
-    """Open one of the playground's tabs and return its panel."""
-    main(page).get_by_role("tab", name=name, exact=True).click()
-    panel = main(page).get_by_role("tabpanel", name=name, exact=True)
-    expect(panel).to_be_visible()
-    return panel
 
 
 def answers(panel: Locator) -> Locator:
@@ -74,7 +48,7 @@ def answers(panel: Locator) -> Locator:
 
 
 def test_playground_with_the_embedded_model(play_page: Page, play_url: str) -> None:
-    page, shots = play_page, Shots(play_page)
+    page, shots = play_page, Steps(play_page, 20, "playground")
     page.goto(play_url)
     expect(main(page).get_by_text(f"Project: {PROJECT}")).to_be_visible(timeout=30_000)
     go_to(page, "3 Adapt: playground", "3 · Adapt: prompt playground")

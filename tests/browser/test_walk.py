@@ -11,61 +11,21 @@ import pytest
 pytest.importorskip("playwright.sync_api")
 from playwright.sync_api import Locator, Page, expect  # noqa: E402
 
-REPO = Path(__file__).resolve().parents[2]
-ARTIFACTS = REPO / "test-artifacts" / "browser"
+from tests.browser.ui import (  # noqa: E402
+    REPO,
+    TIMEOUT,
+    Steps,
+    browser_tab,
+    go_to,
+    main,
+    wait_idle,
+)
+
 DOCS_SHOT = REPO / "docs" / "home.png"
 PROJECT = "Browser demo"
 TASK = "Conversation Summarization"
 MODEL_NAME = "SmolLM2 135M Instruct"
 MODEL = f"{MODEL_NAME} (HuggingFaceTB/SmolLM2-135M-Instruct)"
-TIMEOUT = 20_000  # ms, for any one thing to appear
-
-
-def main(page: Page) -> Locator:
-    return page.locator('[data-testid="stMain"]')
-
-
-def wait_idle(page: Page, timeout: int = TIMEOUT) -> None:
-    """Wait until Streamlit has finished the run that the last action caused.
-
-    The 'Running...' status widget only shows for runs longer than 0.5 s, so also wait for the
-    app root's script state (the attribute Streamlit's own end-to-end tests use). A rerun starts
-    a moment after the event that triggers it, hence the short first pause.
-    """
-    page.wait_for_timeout(200)
-    app = page.locator('[data-testid="stApp"]')
-    expect(app).to_have_attribute("data-test-connection-state", "CONNECTED", timeout=timeout)
-    expect(app).to_have_attribute("data-test-script-state", "notRunning", timeout=timeout)
-    expect(page.locator('[data-testid="stStatusWidget"]')).to_have_count(0, timeout=timeout)
-    page.wait_for_timeout(100)
-
-
-class Steps:
-    """Numbered screenshots, each after checking that no Streamlit exception is shown."""
-
-    def __init__(self, page: Page):
-        self.page = page
-        self.n = 0
-        ARTIFACTS.mkdir(parents=True, exist_ok=True)
-        for old in ARTIFACTS.glob("0[0-9]-*.png"):  # only this walk's own shots
-            old.unlink()
-
-    def done(self, name: str) -> None:
-        wait_idle(self.page)
-        errors = self.page.locator('[data-testid="stException"]')
-        if errors.count():
-            pytest.fail(f"Streamlit exception after step {name!r}:\n" + errors.first.inner_text())
-        self.n += 1
-        self.page.screenshot(path=str(ARTIFACTS / f"{self.n:02d}-{name}.png"), full_page=True)
-
-
-def go_to(page: Page, title: str, heading: str) -> None:
-    """Follow a link in the sidebar navigation and wait for the page's title to be drawn."""
-    page.locator('[data-testid="stSidebarNav"]').get_by_role("link", name=title, exact=True).click()
-    expect(main(page).get_by_role("heading", name=heading, exact=True)).to_be_visible(
-        timeout=TIMEOUT
-    )
-    wait_idle(page)
 
 
 def card(page: Page, title: Locator) -> Locator:
@@ -103,7 +63,7 @@ def choose(page: Page, label: str, option: str) -> None:
 
 
 def test_walk_through_the_lifecycle(page: Page, app_url: str) -> None:
-    steps = Steps(page)
+    steps = Steps(page, 1, "walk")
 
     # Home, empty: the app renders after the websocket connects.
     page.goto(app_url)
@@ -180,14 +140,10 @@ def test_walk_through_the_lifecycle(page: Page, app_url: str) -> None:
 @pytest.mark.parametrize("path", ["scope", "model_selection", "playground", "evaluate", "plan"])
 def test_a_refresh_or_bookmark_opens_the_page_inside_the_app(browser, app_url, path):
     """A deep link starts a new session on that page: same navigation, sidebar and project."""
-    context = browser.new_context(viewport={"width": 1400, "height": 1000})
-    try:
-        page = context.new_page()
+    with browser_tab(browser) as page:
         page.goto(f"{app_url}/{path}")
         wait_idle(page)
         nav = page.locator('[data-testid="stSidebarNav"]')
         expect(nav.get_by_role("link", name="1 Scope", exact=True)).to_be_visible()
         expect(nav.get_by_role("link", name="Plan and report", exact=True)).to_be_visible()
         assert page.locator('[data-testid="stException"]').count() == 0
-    finally:
-        context.close()
