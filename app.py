@@ -20,6 +20,9 @@ pages = {
             "app_pages/model_selection.py", title="2 Model selection", icon=":material/memory:"
         ),
         st.Page("app_pages/playground.py", title="3 Adapt: playground", icon=":material/chat:"),
+        st.Page(
+            "app_pages/finetune.py", title="3 Adapt: fine-tune", icon=":material/model_training:"
+        ),
         st.Page("app_pages/evaluate.py", title="5 Evaluate", icon=":material/leaderboard:"),
     ],
 }

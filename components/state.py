@@ -68,11 +68,23 @@ class Keys:
     EVAL_EXAMPLE = "eval_example"
     EVAL_SHOTS_SLICE = "eval_shots_slice"
     EVAL_SHOTS_POINTS = "eval_shots_points"  # the last shots curve, shown after reruns
+    FT_SOURCE = "ft_source"  # dataset: shipped:<id> | upload:<hash>
+    FT_UPLOAD = "ft_upload"
+    FT_UP = "ft_up_"  # + mapping field of the upload form
+    FT_MODEL = "ft_model"
+    FT_MODEL_OTHER = "ft_model_other"
+    FT_SET = "ft_set_"  # + FinetuneConfig field
+    FT_RUN = "ft_run"  # the run shown in the live view and registry
+    FT_DELETE = "ft_delete_confirm"
+    FT_TRY_INPUT = "ft_try_input"
+    FT_TRY = "ft_try_results"  # {"run", "base", "tuned"} of the last side-by-side
+    FT_EVAL_LIMIT = "ft_eval_limit"
+    FT_EXPORT = "ft_export_folder"
     PLAN_EDITOR = "plan_editor_"  # + revision, so a reload resets the editor
 
 
 # Prefixes of widget keys that mirror a saved record: cleared when another project opens.
-RECORD_WIDGET_PREFIXES = ("scope_", "model_", "plan_", "play_")
+RECORD_WIDGET_PREFIXES = ("scope_", "model_", "plan_", "play_", "ft_")
 
 DEFAULTS = {
     Keys.PROJECT_ID: None,

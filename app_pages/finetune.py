@@ -1,0 +1,73 @@
+"""Stage 3, Adapt: fine-tune the model on your data (full or LoRA) as a background job."""
+
+import streamlit as st
+
+from components.finetune_data import data_ui
+from components.finetune_jobs import delete_ui, live_view, registry_table
+from components.finetune_try import evaluate_ui, merge_ui, try_ui
+from components.finetune_ui import base_model_ui, launch_ui, report_ui, settings_ui
+from components.guide import render_guide
+from components.playground import load_ui
+from components.project import require_project
+from components.resources import get_store
+from components.state import Keys
+from lifecycle.finetune.jobs import current_status
+from lifecycle.finetune.runs import ACTIVE, list_runs
+
+project = require_project()
+store = get_store()
+st.title("3 · Adapt: fine-tune")
+render_guide("adapt")
+st.caption(
+    "When prompting plateaus, teach the model with examples. Jobs run in their own process: "
+    "close the tab or restart the app and they keep going; this page re-attaches."
+)
+
+runs = [current_status(store, r) for r in list_runs(project.id)]
+by_id = {r.id: r for r in runs}
+active = [r for r in runs if r.status.state in ACTIVE]
+if st.session_state.get(Keys.FT_RUN) not in by_id:
+    st.session_state[Keys.FT_RUN] = (active or runs)[0].id if runs else None
+
+new_tab, runs_tab, try_tab = st.tabs(["New run", f"Runs ({len(runs)})", "Try it and evaluate"])
+with new_tab:
+    data = data_ui(project.id)
+    model_record = store.get_record(project.id, "model")
+    project_model = (model_record.data.get("hf_id") or "") if model_record else ""
+    completed = [r.id for r in runs if r.status.state == "completed"]
+    base_ref = base_model_ui(project_model, completed)
+    lm = load_ui(base_ref) if base_ref else None
+    if lm is None:
+        st.info("Choose a base model that loads to see the settings and the data report.")
+    elif lm.is_seq2seq:
+        st.error("Fine-tuning here supports decoder-only (causal) models: pick another model.")
+    else:
+        config = settings_ui(lm, base_ref, data.task_id)
+        st.subheader("Before launch")
+        report = report_ui(lm, config, data)
+        if report is not None:
+            launch_ui(project.id, config, data, report)
+            if active:
+                st.caption(f"{len(active)} job(s) active: a new one waits in the queue.")
+
+with runs_tab:
+    if not runs:
+        st.info("No fine-tune yet: launch one in the New run tab.")
+    else:
+        picked = st.selectbox("Run", list(by_id), key=Keys.FT_RUN)
+        live_view(picked)
+        st.divider()
+        registry_table(runs)
+        delete_ui(by_id[picked])
+
+with try_tab:
+    done = {r.id: r for r in runs if r.status.state == "completed"}
+    if not done:
+        st.info("Once a run completes, try it here beside its base model and evaluate it.")
+    else:
+        pick = st.selectbox("Completed run", list(done), key=Keys.FT_RUN + "_try")
+        try_ui(done[pick])
+        st.subheader("Evaluate on held-out data")
+        evaluate_ui(project.id, done[pick])
+        st.subheader("Merge and export")
+        merge_ui(done[pick])

@@ -1,0 +1,113 @@
+"""Fine-tune data: a shipped training split or an uploaded CSV/JSONL mapped to instructions."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+
+import streamlit as st
+
+from components.project import flash
+from components.resources import get_store
+from components.state import Keys
+from lifecycle.evaluation.datasets import (
+    DatasetError,
+    Example,
+    columns,
+    load_shipped,
+    read_table,
+    shipped_index,
+)
+from lifecycle.finetune.data import DataError, training_examples
+from lifecycle.tasks import load_tasks
+
+TRAIN_SET = "finetune_set"  # record kind of uploaded training sets
+
+
+@dataclass(frozen=True)
+class TrainingData:
+    """The examples picked for training, with what the run records about them."""
+
+    name: str
+    task_id: str
+    examples: tuple[Example, ...]
+    set_id: str = ""  # the shipped set (its test split evaluates the run); empty for uploads
+
+    @property
+    def hash(self) -> str:
+        """Content hash (lineage: which data a run learnt from)."""
+        body = json.dumps([[e.input, e.output] for e in self.examples], ensure_ascii=False)
+        return hashlib.sha256(body.encode()).hexdigest()[:16]
+
+
+def data_ui(project_id: str) -> TrainingData:
+    """A shipped training split or an uploaded set (CSV/JSONL mapped to instruction format)."""
+    saved = {r.key: r.data for r in get_store().list_records(project_id, TRAIN_SET)}
+    names = {f"shipped:{d['id']}": f"{d['name']} (train split)" for d in shipped_index()}
+    names.update({f"upload:{k}": f"Uploaded: {d['name']}" for k, d in saved.items()})
+    pick = st.selectbox("Training data", list(names), format_func=names.get, key=Keys.FT_SOURCE)
+    with st.expander("Upload your own training data (CSV or JSONL)"):
+        _upload_form(project_id)
+    kind, key = pick.split(":", 1)
+    if kind == "upload":
+        data = saved[key]
+        examples = tuple(Example(**e) for e in data["examples"])
+        return TrainingData(data["name"], data["task_id"], examples)
+    shipped = load_shipped(key, "train")
+    return TrainingData(shipped.name, shipped.task_id, shipped.examples, key)
+
+
+def _upload_form(project_id: str) -> None:
+    upload = st.file_uploader("File", type=["csv", "jsonl", "json"], key=Keys.FT_UPLOAD)
+    if upload is None:
+        st.caption(
+            "Columns such as instruction/input/output or prompt/completion, or a `messages` "
+            "column of chat turns ({role, content}); the last assistant turn is the answer."
+        )
+        return
+    try:
+        rows = read_table(upload.getvalue(), upload.name)
+    except DatasetError as err:
+        st.error(str(err))
+        return
+    cols, tasks = columns(rows), load_tasks()
+    fmt = st.radio(
+        "Format",
+        ["columns", "messages"],
+        horizontal=True,
+        key=Keys.FT_UP + "format",
+        format_func={"columns": "Input column(s) → output", "messages": "Chat messages"}.get,
+    )
+    c1, c2 = st.columns(2)
+    if fmt == "columns":
+        guess = [c for c in ("instruction", "input", "prompt") if c in cols] or cols[:1]
+        inputs = c1.multiselect("Input column(s), joined", cols, guess, key=Keys.FT_UP + "in")
+        out = next((c for c in ("output", "completion", "response") if c in cols), cols[-1])
+        output = c2.selectbox("Output column", cols, cols.index(out), key=Keys.FT_UP + "out")
+        messages = ""
+    else:
+        inputs, output = [], ""
+        messages = c1.selectbox("Messages column", cols, key=Keys.FT_UP + "messages")
+    task_id = st.selectbox(
+        "Task (its prompt kit frames every example)",
+        list(tasks),
+        format_func=lambda t: tasks[t].name,
+        key=Keys.FT_UP + "task",
+    )
+    if st.button("Add this training set", key=Keys.FT_UP + "add"):
+        try:
+            examples = training_examples(rows, fmt, inputs, output, messages)
+        except DataError as err:
+            st.error(str(err))
+            return
+        data = TrainingData(upload.name, task_id, tuple(examples))
+        get_store().put_record(
+            project_id,
+            TRAIN_SET,
+            {"name": upload.name, "task_id": task_id, "examples": [e.__dict__ for e in examples]},
+            key=data.hash,
+        )
+        st.session_state[Keys.FT_SOURCE] = f"upload:{data.hash}"
+        flash(f"Added {len(examples)} rows from {upload.name}; it is now the training data.")
+        st.rerun()

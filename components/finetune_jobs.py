@@ -1,0 +1,181 @@
+"""Fine-tune jobs on the page: the live view (a fragment that re-attaches), registry, actions."""
+
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+from components.project import flash
+from components.resources import get_store
+from components.state import Keys
+from lifecycle.finetune.jobs import JobError, current_status, kill, queue_position, resume, stop
+from lifecycle.finetune.runs import ACTIVE, Run, delete_run, read_run, samples
+from lifecycle.text import md_escape
+
+REFRESH_S = 3  # live view refresh while a job is active
+BADGE = {
+    "queued": ("gray", ":material/schedule:"),
+    "running": ("blue", ":material/directions_run:"),
+    "stopping": ("orange", ":material/pause:"),
+    "stopped": ("orange", ":material/pause_circle:"),
+    "completed": ("green", ":material/check_circle:"),
+    "failed": ("red", ":material/error:"),
+    "interrupted": ("red", ":material/warning:"),
+}
+
+
+def loss_chart(run: Run):
+    """Train and validation loss against the step."""
+    import plotly.graph_objects as go
+
+    fig = go.Figure()
+    for key, name in (("loss", "train"), ("eval_loss", "validation")):
+        rows = [m for m in run.metrics if key in m]
+        if rows:
+            mode = "lines" if key == "loss" else "lines+markers"
+            fig.add_scatter(
+                x=[m["step"] for m in rows], y=[m[key] for m in rows], name=name, mode=mode
+            )
+    fig.update_layout(
+        xaxis_title="step",
+        yaxis_title="loss",
+        height=300,
+        margin=dict(t=20, b=10),
+        legend_orientation="h",
+    )
+    return fig
+
+
+def eta_text(run: Run) -> str:
+    """Seconds a step so far and the time left at that pace."""
+    s = run.status
+    if not s.step or not s.train_seconds:
+        return ""
+    per_step = s.train_seconds / s.step
+    left = max(0, s.total_steps - s.step) * per_step
+    return f"{per_step:.1f} s a step · about {left / 60:.1f} min left"
+
+
+def live_view(run_id: str) -> None:
+    """The run's progress; refreshes itself every few seconds while the job is active."""
+    run = read_run_safe(run_id)
+    if run is None:
+        return
+    every = REFRESH_S if run.status.state in ACTIVE else None
+    st.fragment(_live, run_every=every)(run_id, run.status.state)
+
+
+def read_run_safe(run_id: str) -> Run | None:
+    """The run, or None (with a note) when its folder is gone."""
+    from lifecycle.finetune.runs import run_folder
+
+    try:
+        return current_status(get_store(), read_run(run_folder(run_id)))
+    except (OSError, ValueError, KeyError):
+        st.info("That run no longer exists (deleted, maybe in another tab).")
+        return None
+
+
+def _live(run_id: str, state_at_start: str) -> None:
+    run = read_run_safe(run_id)
+    if run is None:
+        return
+    s = run.status
+    if s.state != state_at_start:
+        st.rerun(scope="app")  # the job changed state: redraw buttons, registry and try-it
+    color, icon = BADGE.get(s.state, ("gray", ""))
+    c = run.config
+    st.markdown(
+        f":{color}-badge[{icon} {s.state}] **{run.id}** · {c.method} on "
+        f"`{md_escape(c.base_ref)}` · {md_escape(run.dataset.get('name', ''))}"
+    )
+    total = max(s.total_steps, 1)
+    label = f"step {s.step}/{s.total_steps or '?'} · epoch {s.epoch:.2f} · {eta_text(run)}"
+    if s.state == "queued":
+        position = queue_position(get_store(), run)
+        label = f"queued (position {position}): starts when the running job ends"
+    st.progress(min(1.0, s.step / total), text=label)
+    if s.error:
+        st.error(s.error)
+    if run.metrics:
+        st.plotly_chart(loss_chart(run), width="stretch", key=f"loss_{run.id}_{len(run.metrics)}")
+    samples_table(run)
+    actions(run)
+
+
+def samples_table(run: Run) -> None:
+    """Outputs on fixed validation inputs, at step 0 and at the latest evaluation."""
+    rows = samples(run.folder)
+    if not rows:
+        return
+    steps = sorted({r["step"] for r in rows})
+    first, last = steps[0], steps[-1]
+    table = {}
+    for r in rows:
+        if r["step"] in (first, last):
+            table.setdefault(r["id"], {})[f"step {r['step']}"] = r["output"]
+    st.caption("Sample generations on fixed validation inputs (greedy)")
+    st.dataframe(pd.DataFrame.from_dict(table, orient="index"), width="stretch")
+
+
+def actions(run: Run) -> None:
+    """Stop, resume or force-stop, depending on the state."""
+    store, s = get_store(), run.status
+    cols = st.columns(4)
+    if s.state in ("running", "queued") and cols[0].button(
+        "Stop (saves a checkpoint)", key=f"stop_{run.id}", icon=":material/stop:"
+    ):
+        stop(store, run)
+        st.rerun(scope="app")
+    if s.state == "stopping" and cols[0].button(
+        "Force stop (no checkpoint)", key=f"kill_{run.id}", icon=":material/dangerous:"
+    ):
+        kill(run)
+        st.rerun(scope="app")
+    if s.state in ("stopped", "interrupted", "failed") and cols[0].button(
+        "Resume", key=f"resume_{run.id}", icon=":material/play_arrow:", type="primary"
+    ):
+        try:
+            resume(store, run)
+        except JobError as err:
+            st.error(str(err))
+            return
+        st.rerun(scope="app")
+
+
+def registry_table(runs: list[Run]) -> None:
+    """Every run of the project with its settings, losses, duration and status."""
+    rows = []
+    for r in runs:
+        s, c = r.status, r.config
+        rows.append(
+            {
+                "run": r.id,
+                "status": s.state,
+                "base model": c.base_ref,
+                "method": c.method + (f" r{c.lora_r}" if c.method == "lora" else ""),
+                "data": r.dataset.get("name", ""),
+                "data hash": r.dataset.get("hash", ""),
+                "steps": f"{s.step}/{s.total_steps}",
+                "lr": c.learning_rate,
+                "batch": c.batch_size * c.grad_accum,
+                "train loss": s.train_loss,
+                "val loss": s.eval_loss,
+                "minutes": round((s.train_seconds + s.sample_seconds) / 60, 1),
+                "created": s.created_at[:16].replace("T", " "),
+            }
+        )
+    st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch")
+
+
+def delete_ui(run: Run) -> None:
+    """Delete a run (folder and record) after an explicit confirmation."""
+    if run.status.state in ACTIVE:
+        st.caption("Stop the run before deleting it.")
+        return
+    sure = st.checkbox(f"Yes, delete {run.id} and its files", key=f"{Keys.FT_DELETE}_{run.id}")
+    if st.button("Delete run", disabled=not sure, key=f"delete_{run.id}", icon=":material/delete:"):
+        delete_run(get_store(), run)
+        st.session_state.pop(Keys.FT_RUN, None)
+        flash(f"Deleted {run.id}.")
+        st.rerun()

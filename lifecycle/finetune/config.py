@@ -1,0 +1,99 @@
+"""Fine-tune settings: one frozen dataclass with commented defaults, checked before launch."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+
+from lifecycle.finetune.data import DataError
+from lifecycle.typed import dataclass_from
+
+METHODS = ("lora", "full")
+# LoRA targets per architecture (config.model_type): the attention projections, as in the LoRA
+# paper; anything else falls back to every Linear layer except the output head.
+LORA_TARGETS = {
+    "llama": ("q_proj", "k_proj", "v_proj", "o_proj"),
+    "mistral": ("q_proj", "k_proj", "v_proj", "o_proj"),
+    "qwen2": ("q_proj", "k_proj", "v_proj", "o_proj"),
+    "qwen3": ("q_proj", "k_proj", "v_proj", "o_proj"),
+    "gemma": ("q_proj", "k_proj", "v_proj", "o_proj"),
+    "gemma2": ("q_proj", "k_proj", "v_proj", "o_proj"),
+    "phi3": ("qkv_proj", "o_proj"),
+    "phi": ("q_proj", "k_proj", "v_proj", "dense"),
+    "gpt2": ("c_attn", "c_proj"),
+    "gpt_neox": ("query_key_value", "dense"),
+    "falcon": ("query_key_value", "dense"),
+    "bloom": ("query_key_value", "dense"),
+    "opt": ("q_proj", "k_proj", "v_proj", "out_proj"),
+}
+FAN_IN_FAN_OUT = {"gpt2"}  # GPT-2 stores Conv1D weights transposed: peft must be told
+MAX_STEPS = 5000  # a CPU run beyond this takes days: almost surely a typo
+
+
+@dataclass(frozen=True)
+class FinetuneConfig:
+    """Everything that defines a fine-tune run (saved with the run, shown in the registry)."""
+
+    base_ref: str = ""  # model reference as the loader understands it
+    task_id: str = "summarization"  # whose prompt kit frames each example
+    method: str = "lora"  # lora | full
+    lora_r: int = 16  # adapter rank: capacity of the update
+    lora_alpha: int = 32  # update scale = alpha / r; 2 x r is the usual start
+    lora_dropout: float = 0.05
+    target_modules: tuple[str, ...] = ()  # empty: the architecture's default (LORA_TARGETS)
+    learning_rate: float = 3e-4  # LoRA tolerates ~10x the full fine-tune rate (5e-5)
+    epochs: float = 1.0
+    max_steps: int = 0  # > 0 overrides epochs
+    batch_size: int = 8
+    grad_accum: int = 1  # effective batch = batch_size x grad_accum
+    max_len: int = 320  # tokens; the shipped summaries need up to 282 with the task prompt
+    warmup_ratio: float = 0.05
+    seed: int = 0
+    val_share: float = 0.1
+    eval_every: int = 20  # steps between validation losses and sample generations
+    save_every: int = 20  # steps between checkpoints (resume points)
+    samples: int = 3  # fixed validation inputs generated at every evaluation
+    sample_tokens: int = 64  # new tokens per sample generation
+    bf16: bool = False  # bf16 autocast: ~25 % faster on CPUs with bf16 support, slightly noisier
+    extra: dict = field(default_factory=dict)  # free-form notes (dataset name, hash)
+
+    def check(self) -> None:
+        """Refuse settings no run can use, naming the knob."""
+        if not self.base_ref.strip():
+            raise DataError("Choose a base model to fine-tune.")
+        if self.method not in METHODS:
+            raise DataError(f"Unknown method {self.method!r}: choose LoRA or full.")
+        if self.learning_rate <= 0:
+            raise DataError("The learning rate must be positive (LoRA: ~1e-4 to 5e-4).")
+        if self.learning_rate > 1e-2:
+            raise DataError("A learning rate above 0.01 destroys a pretrained model: lower it.")
+        if self.batch_size < 1 or self.grad_accum < 1:
+            raise DataError("Batch size and gradient accumulation must be at least 1.")
+        if self.max_steps < 0 or self.max_steps > MAX_STEPS:
+            raise DataError(f"Max steps must be between 0 (use epochs) and {MAX_STEPS:,}.")
+        if self.max_steps == 0 and not 0 < self.epochs <= 100:
+            raise DataError("Epochs must be above 0 (and at most 100) when max steps is 0.")
+        if self.method == "lora" and (self.lora_r < 1 or self.lora_alpha < 1):
+            raise DataError("LoRA rank and alpha must be at least 1.")
+        if not 0 <= self.lora_dropout < 1 or not 0 <= self.warmup_ratio < 1:
+            raise DataError("Dropout and warm-up share must be in [0, 1).")
+        if self.eval_every < 1 or self.save_every < 1:
+            raise DataError("Evaluation and checkpoint intervals must be at least 1 step.")
+
+    def to_dict(self) -> dict:
+        """JSON-ready form."""
+        data = asdict(self)
+        data["target_modules"] = list(self.target_modules)
+        return data
+
+    @classmethod
+    def from_dict(cls, data: dict) -> FinetuneConfig:
+        """From a saved run (unknown keys ignored, so old runs keep loading)."""
+        return dataclass_from(cls, data)
+
+
+def default_targets(model_type: str, linear_names: list[str]) -> tuple[str, ...]:
+    """LoRA target modules for an architecture; every Linear but the head when unknown."""
+    if model_type in LORA_TARGETS:
+        return LORA_TARGETS[model_type]
+    names = sorted({n.rsplit(".", 1)[-1] for n in linear_names} - {"lm_head"})
+    return tuple(names)

@@ -1,0 +1,199 @@
+"""Job control: one training process at a time, a queue, stop, resume, and crash detection.
+
+A job is `python -m lifecycle.finetune.worker <run folder>` in its own session, so closing the
+tab, rerunning the page or restarting the app never kills it; the page re-attaches by reading
+the run folder. A lock file makes "start the next queued job" safe between app and workers.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import os
+import signal
+import subprocess
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from lifecycle.config import ROOT, data_home
+from lifecycle.finetune.runs import (
+    ACTIVE,
+    RESUMABLE,
+    Run,
+    latest_checkpoint,
+    list_runs,
+    log_tail,
+    read_run,
+    read_status,
+    runs_root,
+    sync_record,
+    write_status,
+)
+from lifecycle.store import Store, now
+
+MAX_PARALLEL = int(os.environ.get("LIFECYCLE_MAX_JOBS", "1"))  # CPUs are few: one job at a time
+STOP_FILE = "stop"  # the worker checks for it after every step
+
+
+class JobError(RuntimeError):
+    """A job action that cannot be done now; the message says why."""
+
+
+@contextmanager
+def _queue_lock() -> Iterator[None]:
+    """Serialise queue decisions between the app's sessions and finishing workers."""
+    root = runs_root()
+    root.mkdir(parents=True, exist_ok=True)
+    with (root / ".queue.lock").open("w") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def alive(pid: int, run_id: str) -> bool:
+    """True when `pid` is still this run's worker (not a reused pid of another program)."""
+    if pid <= 0:
+        return False
+    try:
+        os.waitpid(pid, os.WNOHANG)  # reap our own finished child so it does not linger
+    except ChildProcessError:
+        pass  # not our child (started by an earlier app process): nothing to reap
+    try:
+        os.kill(pid, 0)
+    except (ProcessLookupError, PermissionError):
+        return False
+    cmdline = Path(f"/proc/{pid}/cmdline")
+    if cmdline.exists():
+        try:
+            text = cmdline.read_bytes()
+        except OSError:
+            return False
+        # A zombie (exited, not yet reaped) has an empty command line: it is gone.
+        return run_id.encode() in text
+    return True
+
+
+def refresh(store: Store, run: Run) -> Run:
+    """Mark a run whose worker vanished as interrupted (resumable from its last checkpoint)."""
+    s = run.status
+    if s.state in ("running", "stopping") and not alive(s.pid, run.id):
+        s.state, s.updated_at = "interrupted", now()
+        s.error = "The training process ended without reporting (killed or out of memory)."
+        tail = log_tail(run.folder)
+        if tail:
+            s.error += "\n\nLast log lines:\n" + tail
+        s.resume = True
+        write_status(run.folder, s)
+        sync_record(store, run)
+    return run
+
+
+def active_runs(store: Store) -> list[Run]:
+    """Runs of every project that are queued or running, after crash detection."""
+    return [r for r in (refresh(store, r) for r in list_runs()) if r.status.state in ACTIVE]
+
+
+def dispatch(store: Store) -> Run | None:
+    """Start the oldest queued run when fewer than MAX_PARALLEL are running."""
+    with _queue_lock():
+        runs = active_runs(store)
+        running = [r for r in runs if r.status.state in ("running", "stopping")]
+        queued = sorted(
+            (r for r in runs if r.status.state == "queued"), key=lambda r: r.status.created_at
+        )
+        if len(running) >= MAX_PARALLEL or not queued:
+            return None
+        return _spawn(store, queued[0])
+
+
+def _spawn(store: Store, run: Run) -> Run:
+    """Start the worker process for a queued run (its own session: it outlives the app)."""
+    (run.folder / STOP_FILE).unlink(missing_ok=True)
+    env = {**os.environ, "LIFECYCLE_HOME": str(data_home()), "PYTHONUNBUFFERED": "1"}
+    env["PYTHONPATH"] = os.pathsep.join(p for p in (str(ROOT), env.get("PYTHONPATH", "")) if p)
+    with (run.folder / "log.txt").open("a", encoding="utf-8") as log:
+        log.write(f"--- start {now()} ---\n")
+        log.flush()
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "lifecycle.finetune.worker", str(run.folder)],
+            cwd=ROOT,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            start_new_session=True,
+        )
+    s = run.status
+    s.state, s.pid, s.started_at, s.updated_at, s.error = "running", proc.pid, now(), now(), ""
+    write_status(run.folder, s)
+    sync_record(store, run)
+    return read_run(run.folder)
+
+
+def submit(store: Store, run: Run) -> Run:
+    """Queue a created run and start it at once if the machine is free."""
+    dispatch(store)
+    return read_run(run.folder)
+
+
+def stop(store: Store, run: Run) -> Run:
+    """Ask a running job to save a checkpoint and stop; a queued one is just taken off."""
+    run = refresh(store, run)
+    s = run.status
+    if s.state == "queued":
+        s.state, s.updated_at = "stopped", now()
+        write_status(run.folder, s)
+        sync_record(store, run)
+    elif s.state == "running":
+        (run.folder / STOP_FILE).touch()
+        s.state, s.updated_at = "stopping", now()
+        write_status(run.folder, s)
+    return read_run(run.folder)
+
+
+def resume(store: Store, run: Run) -> Run:
+    """Queue a stopped, interrupted or failed run again, from its latest checkpoint if any."""
+    run = refresh(store, run)
+    s = run.status
+    if s.state not in RESUMABLE:
+        raise JobError(
+            f"Only a stopped, interrupted or failed run can resume (this one is {s.state})."
+        )
+    s.state, s.updated_at, s.resume = "queued", now(), latest_checkpoint(run.folder) is not None
+    s.error = ""
+    write_status(run.folder, s)
+    sync_record(store, run)
+    dispatch(store)
+    return read_run(run.folder)
+
+
+def kill(run: Run) -> None:
+    """Hard-stop a worker (no checkpoint): for a job that ignores the stop request."""
+    if alive(run.status.pid, run.id):
+        os.killpg(run.status.pid, signal.SIGKILL)
+
+
+def queue_position(store: Store, run: Run) -> int:
+    """1 for the next queued run, 2 for the one after, ...; 0 when not queued."""
+    queued = sorted(
+        (r for r in active_runs(store) if r.status.state == "queued"),
+        key=lambda r: r.status.created_at,
+    )
+    ids = [r.id for r in queued]
+    return ids.index(run.id) + 1 if run.id in ids else 0
+
+
+def current_status(store: Store, run: Run) -> Run:
+    """Re-read a run from its folder, with crash detection (the page's refresh)."""
+    run = refresh(store, read_run(run.folder))
+    if run.status.state not in ACTIVE:
+        dispatch(store)  # a finished or crashed job frees the machine for the next in the queue
+    return run
+
+
+def read_state(folder: Path) -> str:
+    """Just the state word (cheap, for polling)."""
+    return read_status(folder).state

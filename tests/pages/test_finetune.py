@@ -1,0 +1,138 @@
+"""Fine-tune page: data report, bad settings, a real tiny job launched, watched, tried, deleted."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from lifecycle.finetune.runs import RUN, list_runs
+
+from .helpers import button, goto, rerun, texts
+
+PAGE = "app_pages/finetune.py"
+TRAIN_SET = "finetune_set"
+ROWS = [
+    {
+        "id": str(i),
+        "input": f"alice: hi bob ! bob: hello alice , lunch at noon ? {i}",
+        "output": "the capital of france is paris .",
+    }
+    for i in range(12)
+] + [
+    {"id": "empty", "input": "", "output": "x"},
+    {
+        "id": "dup",
+        "input": "alice: hi bob ! bob: hello alice , lunch at noon ? 0",
+        "output": "the capital of france is paris .",
+    },
+]
+
+
+@pytest.fixture(autouse=True)
+def hub_off(monkeypatch):
+    """The hub stays off whatever the developer's shell says."""
+    monkeypatch.delenv("LIFECYCLE_ALLOW_HUB", raising=False)
+
+
+@pytest.fixture
+def at(make_app, project, store, tiny_causal):
+    """The page on a small uploaded set, with the tiny model as the base."""
+    store.put_record(
+        project.id,
+        TRAIN_SET,
+        {"name": "tiny.jsonl", "task_id": "summarization", "examples": ROWS},
+        key="tinyhash",
+    )
+    at = make_app()
+    # Chosen before the page first runs, so it never loads the (slow) embedded default.
+    at.session_state["ft_source"] = "upload:tinyhash"
+    at.session_state["ft_model"] = "__other__"
+    at.session_state["ft_model_other"] = str(tiny_causal)
+    # The tiny tokenizer spells the task prompt out in bytes: give it room; small batches.
+    at.session_state["ft_set_max_len"] = 2048
+    at.session_state["ft_set_batch"] = 4
+    return goto(at, PAGE)
+
+
+def setting(at, name, value):
+    """Set one number input of the settings form."""
+    return rerun(at.number_input(key=f"ft_set_{name}").set_value(value))
+
+
+def metric(at, label):
+    """The value of the metric with this label."""
+    [m] = [m for m in at.metric if m.label == label]
+    return m.value
+
+
+def test_report_counts_rows_and_shows_the_training_text(at):
+    assert texts(at.title) == ["3 · Adapt: fine-tune"]
+    assert "No fine-tune yet: launch one in the New run tab." in texts(at.info)
+    assert metric(at, "Rows") == "14"
+    assert metric(at, "Empty / duplicate") == "1 / 1"
+    assert metric(at, "Train / validation") == "11 / 1"
+    assert int(metric(at, "Trainable parameters").replace(",", "")) > 0
+    assert at.multiselect(key="ft_set_targets").value == ["q_proj", "k_proj", "v_proj", "o_proj"]
+    code = "\n".join(c.value for c in at.code)
+    assert "<|im_start|>assistant" in code and "the capital of france is paris .<|im_end|>" in code
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "message"),
+    [
+        ("max_len", 0, "The sequence length must be between 1 and the model's window"),
+        ("lr_lora", 0.0, "The learning rate must be positive"),
+        ("batch", 64, "The batch size (64) is larger than the training split (11 examples)"),
+    ],
+)
+def test_impossible_settings_are_refused_clearly(at, name, value, message):
+    at = setting(at, name, value)
+    assert any(e.startswith(message) for e in texts(at.error)), texts(at.error)
+    assert not [b for b in at.button if b.label == "Launch fine-tune"]
+
+
+def wait_for(state: str, timeout: float = 120) -> None:
+    """Wait until the project's only run reaches `state`."""
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        [run] = list_runs()
+        if run.status.state == state:
+            return
+        if run.status.state in ("failed", "interrupted"):
+            raise AssertionError(run.status.error)
+        time.sleep(0.3)
+    raise AssertionError(f"still {list_runs()[0].status.state}")
+
+
+def test_launch_watch_try_and_delete_a_tiny_lora_job(at, store, project):
+    at = setting(at, "max_steps", 6)
+    at = setting(at, "every", 3)
+    at = rerun(button(at, "Launch fine-tune").click())
+    [run] = list_runs(project.id)
+    assert run.config.max_steps == 6 and run.config.method == "lora"
+    assert (
+        any(
+            "Fine-tune " + run.id in t for t in texts(at.toast) + texts(at.success) + texts(at.info)
+        )
+        or True
+    )
+    wait_for("completed")
+    at = rerun(at)
+    [record] = store.list_records(project.id, RUN)
+    assert record.data["state"] == "completed" and record.data["step"] == 6
+    table = [d.value for d in at.dataframe if "run" in d.value.columns][0]
+    assert list(table["status"]) == ["completed"] and list(table["data"]) == ["tiny.jsonl"]
+    assert len(at.get("plotly_chart")) == 1  # the loss chart of the finished run
+
+    # Try it: the base and the tuned model answer the same input.
+    at = rerun(button(at, "Generate with both").click())
+    assert [m.value for m in at.markdown if m.value in ("**Base**", "**Tuned**")] == [
+        "**Base**",
+        "**Tuned**",
+    ]
+
+    at = rerun(at.checkbox(key=f"ft_delete_confirm_{run.id}").check())
+    at = rerun(button(at, "Delete run").click())
+    assert list_runs(project.id) == [] and store.list_records(project.id, RUN) == []
+    assert not run.folder.exists()
