@@ -66,7 +66,7 @@ def load_model(ref: str, on_step: OnStep = lambda what, done: None) -> LoadedMod
     start = time.perf_counter()
     on_step("Loading the model", 0.9)
     try:
-        model, tokenizer, is_seq2seq = _load(source)
+        model, tokenizer, is_seq2seq = load_raw(source)
     except ModelLoadError:
         raise
     except OSError as err:
@@ -89,14 +89,15 @@ def load_model(ref: str, on_step: OnStep = lambda what, done: None) -> LoadedMod
         model=model,
         tokenizer=tokenizer,
         is_seq2seq=is_seq2seq,
-        context_window=_context_window(model.config, tokenizer),
+        context_window=context_window_of(model.config, tokenizer),
         has_chat_template=bool(getattr(tokenizer, "chat_template", None)),
         device=device,
         load_seconds=time.perf_counter() - start,
     )
 
 
-def _load(source: Source) -> tuple[Any, Any, bool]:
+def load_raw(source: Source) -> tuple[Any, Any, bool]:
+    """Model, tokenizer and seq2seq flag of a source, as saved (no device or dtype change)."""
     from transformers import (
         AutoConfig,
         AutoModelForCausalLM,
@@ -121,7 +122,7 @@ def _load_adapter(folder: Path) -> tuple[Any, Any, bool]:
     from transformers import AutoTokenizer
 
     base_ref = json.loads((folder / "adapter_config.json").read_text())["base_model_name_or_path"]
-    base, tokenizer, is_seq2seq = _load(resolve(base_ref))
+    base, tokenizer, is_seq2seq = load_raw(resolve(base_ref))
     if hasattr(base, "merge_and_unload"):
         base = base.merge_and_unload()  # a run tuned on top of another tuned run
     model = PeftModel.from_pretrained(base, folder)
@@ -130,7 +131,8 @@ def _load_adapter(folder: Path) -> tuple[Any, Any, bool]:
     return model, tokenizer, is_seq2seq
 
 
-def _context_window(config: Any, tokenizer: Any) -> int:
+def context_window_of(config: Any, tokenizer: Any) -> int:
+    """The context length from the config (or the tokenizer), with a safe fallback."""
     for name in ("max_position_embeddings", "n_positions", "max_sequence_length"):
         value = getattr(config, name, None)
         if isinstance(value, int) and value > 0:

@@ -1,0 +1,1 @@
+"""Stage 4: preferences, a reward model, best-of-n sampling and the method chooser."""
