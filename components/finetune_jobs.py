@@ -153,7 +153,7 @@ def registry_table(runs: list[Run]) -> None:
                 "run": r.id,
                 "status": s.state,
                 "base model": c.base_ref,
-                "method": c.method + (f" r{c.lora_r}" if c.method == "lora" else ""),
+                "method": c.method + (f" r{c.lora_r}" if c.method != "full" else ""),
                 "data": r.dataset.get("name", ""),
                 "data hash": r.dataset.get("hash", ""),
                 "steps": f"{s.step}/{s.total_steps}",

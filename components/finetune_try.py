@@ -10,6 +10,7 @@ from components.resources import get_store
 from components.state import Keys
 from lifecycle.evaluation.datasets import EvalSet, load_shipped, shipped_index
 from lifecycle.evaluation.runs import Candidate, EvalRun, list_eval_runs
+from lifecycle.finetune.config import ADAPTER_METHODS
 from lifecycle.finetune.data import task_spec
 from lifecycle.finetune.merge import MergeError, folder_size, merge_run, merged_folder
 from lifecycle.finetune.runs import Run, read_examples
@@ -17,7 +18,7 @@ from lifecycle.models import GenParams
 from lifecycle.prompting import build_messages
 from lifecycle.tasks import load_tasks
 
-EVAL_TOKENS = 96  # new tokens per answer in the evaluation: summaries and answers are short
+EVAL_TOKENS = 64  # new tokens per answer: summaries and answers are short
 
 
 def candidates(run: Run) -> tuple[Candidate, Candidate]:
@@ -133,7 +134,7 @@ def _partial(project_id: str, candidate: Candidate, evalset: EvalSet) -> EvalRun
 
 def merge_ui(run: Run) -> None:
     """Merge a LoRA run into its base (a standalone folder any tool can load)."""
-    if run.config.method != "lora":
+    if run.config.method not in ADAPTER_METHODS:
         st.caption(f"A full fine-tune is already a standalone model: `{run.final_folder}`")
         return
     folder = merged_folder(run)

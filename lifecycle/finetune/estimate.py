@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from lifecycle.finetune.config import FinetuneConfig, default_targets
+from lifecycle.finetune.config import ADAPTER_METHODS, FinetuneConfig, default_targets
 from lifecycle.selection.catalog import custom_model
 from lifecycle.selection.memory import (
     ADAM_BYTES,
@@ -64,7 +64,7 @@ def lora_trainable(model: Any, targets: tuple[str, ...], rank: int) -> tuple[int
 def estimate_run(model: Any, config: FinetuneConfig, bytes_per_param: float = 4.0) -> TrainEstimate:
     """Trainable parameters and memory for these settings (fp32 on CPU unless told)."""
     total = sum(p.numel() for p in model.parameters())
-    if config.method == "lora":
+    if config.method in ADAPTER_METHODS:
         trainable, matched = lora_trainable(model, lora_targets(model, config), config.lora_r)
     else:
         trainable, matched = total, ()

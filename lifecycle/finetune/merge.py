@@ -5,6 +5,7 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
+from lifecycle.finetune.config import ADAPTER_METHODS
 from lifecycle.finetune.runs import Run
 from lifecycle.models.sources import ModelLoadError
 
@@ -26,7 +27,7 @@ def merge_run(run: Run, target: Path | None = None) -> Path:
 
     if run.status.state != "completed":
         raise MergeError("Only a completed run can be merged.")
-    if run.config.method != "lora":
+    if run.config.method not in ADAPTER_METHODS:
         return run.final_folder  # a full fine-tune is already a standalone model
     target = target or merged_folder(run)
     try:

@@ -13,6 +13,7 @@ from lifecycle.config import apply_offline_env, data_home
 def main(folder: Path) -> int:
     """Train the run, record how it ended, then start the next queued job."""
     apply_offline_env()
+    from lifecycle.alignment.dpo import train_dpo
     from lifecycle.finetune import jobs
     from lifecycle.finetune.data import DataError
     from lifecycle.finetune.runs import read_run, read_status, sync_record, write_status
@@ -26,7 +27,7 @@ def main(folder: Path) -> int:
     run = read_run(folder)
     code, error = 0, ""
     try:
-        state = train(run)
+        state = train_dpo(run) if run.config.method == "dpo" else train(run)
     except (DataError, ModelLoadError) as err:
         state, error, code = "failed", str(err), 1
     except Exception as err:  # any crash: the page shows the log's last lines, the app lives on

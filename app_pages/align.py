@@ -1,0 +1,71 @@
+"""Stage 4, Align: collect preferences, train a reward model, best-of-n, DPO, pick a method."""
+
+import streamlit as st
+
+from components.align_dpo import chooser_ui, dpo_ui
+from components.align_prefs import preferences_ui
+from components.align_reward import best_of_n_ui, latest_reward, reward_report, score_ui, train_ui
+from components.align_ui import pair_ui, prompt_ui, task_ui
+from components.guide import render_guide
+from components.project import require_project
+from components.resources import get_store
+from lifecycle.alignment.preferences import list_preferences
+from lifecycle.overview import overview
+
+project = require_project()
+store = get_store()
+st.title("4 · Align")
+render_guide("align")
+st.caption(
+    "Teach the model what people prefer: judge pairs of completions blind, train a reward model "
+    "on the verdicts, let it pick the best of n samples, or align the model itself with DPO."
+)
+
+ov = overview(store, project.id)
+prefs = list_preferences(store, project.id)
+left, right = st.columns([1, 2])
+with left:
+    task_id = task_ui(ov.scope.primary_task)
+with right:
+    text = prompt_ui(task_id)
+
+collect_tab, reward_tab, bon_tab, dpo_tab, choose_tab = st.tabs(
+    [
+        f"Collect preferences ({len(prefs)})",
+        "Reward model",
+        "Best-of-n",
+        "DPO",
+        "Which method?",
+    ]
+)
+with collect_tab:
+    pair_ui(project.id, task_id, text)
+    st.divider()
+    st.subheader("Collected preferences")
+    preferences_ui(project.id, prefs)
+
+with reward_tab:
+    st.caption(
+        "A small head over frozen MiniLM sentence embeddings, trained with the pairwise "
+        "(Bradley-Terry) loss -log σ(r(chosen) − r(rejected)); ties and both-bad are left out."
+    )
+    train_ui(project.id, prefs)
+    info = latest_reward(project.id)
+    if info:
+        reward_report(info)
+    st.subheader("Score a completion")
+    score_ui(project.id, text)
+
+with bon_tab:
+    st.caption(
+        "Sample n completions of the input above and keep the one the reward model scores "
+        "highest: alignment at inference time, paid for with n generations."
+    )
+    best_of_n_ui(project.id, task_id, text)
+
+with dpo_tab:
+    dpo_ui(project.id, prefs, task_id)
+
+with choose_tab:
+    tuned = any(f.get("state") == "completed" and f.get("method") != "dpo" for f in ov.finetunes)
+    chooser_ui(ov.scope.answers, bool(ov.scope.primary_task), prefs, tuned)

@@ -1,0 +1,58 @@
+"""Stage 6, Deploy: optimised variants measured here, a serving what-if, and the export."""
+
+import streamlit as st
+
+from components.deploy_serve import export_ui, whatif_ui
+from components.deploy_ui import measure_ui, model_ui, results_ui, saved_ui, set_ui
+from components.guide import render_guide
+from components.project import require_project
+from components.resources import get_store
+from lifecycle.overview import overview
+from lifecycle.stages import guide_sections
+
+project = require_project()
+store = get_store()
+st.title("6 · Deploy")
+render_guide("deploy")
+st.caption(
+    "Make the model cheaper to run, then check what it still does well: build bf16, int8 and "
+    "merged variants, measure size, speed and quality on this machine, size the serving, export."
+)
+
+ov = overview(store, project.id)
+measure_tab, whatif_tab, export_tab, further_tab = st.tabs(
+    ["Variants", "Serving what-if", "Export", "Distil and prune"]
+)
+with measure_tab:
+    left, right = st.columns(2)
+    with left:
+        ref = model_ui(project.id)
+    with right:
+        evalset = set_ui(ov.scope.primary_task)
+    if ref:
+        measure_ui(project.id, ref, evalset)
+    else:
+        st.info("Type the folder of a saved model (config.json and safetensors weights).")
+    shown, reports = saved_ui(project.id, ref)
+    if reports:
+        results_ui(shown, reports)
+    else:
+        st.info("No measurement yet: pick the variants and press Build and measure.")
+
+with whatif_tab:
+    st.caption("How many machines the traffic needs and what 1,000 requests cost.")
+    whatif_ui(reports)
+
+with export_tab:
+    if reports:
+        st.caption(f"Variants measured for `{shown}`.")
+    export_ui(shown, reports)
+
+with further_tab:
+    sections = guide_sections("deploy")
+    st.markdown(sections.get("Going further", ""))
+    st.markdown("**Pitfalls**\n\n" + sections.get("Pitfalls", ""))
+    st.caption(
+        "Distillation and pruning need training runs of their own, so this page measures "
+        "quantization (no training) and leaves those two as guidance."
+    )

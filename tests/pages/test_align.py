@@ -1,0 +1,156 @@
+"""Align page: seed set, blind pairs on a tiny model, reward model, best-of-n, DPO, chooser."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from lifecycle.alignment.preferences import (
+    Preference,
+    Side,
+    list_preferences,
+    load_seed,
+    save_preference,
+)
+from lifecycle.alignment.reward import list_rewards, train_reward
+from lifecycle.finetune.runs import ACTIVE, RUN, list_runs
+
+from .helpers import button, goto, rerun, texts
+
+PAGE = "app_pages/align.py"
+MODEL_KEYS = ("align_side_a_model", "align_side_b_model", "align_bon_model", "align_dpo_model")
+
+
+@pytest.fixture(autouse=True)
+def hub_off(monkeypatch):
+    """The hub stays off whatever the developer's shell says."""
+    monkeypatch.delenv("LIFECYCLE_ALLOW_HUB", raising=False)
+
+
+@pytest.fixture
+def at(make_app, project, tiny_causal):
+    """The page with the tiny model on every side (the slow embedded one never loads)."""
+    at = make_app()
+    for key in MODEL_KEYS:
+        at.session_state[key] = "__other__"
+        at.session_state[key + "_other"] = str(tiny_causal)
+    at.session_state["align_max_tokens"] = 8
+    return goto(at, PAGE)
+
+
+def metric(at, label):
+    [m] = [m for m in at.metric if m.label == label]
+    return m.value
+
+
+def add_seed(at):
+    return rerun(button(at, "Add the seed set").click())
+
+
+def test_the_seed_set_fills_the_table_and_the_trl_download(at, store, project):
+    assert texts(at.title) == ["4 · Align"]
+    assert "No preference yet: judge a pair above or add the seed set." in texts(at.info)
+    assert any(t.startswith("Training needs at least 8 preferences") for t in texts(at.info))
+    assert not at.get("download_button")
+    at = add_seed(at)
+    assert len(list_preferences(store, project.id)) == len(load_seed()) == 40
+    assert metric(at, "Usable pairs (A or B)") == "40"
+    [table] = [d.value for d in at.dataframe if "verdict" in d.value.columns]
+    assert len(table) == 40 and set(table["sides"]) == {"seed set"}
+    [download] = at.get("download_button")
+    assert download.label == "Download as TRL JSONL" and not download.proto.disabled
+    assert button(at, "Add the seed set").disabled  # everything is in already
+
+
+def test_a_blind_pair_is_judged_saved_revealed_and_deleted(at, store, project):
+    at = rerun(button(at, "Generate a blind pair").click())
+    pair = at.session_state["align_pair"]["pair"]
+    shown = [m.value for m in at.markdown if m.value.startswith("**Completion")]
+    assert shown == ["**Completion 1**", "**Completion 2**"]
+    at.text_input(key="align_reason").input("more faithful")
+    at = rerun(at.button(key="align_judge_first").click())
+    [pref] = list_preferences(store, project.id)
+    assert pref.chosen == pair.shown[0] and pref.reason == "more faithful"
+    assert pref.choice == ("a" if pair.a_first else "b")
+    assert pref.task == "summarization" and pref.messages[0]["role"] == "system"
+    assert any("A was " in t and "greedy" in t for t in texts(at.toast))
+    assert at.session_state["align_pair"] is None  # judged: the next pair starts fresh
+
+    at = rerun(at.multiselect(key="align_delete").select(pref.id))
+    at = rerun(button(at, "Delete selected").click())
+    assert list_preferences(store, project.id) == []
+
+
+def test_same_model_and_settings_on_both_sides_is_refused(at):
+    at.toggle(key="align_side_b_do_sample").set_value(False)
+    at = rerun(button(rerun(at), "Generate a blind pair").click())
+    assert any("Both sides use the same model and settings" in e for e in texts(at.error))
+
+
+def test_all_ties_are_explained_and_training_stays_off(at, store, project):
+    for i in range(9):
+        tie = Preference(f"t{i}", f"q{i}", Side("x"), Side("y"), "tie", created_at=f"{i}")
+        save_preference(store, project.id, tie)
+    at = rerun(at)
+    assert any(t.startswith("All 9 preferences are ties or both bad") for t in texts(at.info))
+    assert button(at, "Train the reward model").disabled
+
+
+def test_reward_model_trains_on_the_seed_set_then_scores(at, project):
+    at = add_seed(at)
+    assert "There is no reward model yet: train one above, then score any completion here." in (
+        texts(at.info)
+    )
+    at = rerun(button(at, "Train the reward model").click())
+    [info] = list_rewards(project.id)
+    assert info["pairs"] == 40 and len(info["losses"]) == 200
+    assert metric(at, "Held-out pairwise accuracy") == f"{info['accuracy']['value']:.0%}"
+    assert info["losses"][-1] < info["losses"][0]
+    assert len([c for c in at.get("plotly_chart") if "pairwise loss" in c.proto.spec]) == 1
+
+    at = rerun(at.text_area(key="align_score_text").input("A short faithful summary."))
+    at = rerun(button(at, "Score it").click())
+    assert metric(at, "Reward").startswith(("+", "-"))
+
+
+def test_best_of_n_picks_the_highest_reward(at, project):
+    train_reward(project.id, list(load_seed()))
+    at = rerun(at)
+    at.slider(key="align_bon_n").set_value(3)
+    at = rerun(button(rerun(at), "Sample 3 and let the reward model pick").click())
+    result = at.session_state["align_bon_result"]["result"]
+    [table] = [d.value for d in at.dataframe if "pick" in d.value.columns]
+    assert list(table["seed"]) == [0, 1, 2]
+    assert table["reward"].idxmax() == result.best_index
+    assert list(table["pick"]).index("★") == result.best_index
+    assert any(m.value.startswith("**Best of 3** · seed") for m in at.markdown)
+    assert metric(at, "Gain over an average single sample") == f"{result.gain:+.3f}"
+    assert result.best.reward == max(s.reward for s in result.samples)
+
+
+def test_dpo_launches_a_job_on_this_tasks_pairs(at, store, project):
+    assert any(t.startswith("DPO needs at least 8 pairs of this task") for t in texts(at.info))
+    at = add_seed(at)
+    at.number_input(key="align_dpo_set_max_steps").set_value(1)
+    at = rerun(button(rerun(at), "Launch DPO").click())
+    [run] = list_runs(project.id)
+    assert run.config.method == "dpo" and run.config.max_steps == 1
+    summaries = sum(p.task == "summarization" for p in load_seed())
+    assert run.dataset["train"] + run.dataset["validation"] == summaries
+    assert store.get_record(project.id, RUN, run.id).data["method"] == "dpo"
+    assert any(run.id in m.value and "dpo on" in m.value for m in at.markdown)  # the live view
+    end = time.monotonic() + 120
+    while list_runs(project.id)[0].status.state in ACTIVE and time.monotonic() < end:
+        time.sleep(0.5)  # let the worker finish before the temp data folder goes
+    assert list_runs(project.id)[0].status.state not in ACTIVE
+
+
+def test_the_chooser_ranks_orpo_first_without_a_fine_tune_or_gpus(at):
+    at = add_seed(at)
+    cards = [m.value for m in at.markdown if m.value[:3] in ("**1", "**2", "**3", "**4")]
+    assert cards[0].startswith("**1. ORPO") and "best fit here" in cards[0]
+    assert cards[-1].startswith("**4. PPO-based RLHF")
+    reasons = [m.value for m in at.markdown if m.value.startswith("Why this place:")]
+    assert "no supervised fine-tune yet" in reasons[0]
+    assert "impractical without GPUs" in reasons[-1]

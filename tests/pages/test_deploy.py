@@ -1,0 +1,141 @@
+"""Deploy page: variants of a tiny model measured and reloaded, the what-if, the export."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from lifecycle.deploy.measure import MEASUREMENT, VariantReport, save_measurements
+
+from .helpers import button, goto, rerun, texts
+
+PAGE = "app_pages/deploy.py"
+
+
+@pytest.fixture(autouse=True)
+def hub_off(monkeypatch):
+    """The hub stays off whatever the developer's shell says."""
+    monkeypatch.delenv("LIFECYCLE_ALLOW_HUB", raising=False)
+
+
+def session(make_app, tiny_causal):
+    """A session on the page with the tiny model picked (the embedded one never loads)."""
+    at = make_app()
+    at.session_state["deploy_model"] = "__other__"
+    at.session_state["deploy_model_other"] = str(tiny_causal)
+    return goto(at, PAGE)
+
+
+@pytest.fixture
+def at(make_app, project, tiny_causal):
+    return session(make_app, tiny_causal)
+
+
+def table(at, column):
+    [frame] = [d.value for d in at.dataframe if column in d.value.columns]
+    return frame
+
+
+def traffic(at, **values):
+    for name, value in values.items():
+        at.number_input(key=f"deploy_traffic_{name}").set_value(value)
+    return rerun(at)
+
+
+def test_tiny_model_variants_are_measured_saved_and_reloaded(
+    at, make_app, store, project, tiny_causal
+):
+    assert texts(at.title) == ["6 · Deploy"]
+    assert at.multiselect(key="deploy_variants").value == ["fp32", "bf16", "int8"]
+    assert "No measurement yet: pick the variants and press Build and measure." in texts(at.info)
+    at.slider(key="deploy_examples").set_value(2)
+    at = rerun(button(rerun(at), "Build and measure").click())
+    results = table(at, "disk (MiB)")
+    assert list(results["variant"]) == [
+        "fp32 (as trained)",
+        "bf16 (half the bytes)",
+        "dynamic int8 (Linear layers)",
+    ]
+    assert (results["examples"] == 2).all() and (results["tokens/s"] > 0).all()
+    [said] = [m.value for m in at.markdown if m.value.startswith("- bf16 vs fp32")]
+    assert "\n- int8 vs fp32: " in said and "\n- On these numbers ship " in said
+    assert "Quality comes from 2 examples only" in said
+    assert len([c for c in at.get("plotly_chart") if "decode speed" in c.proto.spec]) == 1
+    [record] = store.list_records(project.id, MEASUREMENT)
+    assert record.data["ref"] == str(tiny_causal)
+    fp32, bf16, int8 = (r["memory_bytes"] for r in record.data["reports"])
+    assert bf16 == pytest.approx(fp32 / 2, rel=0.05) and int8 < fp32
+
+    # The what-if uses the measured speeds, one row per variant.
+    assert at.radio(key="deploy_tps_source").value == "measured"
+    assert len(table(at, "machines")) == 3
+
+    again = session(make_app, tiny_causal)  # a new session after a restart: nothing re-measured
+    assert list(table(again, "disk (MiB)")["tokens/s"]) == list(results["tokens/s"])
+
+
+def test_the_what_if_turns_an_entered_throughput_into_machines_and_cost(at):
+    assert not at.radio  # nothing measured yet: only an entered throughput
+    at.number_input(key="deploy_gpu_tps").set_value(100.0)
+    at = traffic(
+        at,
+        requests_per_day=86_400.0,
+        prompt_tokens=0,
+        completion_tokens=100,
+        peak_factor=3.0,
+        cost_per_hour=2.0,
+    )
+    [row] = table(at, "machines").to_dict("records")
+    # 1 request/s on average, 3 at the peak, 1 s each: 3 machines at $2/h = $144 a day.
+    assert row["s per request"] == 1.0 and row["machines"] == 3
+    assert row["cost per day"] == "$144" and row["cost per 1,000 requests"] == "$1.67"
+    at = traffic(at, requests_per_day=0.0)
+    assert "Requests per day must be more than 0." in texts(at.error)
+
+
+@pytest.fixture
+def measured(store, project, tiny_causal):
+    """A saved fp32 measurement of the tiny model (its folder is the model itself)."""
+    report = VariantReport(
+        name="fp32",
+        label="fp32 (as trained)",
+        folder=str(tiny_causal),
+        disk_bytes=1000,
+        memory_bytes=2000,
+        tokens_per_s=50.0,
+        quality={"rougeL": 0.2},
+        quality_key="rougeL",
+        examples=2,
+    )
+    save_measurements(store, project.id, str(tiny_causal), "Dialogue summaries (test)", [report])
+    return report
+
+
+def test_export_asks_before_overwriting_and_shows_serve_commands(
+    make_app, measured, tiny_causal, tmp_path
+):
+    at = session(make_app, tiny_causal)
+    target = tmp_path / "shipped"
+    target.mkdir()
+    (target / "old.txt").write_text("keep me?")
+    at = rerun(at.text_input(key="deploy_export_path").input(str(target)))
+    assert any("already exists and is not empty" in w for w in texts(at.warning))
+    assert button(at, "Export").disabled
+    at = rerun(at.checkbox(key="deploy_export_overwrite").check())
+    at = rerun(button(at, "Export").click())
+    assert not (target / "old.txt").exists() and (target / "config.json").is_file()
+    assert "Decode speed | 50.0 tokens/s" in (target / "README.md").read_text()
+    assert any(s.startswith("Exported the fp32 variant to") for s in texts(at.success))
+    commands = [c.value for c in at.code]
+    assert any(c.startswith(f"vllm serve {target}") for c in commands)
+    assert json.loads((target / "config.json").read_text())["model_type"] == "llama"
+
+
+def test_export_into_an_unusable_place_says_why(make_app, measured, tiny_causal, tmp_path):
+    at = session(make_app, tiny_causal)
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a folder")
+    at = rerun(at.text_input(key="deploy_export_path").input(str(blocker / "export")))
+    at = rerun(button(at, "Export").click())
+    assert any(e.startswith(f"Cannot create {blocker}") for e in texts(at.error)), texts(at.error)
