@@ -27,6 +27,7 @@ from lifecycle.versions import list_versions
 
 UPLOADED = "eval_set"  # record kind of uploaded sets (kept so their runs can resume)
 CURRENT = "__playground__"
+RAG_K = 4  # sources per answer of a RAG candidate
 
 
 def set_picker(project_id: str) -> EvalSet | None:
@@ -115,13 +116,53 @@ def candidate_picker(project_id: str, task_id: str, key: str = "") -> Candidate:
     label = f"{labels[pick].split(': ', 1)[-1]} · {shots}-shot"
     if pick == CURRENT:
         label = f"{load_tasks()[task_id].name} prompt · {shots}-shot"
+    source = pick
+    rag = _retrieval_pick(project_id, k)
+    if rag:
+        source, label = f"rag:{rag[0]}", f"RAG on {rag[1]} · top-{RAG_K}"
     return Candidate(
         label,
         model,
         PromptSpec(spec.system, spec.instruction, spec.template, shots, spec.examples),
         params,
-        pick,
+        source,
     )
+
+
+def _retrieval_pick(project_id: str, key: str) -> tuple[str, str] | None:
+    """Optionally answer from a RAG collection of the project (name, label), else None."""
+    from components.resources import get_vector_store
+    from lifecycle.config import data_home
+    from lifecycle.rag import RagError
+
+    try:
+        store = get_vector_store("embedded", "127.0.0.1", 8000, str(data_home()))
+        infos = {i.name: i.label for i in store.collections(project_id)}
+    except RagError:
+        return None
+    if not infos:
+        return None
+    options = ["", *infos]
+    pick = st.selectbox(
+        "Retrieval (RAG)",
+        options,
+        key=key + "rag",
+        format_func=lambda n: f"From the collection {infos[n]} (grounded prompt)" if n else "None",
+    )
+    return (pick, infos[pick]) if pick else None
+
+
+def predictor_for(lm, candidate: Candidate):
+    """The function that answers an input: a prompt, or retrieval + a grounded prompt."""
+    if not candidate.source.startswith("rag:"):
+        return prompt_predictor(lm, candidate)
+    from components.resources import get_embedder, get_vector_store
+    from lifecycle.config import data_home
+    from lifecycle.rag import EMBEDDED_EMBEDDER, rag_predictor
+
+    store = get_vector_store("embedded", "127.0.0.1", 8000, str(data_home()))
+    coll = store.open(candidate.source[4:], get_embedder(EMBEDDED_EMBEDDER))
+    return rag_predictor(lm, coll, candidate.params, k=RAG_K)
 
 
 def _playground_prompt(data: dict, task_id: str) -> tuple[PromptSpec, GenParams, str]:
@@ -150,11 +191,19 @@ def run_ui(
     run = resume or start_run(store, project_id, candidate, evalset)
     bar = st.progress(run.done / run.total, text=f"{candidate.label}: {run.done}/{run.total}")
     st.caption("Press any button to stop: finished examples are kept and the run can resume.")
-    return continue_run(
-        store,
-        project_id,
-        run,
-        evalset,
-        prompt_predictor(lm, candidate),
-        lambda done, total: bar.progress(done / total, text=f"{candidate.label}: {done}/{total}"),
-    )
+    from lifecycle.rag import RagError
+
+    try:
+        return continue_run(
+            store,
+            project_id,
+            run,
+            evalset,
+            predictor_for(lm, candidate),
+            lambda done, total: bar.progress(
+                done / total, text=f"{candidate.label}: {done}/{total}"
+            ),
+        )
+    except RagError as err:  # an emptied or deleted collection: the finished examples are kept
+        st.error(str(err))
+        return None

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import shutil
+
 import streamlit as st
 
 from components.project import flash, open_project
@@ -51,9 +53,30 @@ def _duplicate(project: Project) -> None:
 
 def _delete(project: Project) -> None:
     get_store().delete_project(project.id)
+    _delete_artefacts(project.id)
     st.session_state[Keys.HOME_DELETE_CONFIRM] = False
     open_project(None)
     flash(f"Project “{md_escape(project.name)}” deleted.")
+
+
+def _delete_artefacts(project_id: str) -> None:
+    """The project's vector collections and finished fine-tune runs go with it."""
+    from components.resources import get_vector_store
+    from lifecycle.config import data_home
+    from lifecycle.finetune.runs import ACTIVE, list_runs
+    from lifecycle.rag import RagError
+
+    folder = data_home() / "vectors"
+    if folder.is_dir():  # no store yet: nothing to delete, and no client to start
+        try:
+            get_vector_store("embedded", "127.0.0.1", 8000, str(data_home())).delete_project(
+                project_id
+            )
+        except RagError:
+            pass  # the project is gone either way; leftover vectors are unreachable
+    for run in list_runs(project_id):
+        if run.status.state not in ACTIVE:  # a running job finishes; its folder stays
+            shutil.rmtree(run.folder, ignore_errors=True)
 
 
 def _import() -> None:

@@ -1,0 +1,170 @@
+"""RAG widgets: the store, the project's collections, uploads with a live chunk preview."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from components.project import flash
+from components.resources import get_embedder, get_vector_store
+from components.state import Keys
+from lifecycle.config import data_home
+from lifecycle.rag import (
+    EMBEDDED_EMBEDDER,
+    STARTER_LABEL,
+    ChunkSettings,
+    RagCollection,
+    RagError,
+    VectorStore,
+    add_uploads,
+    delete_document,
+    documents,
+    ensure_starter,
+    preview_upload,
+    stats,
+)
+from lifecycle.text import md_escape
+
+UPLOAD_TYPES = ["txt", "md", "pdf", "html", "htm"]
+
+
+def store_ui() -> VectorStore:
+    """The embedded store (default) or a Chroma server, chosen in an expander."""
+    with st.expander("Vector store", icon=":material/database:"):
+        kind = st.radio(
+            "Where vectors live",
+            ["embedded", "server"],
+            horizontal=True,
+            key=Keys.RAG_STORE + "kind",
+            format_func={"embedded": "Embedded (data folder)", "server": "Chroma server"}.get,
+        )
+        host, port = "127.0.0.1", 8000
+        if kind == "server":
+            c1, c2 = st.columns([3, 1])
+            host = c1.text_input("Host", "127.0.0.1", key=Keys.RAG_STORE + "host").strip()
+            port = int(c2.number_input("Port", 1, 65535, 8000, key=Keys.RAG_STORE + "port"))
+            st.caption("Start one with `chroma run --path DIR --port 8000` (ships with chromadb).")
+    return get_vector_store(kind, host, port, str(data_home()))
+
+
+def collection_ui(store: VectorStore, project_id: str) -> RagCollection | None:
+    """Pick, create or delete a collection; the starter one is built on first visit."""
+    embedder = get_embedder(EMBEDDED_EMBEDDER)
+    infos = store.collections(project_id)
+    if not any(i.label == STARTER_LABEL for i in infos):
+        bar = st.progress(0.0, text="Building the starter collection (stage guides, task table)")
+        ensure_starter(store, project_id, embedder, lambda d, t: bar.progress(d / max(t, 1)))
+        bar.empty()
+        infos = store.collections(project_id)
+    names = {i.name: f"{i.label} · chunks of {i.chunks.size} {i.chunks.unit}" for i in infos}
+    if st.session_state.get(Keys.RAG_NEXT) in names:
+        st.session_state[Keys.RAG_COLLECTION] = st.session_state.pop(Keys.RAG_NEXT)
+    if st.session_state.get(Keys.RAG_COLLECTION) not in names:
+        st.session_state[Keys.RAG_COLLECTION] = infos[0].name
+    c1, c2 = st.columns([3, 2])
+    pick = c1.selectbox("Collection", list(names), format_func=names.get, key=Keys.RAG_COLLECTION)
+    with c2.popover("New collection", icon=":material/add:"):
+        _new_collection(store, project_id, embedder)
+    return store.open(pick, embedder)
+
+
+def _new_collection(store: VectorStore, project_id: str, embedder) -> None:
+    label = st.text_input("Name", key=Keys.RAG_NEW_LABEL, max_chars=80)
+    settings = chunk_settings_ui("new_")
+    if st.button("Create", disabled=not label.strip()):
+        try:
+            settings.check()
+            info = store.create(project_id, label, embedder, settings).info
+        except (RagError, ValueError) as err:
+            st.error(str(err))
+            return
+        st.session_state[Keys.RAG_NEXT] = info.name  # applied before the selectbox is drawn
+        flash(f"Created the collection “{label.strip()}”: add documents to it.")
+        st.rerun()
+
+
+def chunk_settings_ui(prefix: str = "", default: ChunkSettings = ChunkSettings()) -> ChunkSettings:
+    """Split by characters or by the generator's tokens, with size and overlap."""
+    c1, c2, c3 = st.columns(3)
+    k = Keys.RAG_CHUNK + prefix
+    unit = c1.selectbox(
+        "Split by",
+        ["chars", "tokens"],
+        key=k + "unit",
+        index=["chars", "tokens"].index(default.unit),
+        format_func={"chars": "characters", "tokens": "model tokens"}.get,
+    )
+    size = c2.number_input("Chunk size", 1, 8000, default.size, key=k + "size")
+    overlap = c3.number_input("Overlap", 0, 4000, default.overlap, key=k + "overlap")
+    return ChunkSettings(unit, int(size), int(overlap))
+
+
+def upload_ui(coll: RagCollection, tokenizer) -> None:
+    """Upload files, preview their chunks with the collection's settings, then embed them."""
+    settings = ChunkSettings.from_metadata(coll.chroma.metadata or {})
+    st.caption(
+        f"Chunking of this collection: {settings.size} {settings.unit} with {settings.overlap} "
+        "overlap. Text, Markdown, PDF (with a text layer) and HTML (text only); 20 MB at most."
+    )
+    generation = st.session_state.get(Keys.RAG_UPLOADER_KEY, 0)
+    files = st.file_uploader(
+        "Documents",
+        type=UPLOAD_TYPES,
+        accept_multiple_files=True,
+        key=f"{Keys.RAG_UPLOAD}_{generation}",
+    )
+    if not files:
+        return
+    tok = tokenizer if settings.unit == "tokens" else None
+    for f in files:
+        try:
+            p = preview_upload(f.name, f.getvalue(), settings, tok)
+        except (RagError, ValueError) as err:
+            st.error(f"{f.name}: {err}")
+            continue
+        with st.expander(f"{f.name}: {p.count} chunks, {p.mean_chars:.0f} characters on average"):
+            for chunk in p.chunks[:5]:
+                st.text(chunk.text[:600])
+                st.divider()
+    if st.button("Embed and add", type="primary", icon=":material/upload:"):
+        bar = st.progress(0.0, text="Embedding")
+        try:
+            report = add_uploads(
+                coll,
+                [(f.name, f.getvalue()) for f in files],
+                tok,
+                lambda d, t: bar.progress(d / max(t, 1), text=f"Embedding {d}/{t}"),
+            )
+        except RagError as err:
+            st.error(str(err))
+            return
+        for s in report.skipped:
+            st.warning(f"{s.name}: {s.reason}")
+        st.session_state[Keys.RAG_UPLOADER_KEY] = generation + 1
+        flash(
+            f"Added {len(report.added)} documents ({report.chunks} chunks) in "
+            f"{report.seconds:.1f} s; skipped {len(report.skipped)}."
+        )
+        st.rerun()
+
+
+def documents_ui(store: VectorStore, coll: RagCollection) -> None:
+    """The collection's documents with their chunk counts; delete one, or the collection."""
+    docs = documents(coll)
+    s = stats(coll)
+    st.caption(
+        f"{len(docs)} documents · {s.chunks} chunks · {s.mean_chunk_chars:.0f} characters "
+        f"a chunk on average · {coll.info.embedder_ref}"
+    )
+    for doc in docs:
+        c1, c2 = st.columns([5, 1])
+        c1.markdown(f"{md_escape(doc.source)} · {doc.chunks} chunks · {doc.chars:,} characters")
+        if c2.button("Delete", key=f"rag_del_{doc.doc_hash}", icon=":material/delete:"):
+            delete_document(coll, doc.doc_hash)
+            flash(f"Deleted {doc.source}.")
+            st.rerun()
+    sure = st.checkbox(f"Yes, delete the whole collection “{coll.info.label}”", key=Keys.RAG_DELETE)
+    if st.button("Delete collection", disabled=not sure, icon=":material/delete_forever:"):
+        store.delete(coll.info.name)
+        st.session_state.pop(Keys.RAG_COLLECTION, None)
+        flash(f"Deleted the collection {coll.info.label}.")
+        st.rerun()

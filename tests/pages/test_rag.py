@@ -1,0 +1,61 @@
+"""RAG page: the starter collection, a question answered with and without sources, tools."""
+
+from __future__ import annotations
+
+import pytest
+
+from lifecycle.rag import STARTER_LABEL
+from tests.conftest import link_embedded
+
+from .helpers import button, goto, rerun, texts
+
+PAGE = "app_pages/rag.py"
+
+
+@pytest.fixture
+def at(make_app, project, home, embedded_models):
+    """The page with the embedded model already converted in this data folder."""
+    link_embedded(embedded_models, home)
+    return goto(make_app(), PAGE)
+
+
+def test_starter_collection_question_sources_and_collections(at):
+    assert texts(at.title) == ["7 · Infrastructure: RAG and tools"]
+    picked = at.selectbox(key="rag_collection")
+    assert picked.format_func(picked.value).startswith(f"{STARTER_LABEL} · chunks of")
+    at = rerun(at.text_input(key="rag_question").input("How does quantization shrink a model?"))
+    at = rerun(button(at, "Ask").click())
+    sources = [e.label for e in at.expander if e.label.startswith("[")]
+    assert len(sources) == 4 and "similarity" in sources[0], sources
+    assert any("06-deploy.md" in s for s in sources), sources
+    assert "**Without retrieval**" in texts(at.markdown) and "**With retrieval**" in texts(
+        at.markdown
+    )
+    assert any(":orange-background[" in m for m in texts(at.markdown))  # the chunk, highlighted
+
+    # A new, empty collection: asking it says so instead of failing.
+    at = rerun(at.text_input(key="rag_new_label").input("Policies"))
+    at = rerun(button(at, "Create").click())
+    assert (
+        at.selectbox(key="rag_collection").format_func(at.selectbox(key="rag_collection").value)
+        == "Policies · chunks of 800 chars"
+    )
+    at = rerun(button(at, "Ask").click())
+    assert any("empty" in e.lower() for e in texts(at.error)), texts(at.error)
+
+    at = rerun(at.checkbox(key="rag_delete_confirm").check())
+    at = rerun(button(at, "Delete collection").click())
+    assert (
+        at.selectbox(key="rag_collection")
+        .format_func(at.selectbox(key="rag_collection").value)
+        .startswith(STARTER_LABEL)
+    )
+
+
+def test_retrieval_quality_on_the_starter(at):
+    at = rerun(at.slider(key="rag_quality_n").set_value(5))
+    at = rerun(button(at, "Measure retrieval quality").click())
+    labels = [m.label for m in at.metric]
+    assert "Hit rate@4" in labels and "MRR" in labels
+    [table] = [d.value for d in at.dataframe if "question" in d.value.columns]
+    assert len(table) == 5
