@@ -23,7 +23,10 @@ pages = {
         st.Page(
             "app_pages/finetune.py", title="3 Adapt: fine-tune", icon=":material/model_training:"
         ),
+        st.Page("app_pages/align.py", title="4 Align", icon=":material/thumbs_up_down:"),
         st.Page("app_pages/evaluate.py", title="5 Evaluate", icon=":material/leaderboard:"),
+        st.Page("app_pages/deploy.py", title="6 Deploy", icon=":material/rocket_launch:"),
+        st.Page("app_pages/rag.py", title="7 Infrastructure: RAG and tools", icon=":material/hub:"),
     ],
 }
 navigation = st.navigation(pages)

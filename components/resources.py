@@ -29,3 +29,39 @@ def get_model(ref: str) -> LoadedModel:
     from lifecycle.models import load_model
 
     return load_model(ref)
+
+
+@st.cache_resource(max_entries=2, show_spinner=False)
+def get_reward_embedder(ref: str):
+    """The SentenceTransformer a reward model reads completions with, shared by every session."""
+    from lifecycle.alignment.reward import load_embedder
+
+    return load_embedder(ref)
+
+
+@st.cache_resource(max_entries=4, show_spinner=False)
+def get_reward(project_id: str, reward_id: str):
+    """A saved reward model with its embedder (ids are new per training: never stale)."""
+    from lifecycle.alignment.reward import load_reward
+
+    model = load_reward(project_id, reward_id)
+    model.embedder = get_reward_embedder(model.embedder_ref)
+    return model
+
+
+@st.cache_resource(max_entries=2, show_spinner=False)
+def get_embedder(ref: str):
+    """A sentence-transformers embedder shared by every session (it holds its own lock)."""
+    from lifecycle.rag import load_embedder
+
+    return load_embedder(ref)
+
+
+@st.cache_resource(max_entries=4, show_spinner=False)
+def get_vector_store(kind: str, host: str, port: int, home: str):
+    """The Chroma client for a store (embedded in `home`, or a server), shared by sessions."""
+    from lifecycle.rag import StoreConfig, VectorStore
+
+    path = str(data_home() / "vectors") if kind == "embedded" else ""
+    del home  # part of the cache key only: a new data folder gets its own client
+    return VectorStore(StoreConfig(kind, host, port, path))

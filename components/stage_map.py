@@ -12,7 +12,10 @@ STAGE_PAGES = {
     "scope": "app_pages/scope.py",
     "model_selection": "app_pages/model_selection.py",
     "adapt": "app_pages/playground.py",
+    "align": "app_pages/align.py",
     "evaluate": "app_pages/evaluate.py",
+    "deploy": "app_pages/deploy.py",
+    "infrastructure": "app_pages/rag.py",
 }
 
 

@@ -80,7 +80,59 @@ class Keys:
     FT_TRY = "ft_try_results"  # {"run", "base", "tuned"} of the last side-by-side
     FT_EVAL_LIMIT = "ft_eval_limit"
     FT_EXPORT = "ft_export_folder"
+    RAG_STORE = "rag_store_"  # + kind | host | port: embedded store or a Chroma server
+    RAG_COLLECTION = "rag_collection"
+    RAG_NEXT = "rag_collection_next"  # a just-created collection to select on the next run
+    RAG_NEW_LABEL = "rag_new_label"
+    RAG_UPLOAD = "rag_upload"
+    RAG_CHUNK = "rag_chunk_"  # + unit | size | overlap
+    RAG_DELETE = "rag_delete_confirm"
+    RAG_QUESTION = "rag_question"
+    RAG_K = "rag_k"
+    RAG_MMR = "rag_mmr"
+    RAG_LAST = "rag_last"  # {"answer", "plain"} of the last question, shown after reruns
+    RAG_QUALITY = "rag_quality"  # the last retrieval-quality report
+    RAG_UPLOADER_KEY = "rag_uploader_generation"  # bumped to clear the uploader after adding
+    TOOLS_QUESTION = "tools_question"
+    TOOLS_LAST = "tools_last"
+    TOOLS_SCORE = "tools_score"
     PLAN_EDITOR = "plan_editor_"  # + revision, so a reload resets the editor
+
+    ALIGN_TASK = "align_task"  # whose prompt kit and shipped prompts the pairs use
+    ALIGN_PROMPT = "align_prompt"  # index of a shipped prompt, or "typed"
+    ALIGN_PROMPT_TEXT = "align_prompt_text"
+    ALIGN_SIDE = "align_side_"  # + a | b + model | model_other | do_sample | temperature | seed
+    ALIGN_MAX_TOKENS = "align_max_tokens"
+    ALIGN_PAIR = "align_pair"  # {"project", "pair"}: the blind pair waiting for a verdict
+    ALIGN_REASON = "align_reason"
+    ALIGN_JUDGE = "align_judge_"  # + first | second | tie | both_bad (verdict buttons)
+    ALIGN_DELETE = "align_delete"  # preference ids ticked for deletion
+    ALIGN_CHAT_EXPORT = "align_chat_export"  # download the conversational TRL form
+    ALIGN_HELD_OUT = "align_held_out"
+    ALIGN_STEPS = "align_steps"
+    ALIGN_SCORE_TEXT = "align_score_text"
+    ALIGN_BON_MODEL = "align_bon_model"  # + "_other": the typed folder (as every model picker)
+    ALIGN_BON_N = "align_bon_n"
+    ALIGN_BON_TEMP = "align_bon_temperature"
+    ALIGN_BON = "align_bon_result"  # {"project", "result"} of the last best-of-n
+    ALIGN_DPO_MODEL = "align_dpo_model"
+    ALIGN_DPO_SET = "align_dpo_set_"  # + setting name
+    ALIGN_DPO_RUN = "align_dpo_run"  # the DPO run shown in the live view
+    ALIGN_GPU = "align_gpu"  # the chooser assumes GPUs for training
+    ALIGN_LABELS = "align_labels"  # thumbs-up/down labels the user already has (KTO)
+
+    DEPLOY_MODEL = "deploy_model"
+    DEPLOY_SET = "deploy_set"  # shipped set whose test split measures quality
+    DEPLOY_VARIANTS = "deploy_variants"
+    DEPLOY_EXAMPLES = "deploy_examples"
+    DEPLOY_SHOWN = "deploy_shown"  # the model ref whose saved measurements are shown
+    DEPLOY_TRAFFIC = "deploy_traffic_"  # + Traffic field
+    DEPLOY_TPS_SOURCE = "deploy_tps_source"  # measured | entered
+    DEPLOY_GPU_TPS = "deploy_gpu_tps"
+    DEPLOY_EXPORT_VARIANT = "deploy_export_variant"
+    DEPLOY_EXPORT_PATH = "deploy_export_path"
+    DEPLOY_EXPORT_OVERWRITE = "deploy_export_overwrite"
+    DEPLOY_EXPORTED = "deploy_exported"  # {"folder", "variant"} of the last export
 
 
 # Prefixes of widget keys that mirror a saved record: cleared when another project opens.

@@ -33,6 +33,7 @@ class Overview:
     plan: tuple[PlanRow, ...]
     versions: tuple[PromptVersion, ...] = ()
     eval_runs: tuple[EvalRun, ...] = ()
+    finetunes: tuple[dict, ...] = ()  # fine-tune run summaries as stored (lineage, report)
 
 
 def chosen_model(record: dict | None) -> ModelSpec | None:
@@ -93,6 +94,7 @@ def overview(store: Store, project_id: str) -> Overview:
         tuple(schedule(durations, overrides, start)),
         tuple(list_versions(store, project_id)),
         tuple(list_eval_runs(store, project_id)),
+        tuple(r.data for r in store.list_records(project_id, "finetune_run")),
     )
 
 
@@ -117,6 +119,9 @@ def stage_status(ov: Overview) -> dict[str, str]:
         status["adapt"] = f"plan up to {ov.cards[0].top_rung}"
     if ov.versions:
         status["adapt"] = f"{len(ov.versions)} prompt versions; " + status["adapt"]
+    tuned = [f for f in ov.finetunes if f.get("state") == "completed"]
+    if ov.finetunes:
+        status["adapt"] = f"{len(tuned)}/{len(ov.finetunes)} fine-tunes done; " + status["adapt"]
     done = [r for r in ov.eval_runs if r.scores]
     if done:
         best = max(done, key=lambda r: r.scores.get(primary_key(r.metrics), 0.0))

@@ -20,6 +20,7 @@ def markdown_report(ov: Overview) -> str:
         _scope(ov),
         _model(ov),
         _adapt(ov),
+        _finetunes(ov),
         _evaluate(ov),
         _plan(ov),
     ]
@@ -112,6 +113,30 @@ def _adapt(ov: Overview) -> str:
     ]
     return "## 3. Adapt: prompt versions\n\n" + _table(
         ["Version", "Saved", "Task", "Shots", "Decoding", "Model"], rows
+    )
+
+
+def _finetunes(ov: Overview) -> str:
+    if not ov.finetunes:
+        return ""
+    rows = []
+    for f in ov.finetunes:
+        loss = f.get("eval_loss") if f.get("eval_loss") is not None else f.get("train_loss")
+        rows.append(
+            [
+                f.get("id", ""),
+                md_escape(f.get("base_ref", "")),
+                f.get("method", ""),
+                md_escape((f.get("dataset") or {}).get("name", "")),
+                (f.get("dataset") or {}).get("hash", ""),
+                f"{f.get('step', 0)}/{f.get('total_steps', 0)}",
+                f"{loss:.3f}" if isinstance(loss, float) else "",
+                f.get("state", ""),
+            ]
+        )
+    return "## 3. Adapt: fine-tune runs\n\n" + _table(
+        ["Run", "Base model", "Method", "Data", "Data hash", "Steps", "Loss (val)", "Status"],
+        rows,
     )
 
 
