@@ -87,7 +87,7 @@ def _live(run_id: str, state_at_start: str) -> None:
     c = run.config
     st.markdown(
         f":{color}-badge[{icon} {s.state}] **{run.id}** · {c.method} on "
-        f"`{md_escape(c.base_ref)}` · {md_escape(run.dataset.get('name', ''))}"
+        f"{md_escape(c.base_ref)} · {md_escape(run.dataset.get('name', ''))}"
     )
     total = max(s.total_steps, 1)
     label = f"step {s.step}/{s.total_steps or '?'} · epoch {s.epoch:.2f} · {eta_text(run)}"

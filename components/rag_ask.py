@@ -22,7 +22,7 @@ from lifecycle.rag import (
 )
 from lifecycle.text import md_escape
 
-PARAMS = GenParams(max_new_tokens=160)  # greedy: the same question gives the same answer
+PARAMS = GenParams(max_new_tokens=120)  # greedy: the same question gives the same answer
 EXAMPLE = "What does LoRA change in the model, and why is it cheaper than full fine-tuning?"
 
 
@@ -30,7 +30,7 @@ def ask_ui(lm: LoadedModel, coll: RagCollection) -> None:
     """One question answered without and with retrieval, side by side."""
     question = st.text_input("Question", EXAMPLE, key=Keys.RAG_QUESTION)
     c1, c2 = st.columns(2)
-    k = c1.slider("Sources (top-k)", 1, 10, 4, key=Keys.RAG_K)
+    k = c1.slider("Sources (top-k)", 1, 10, 3, key=Keys.RAG_K)
     mmr = c2.toggle(
         "Diverse sources (MMR)",
         key=Keys.RAG_MMR,
@@ -91,12 +91,15 @@ def highlighted(coll: RagCollection, hit: Hit, context: int = 600) -> None:
     end = start + len(hit.text)
     before = text[max(0, start - context) : start]
     after = text[end : end + context]
+    # The highlight directive cannot span lines: wrap each line of the chunk on its own.
+    chunk = "\n".join(
+        f":orange-background[{md_escape(line)}]" if line.strip() else line
+        for line in text[start:end].split("\n")
+    )
     st.markdown(
         ("…" if start > context else "")
         + md_escape(before)
-        + ":orange-background["
-        + md_escape(text[start:end])
-        + "]"
+        + chunk
         + md_escape(after)
         + ("…" if end + context < len(text) else "")
     )

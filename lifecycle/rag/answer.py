@@ -49,7 +49,12 @@ def _prompt() -> Any:
     return ChatPromptTemplate.from_messages(
         [
             ("system", GROUNDED_SYSTEM),
-            ("human", "Sources:\n{context}\n\nQuestion: {question}"),
+            # Small models follow the last instruction best: repeat the task after the question.
+            (
+                "human",
+                "Sources:\n{context}\n\nQuestion: {question}\n"
+                "Answer in one or two sentences using only the sources, citing them like [1].",
+            ),
         ]
     )
 

@@ -9,7 +9,7 @@ import pytest
 pytest.importorskip("playwright.sync_api")
 from playwright.sync_api import Locator, Page, expect  # noqa: E402
 
-from tests.browser.conftest import serve  # noqa: E402
+from tests.browser.conftest import serve, with_model  # noqa: E402
 from tests.browser.ui import Steps, browser_tab, go_to, main, tab, wait_idle  # noqa: E402
 
 PROJECT = "Fine-tune demo"
@@ -17,13 +17,11 @@ JOB = 180_000  # ms: worker start (imports) plus 60 tiny steps on a busy 2-core 
 
 
 @pytest.fixture(scope="module")
-def ft_url(tmp_path_factory):
-    """A server with one project (the tiny model is typed in as a local folder)."""
-    from lifecycle.store import Store
-
+def ft_url(tmp_path_factory, embedded_models):
+    """A server with one project; the page opens on the embedded model (already converted),
+    and the test types the tiny model's folder instead."""
     base = tmp_path_factory.mktemp("browser-finetune")
-    Store(base / "lifecycle-home" / "lifecycle.sqlite").create_project(PROJECT)
-    with serve(base) as url:
+    with serve(with_model(base, embedded_models, PROJECT)) as url:
         yield url
 
 
@@ -50,6 +48,7 @@ def test_launch_a_tiny_job_and_watch_it_complete(ft_page: Page, ft_url: str, tin
     page.goto(ft_url)
     expect(main(page).get_by_text(f"Project: {PROJECT}")).to_be_visible(timeout=30_000)
     go_to(page, "3 Adapt: fine-tune", "3 · Adapt: fine-tune")
+    wait_idle(page, 60_000)  # the embedded model loads for the report
 
     new = tab(page, "New run")
     base = new.locator('[data-testid="stSelectbox"]').filter(has=page.get_by_text("Base model"))

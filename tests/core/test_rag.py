@@ -354,7 +354,8 @@ def test_grounded_prompt_numbers_the_sources():
     assert [m["role"] for m in messages] == ["system", "user"]
     assert "only the numbered sources" in messages[0]["content"]
     assert "[1] (s1.md) text 1" in messages[1]["content"]
-    assert messages[1]["content"].endswith("Question: What is int8?")
+    assert "Question: What is int8?\n" in messages[1]["content"]
+    assert messages[1]["content"].endswith("citing them like [1].")  # the task, repeated last
 
 
 def test_grounded_answer_plain_answer_and_predictor(coll, lm):

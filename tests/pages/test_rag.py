@@ -26,7 +26,7 @@ def test_starter_collection_question_sources_and_collections(at):
     at = rerun(at.text_input(key="rag_question").input("How does quantization shrink a model?"))
     at = rerun(button(at, "Ask").click())
     sources = [e.label for e in at.expander if e.label.startswith("[")]
-    assert len(sources) == 4 and "similarity" in sources[0], sources
+    assert len(sources) == 3 and "similarity" in sources[0], sources
     assert any("06-deploy.md" in s for s in sources), sources
     assert "**Without retrieval**" in texts(at.markdown) and "**With retrieval**" in texts(
         at.markdown
