@@ -144,7 +144,7 @@ def results_table(reports: list[VariantReport]) -> pd.DataFrame:
 
 def results_ui(ref: str, reports: list[VariantReport]) -> None:
     """Failures, the table, the trade-off in sentences, and the charts."""
-    st.markdown(f"**Measured on this machine** · `{md_escape(ref)}`")
+    st.markdown(f"**Measured on this machine** · {md_escape(ref)}")
     for r in reports:
         if r.error:
             st.warning(f"{r.label or r.name}: {r.error}")
