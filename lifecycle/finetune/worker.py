@@ -16,7 +16,7 @@ def main(folder: Path) -> int:
     from lifecycle.alignment.dpo import train_dpo
     from lifecycle.finetune import jobs
     from lifecycle.finetune.data import DataError
-    from lifecycle.finetune.runs import read_run, read_status, sync_record, write_status
+    from lifecycle.finetune.runs import log_tail, read_run, read_status, sync_record, write_status
     from lifecycle.finetune.train import STOP_FILE, train
     from lifecycle.models.sources import ModelLoadError
     from lifecycle.store import Store, now
@@ -32,7 +32,9 @@ def main(folder: Path) -> int:
         state, error, code = "failed", str(err), 1
     except Exception as err:  # any crash: the page shows the log's last lines, the app lives on
         traceback.print_exc()
-        state, error, code = "failed", f"{type(err).__name__}: {err}", 1
+        sys.stdout.flush()
+        error = f"{type(err).__name__}: {err}\n\nLast log lines:\n{log_tail(folder)}"
+        state, code = "failed", 1
     status = read_status(folder)
     status.state, status.error, status.updated_at = state, error, now()
     status.resume = state != "completed"

@@ -183,6 +183,13 @@ def test_registry_lists_merges_and_deletes(store, tiny_causal):
     assert list_runs("p1") == [] and store.get_record("p1", RUN, run.id) is None
 
 
+def test_impossible_lora_targets_fail_the_job_with_the_reason(store, tiny_causal):
+    run = new_run(store, config(tiny_causal, target_modules=("no_such_layer",)))
+    failed = wait(jobs.submit(store, run), ("failed",))
+    assert failed.status.error.startswith("LoRA cannot wrap these target modules")
+    assert jobs.current_status(store, failed).status.state == "failed"
+
+
 def test_settings_and_mappings_are_checked():
     with pytest.raises(DataError, match="learning rate must be positive"):
         FinetuneConfig(base_ref="x", learning_rate=0).check()
