@@ -134,32 +134,15 @@ def dpo_args(config: FinetuneConfig, folder: Path, cuda: bool, evaluate: bool) -
     """DPOConfig from the run's settings (the same knobs as a LoRA fine-tune, plus beta)."""
     from trl import DPOConfig
 
+    from lifecycle.finetune.train import common_args
+
+    settings = common_args(config, folder, cuda)
+    settings["eval_strategy"] = "steps" if evaluate else "no"
     return DPOConfig(
-        output_dir=str(folder / "checkpoints"),
+        **settings,
         beta=beta_of(config),
         max_length=config.max_len,
-        per_device_train_batch_size=config.batch_size,
-        per_device_eval_batch_size=config.batch_size,
-        gradient_accumulation_steps=config.grad_accum,
-        learning_rate=config.learning_rate,
-        num_train_epochs=config.epochs,
-        max_steps=config.max_steps or -1,
-        warmup_steps=config.warmup_ratio,  # transformers 5: a float below 1 is a ratio
-        lr_scheduler_type="linear",
-        logging_steps=1,
-        eval_strategy="steps" if evaluate else "no",
-        eval_steps=config.eval_every,
-        save_strategy="steps",
-        save_steps=config.save_every,
-        save_total_limit=2,
-        seed=config.seed,
-        data_seed=config.seed,
-        bf16=config.bf16,
-        use_cpu=not cuda,
         activation_checkpointing=False,  # small models on a CPU: recomputation only costs time
-        report_to="none",
-        disable_tqdm=True,
-        dataloader_pin_memory=False,
     )
 
 

@@ -104,11 +104,9 @@ def _as_dict(f: Features) -> dict:
     return {"input_ids": f.input_ids, "labels": f.labels}
 
 
-def training_args(config: FinetuneConfig, folder: Path, cuda: bool) -> Any:
-    """TrainingArguments from the run's settings."""
-    from transformers import TrainingArguments
-
-    return TrainingArguments(
+def common_args(config: FinetuneConfig, folder: Path, cuda: bool) -> dict:
+    """The trainer settings every job shares (fine-tune and DPO), from the run's config."""
+    return dict(
         output_dir=str(folder / "checkpoints"),
         per_device_train_batch_size=config.batch_size,
         per_device_eval_batch_size=config.batch_size,
@@ -131,6 +129,15 @@ def training_args(config: FinetuneConfig, folder: Path, cuda: bool) -> Any:
         report_to="none",
         disable_tqdm=True,
         dataloader_pin_memory=False,
+    )
+
+
+def training_args(config: FinetuneConfig, folder: Path, cuda: bool) -> Any:
+    """TrainingArguments from the run's settings."""
+    from transformers import TrainingArguments
+
+    return TrainingArguments(
+        **common_args(config, folder, cuda),
         remove_unused_columns=False,
         train_sampling_strategy="group_by_length",  # similar lengths per batch: less padding
     )
