@@ -3,7 +3,7 @@
 import streamlit as st
 
 from components.finetune_data import data_ui
-from components.finetune_jobs import delete_ui, live_view, registry_table
+from components.finetune_jobs import commands_ui, delete_ui, live_view, registry_table
 from components.finetune_try import evaluate_ui, merge_ui, try_ui
 from components.finetune_ui import base_model_ui, launch_ui, report_ui, settings_ui
 from components.guide import render_guide
@@ -56,6 +56,7 @@ with runs_tab:
     else:
         picked = st.selectbox("Run", list(by_id), key=Keys.FT_RUN)
         live_view(picked)
+        commands_ui(by_id[picked])
         st.divider()
         registry_table(runs)
         delete_ui(by_id[picked])

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
+from components.finetune_ui import render_commands
 from components.project import flash
 from components.resources import get_store
 from components.state import Keys
@@ -88,6 +89,7 @@ def _live(run_id: str, state_at_start: str) -> None:
     st.markdown(
         f":{color}-badge[{icon} {s.state}] **{run.id}** · {c.method} on "
         f"{md_escape(c.base_ref)} · {md_escape(run.dataset.get('name', ''))}"
+        + (f" · {run.processes} processes" if run.processes > 1 else "")
     )
     total = max(s.total_steps, 1)
     label = f"step {s.step}/{s.total_steps or '?'} · epoch {s.epoch:.2f} · {eta_text(run)}"
@@ -97,6 +99,8 @@ def _live(run_id: str, state_at_start: str) -> None:
     st.progress(min(1.0, s.step / total), text=label)
     if s.error:
         st.error(s.error)
+    if s.ranks_note:  # the DDP check: did every rank end with the same weights?
+        (st.success if s.ranks_equal else st.warning)(s.ranks_note, icon=":material/lan:")
     if run.metrics:
         st.plotly_chart(loss_chart(run), width="stretch", key=f"loss_{run.id}_{len(run.metrics)}")
     samples_table(run)
@@ -158,7 +162,8 @@ def registry_table(runs: list[Run]) -> None:
                 "data hash": r.dataset.get("hash", ""),
                 "steps": f"{s.step}/{s.total_steps}",
                 "lr": c.learning_rate,
-                "batch": c.batch_size * c.grad_accum,
+                "processes": r.processes,
+                "batch": c.batch_size * c.grad_accum * r.processes,  # effective: every rank's
                 "train loss": s.train_loss,
                 "val loss": s.eval_loss,
                 "minutes": round((s.train_seconds + s.sample_seconds) / 60, 1),
@@ -166,6 +171,16 @@ def registry_table(runs: list[Run]) -> None:
             }
         )
     st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch")
+
+
+def commands_ui(run: Run) -> None:
+    """The exact torchrun and accelerate commands that train this run on its processes."""
+    with st.expander("Run it elsewhere (multi-process)"):
+        st.caption(
+            "Copy the data folder to the other machine, then run one of these. Stop the run "
+            "here first: the command resumes from its latest checkpoint and records the end."
+        )
+        render_commands(run.folder, run.processes)
 
 
 def delete_ui(run: Run) -> None:

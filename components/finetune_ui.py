@@ -2,17 +2,21 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import streamlit as st
 
 from components.finetune_data import TrainingData
 from components.project import flash
 from components.resources import get_store
 from components.state import Keys
+from lifecycle.config import ROOT, data_home
 from lifecycle.finetune.config import FinetuneConfig
 from lifecycle.finetune.data import DataError, DataReport, data_report, task_spec
+from lifecycle.finetune.distributed import export_command, machine_limit
 from lifecycle.finetune.estimate import estimate_run, lora_targets
 from lifecycle.finetune.jobs import submit
-from lifecycle.finetune.runs import create_run
+from lifecycle.finetune.runs import create_run, runs_root
 from lifecycle.models import EMBEDDED, LoadedModel
 from lifecycle.models.sources import EMBEDDED_NAME
 from lifecycle.text import md_escape
@@ -69,6 +73,7 @@ def settings_ui(lm: LoadedModel, base_ref: str, task_id: str) -> FinetuneConfig:
         batch = _number("Batch size", "batch", d.batch_size, min_value=1, step=1)
         accum = _number("Gradient accumulation", "accum", d.grad_accum, min_value=1, step=1)
         max_len = _number("Sequence length (tokens)", "max_len", d.max_len, min_value=0, step=16)
+        processes = processes_ui(d.processes)
     with c[2]:
         warmup = _number("Warm-up share", "warmup", d.warmup_ratio, min_value=0.0, step=0.05)
         seed = _number("Seed", "seed", d.seed, min_value=0, step=1)
@@ -97,7 +102,7 @@ def settings_ui(lm: LoadedModel, base_ref: str, task_id: str) -> FinetuneConfig:
                 key=Keys.FT_SET + "targets",
             )
         )
-    return FinetuneConfig(
+    config = FinetuneConfig(
         base_ref=base_ref,
         task_id=task_id,
         method=method,
@@ -110,6 +115,7 @@ def settings_ui(lm: LoadedModel, base_ref: str, task_id: str) -> FinetuneConfig:
         max_steps=int(max_steps),
         batch_size=int(batch),
         grad_accum=int(accum),
+        processes=int(processes),
         max_len=int(max_len),
         warmup_ratio=float(warmup),
         seed=int(seed),
@@ -117,6 +123,51 @@ def settings_ui(lm: LoadedModel, base_ref: str, task_id: str) -> FinetuneConfig:
         eval_every=int(every),
         save_every=int(save),
         bf16=bf16,
+    )
+    export_ui(config)
+    return config
+
+
+def processes_ui(default: int) -> int:
+    """How many training processes (DDP ranks) this machine runs the job on."""
+    limit, what = machine_limit()
+    return _number(
+        "Processes",
+        "processes",
+        min(default, limit),
+        f"Ranks started by torchrun (gloo on CPU, nccl on GPUs); this machine has {what}. "
+        "Each rank trains on its own share of every step: the effective batch grows with them.",
+        min_value=1,
+        max_value=limit,
+        step=1,
+    )
+
+
+def export_ui(config: FinetuneConfig) -> None:
+    """The torchrun and accelerate commands that run this job on N processes elsewhere."""
+    with st.expander("Run it elsewhere (multi-process)"):
+        n = st.number_input(
+            "Processes on that machine (one per GPU, or per CPU core)",
+            1,
+            1024,
+            max(2, config.processes),
+            key=Keys.FT_EXPORT_PROCESSES,
+        )
+        st.caption(
+            "Launch writes the run folder (settings and data); copy it with the data folder, "
+            "replace RUN_ID by the run's id, then run one of these. Each run also shows its own "
+            "exact commands under Runs."
+        )
+        render_commands(runs_root() / "RUN_ID", int(n))
+
+
+def render_commands(folder: Path, n: int) -> None:
+    """Both launch commands for the run in `folder`, ready to copy."""
+    for launcher in ("torchrun", "accelerate"):
+        st.code(export_command(folder, n, launcher, data_home(), ROOT), language="bash")
+    st.caption(
+        "With accelerate keep `--multi_gpu` (it also runs CPU processes): "
+        f"`accelerate launch --cpu --num_processes {n}` silently starts a single process."
     )
 
 
@@ -175,7 +226,13 @@ def report_ui(lm: LoadedModel, config: FinetuneConfig, data: TrainingData) -> Da
         delta_color="off",
     )
     steps = _steps(config, len(report.train))
-    e[2].metric("Optimiser steps", steps)
+    e[2].metric(
+        "Optimiser steps",
+        steps,
+        f"effective batch {config.batch_size} x {config.grad_accum} x {config.processes} "
+        f"process{'es' if config.processes > 1 else ''} = {config.effective_batch}",
+        delta_color="off",
+    )
     if est.verdict != "fits":
         st.warning(
             f"This run may not fit this machine's memory ({est.verdict}): lower the batch "
@@ -194,7 +251,7 @@ def _answer_text(lm: LoadedModel, f) -> str:
 def _steps(config: FinetuneConfig, n_train: int) -> int:
     if config.max_steps:
         return config.max_steps
-    per_epoch = -(-n_train // (config.batch_size * config.grad_accum))
+    per_epoch = -(-n_train // config.effective_batch)
     return int(per_epoch * config.epochs + 0.999)
 
 

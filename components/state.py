@@ -80,6 +80,7 @@ class Keys:
     FT_TRY = "ft_try_results"  # {"run", "base", "tuned"} of the last side-by-side
     FT_EVAL_LIMIT = "ft_eval_limit"
     FT_EXPORT = "ft_export_folder"
+    FT_EXPORT_PROCESSES = "ft_export_processes"  # processes in the "run it elsewhere" commands
     RAG_STORE = "rag_store_"  # + kind | host | port: embedded store or a Chroma server
     RAG_COLLECTION = "rag_collection"
     RAG_NEXT = "rag_collection_next"  # a just-created collection to select on the next run

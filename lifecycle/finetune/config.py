@@ -45,7 +45,8 @@ class FinetuneConfig:
     epochs: float = 3.0  # ~70 steps on the shipped summaries: about 10 minutes on 2 CPU cores
     max_steps: int = 0  # > 0 overrides epochs
     batch_size: int = 8
-    grad_accum: int = 1  # effective batch = batch_size x grad_accum
+    grad_accum: int = 1  # effective batch = batch_size x grad_accum x processes
+    processes: int = 1  # > 1: torchrun starts one DDP rank each (gloo on CPU, nccl on GPUs)
     max_len: int = 320  # tokens; the shipped summaries need up to 282 with the task prompt
     warmup_ratio: float = 0.05
     seed: int = 0
@@ -79,6 +80,21 @@ class FinetuneConfig:
             raise DataError("Dropout and warm-up share must be in [0, 1).")
         if self.eval_every < 1 or self.save_every < 1:
             raise DataError("Evaluation and checkpoint intervals must be at least 1 step.")
+        if self.processes != 1:
+            self.check_processes()
+
+    def check_processes(self) -> None:
+        """Multi-process runs: LoRA or full fine-tunes, on no more processes than fit here."""
+        from lifecycle.finetune.distributed import check_processes
+
+        if self.method not in ("lora", "full"):
+            raise DataError("Multi-process training runs LoRA and full fine-tunes: use 1 process.")
+        check_processes(self.processes)
+
+    @property
+    def effective_batch(self) -> int:
+        """Examples per optimiser step over every process."""
+        return self.batch_size * self.grad_accum * self.processes
 
     def to_dict(self) -> dict:
         """JSON-ready form."""

@@ -77,11 +77,12 @@ def estimate_run(model: Any, config: FinetuneConfig, bytes_per_param: float = 4.
     )
     work = Workload(context=config.max_len, batch=config.batch_size, gradient_checkpointing=False)
     precision = "fp32" if bytes_per_param >= 4 else "fp16/bf16"
-    memory = (
+    per_process = (
         total * bytes_per_param / GIB
         + trainable * ADAM_BYTES / GIB
         + activations_gib(spec, work, precision)
     )
+    memory = per_process * config.processes  # every rank holds its own model, optimiser, batch
     ram = machine_ram_gib()
     return TrainEstimate(
         trainable, total, matched, memory, ram, fit_verdict(memory, Device("RAM", ram))

@@ -2,7 +2,8 @@
 
 A job is `python -m lifecycle.finetune.worker <run folder>` in its own session, so closing the
 tab, rerunning the page or restarting the app never kills it; the page re-attaches by reading
-the run folder. A lock file makes "start the next queued job" safe between app and workers.
+the run folder. A multi-process job is torchrun starting that worker once per rank. A lock file
+makes "start the next queued job" safe between app and workers.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from lifecycle.config import ROOT, data_home
+from lifecycle.finetune.distributed import RANKS, launch_command, launch_env, run_processes
 from lifecycle.finetune.runs import (
     ACTIVE,
     RESUMABLE,
@@ -112,13 +114,18 @@ def dispatch(store: Store) -> Run | None:
 def _spawn(store: Store, run: Run) -> Run:
     """Start the worker process for a queued run (its own session: it outlives the app)."""
     (run.folder / STOP_FILE).unlink(missing_ok=True)
-    env = {**os.environ, "LIFECYCLE_HOME": str(data_home()), "PYTHONUNBUFFERED": "1"}
+    for report in (run.folder / RANKS).glob("rank*.json"):
+        report.unlink()  # the last attempt's weights say nothing about this one
+    n = run.config.processes
+    env = {**launch_env(dict(os.environ), n), "LIFECYCLE_HOME": str(data_home())}
+    env["PYTHONUNBUFFERED"] = "1"
     env["PYTHONPATH"] = os.pathsep.join(p for p in (str(ROOT), env.get("PYTHONPATH", "")) if p)
+    argv = [sys.executable, "-m", "lifecycle.finetune.worker", str(run.folder)]
     with (run.folder / "log.txt").open("a", encoding="utf-8") as log:
         log.write(f"--- start {now()} ---\n")
         log.flush()
         proc = subprocess.Popen(
-            [sys.executable, "-m", "lifecycle.finetune.worker", str(run.folder)],
+            launch_command(run.folder, n) if n > 1 else argv,
             cwd=ROOT,
             env=env,
             stdout=log,
@@ -128,6 +135,7 @@ def _spawn(store: Store, run: Run) -> Run:
         )
     s = run.status
     s.state, s.pid, s.started_at, s.updated_at, s.error = "running", proc.pid, now(), now(), ""
+    s.ranks_equal, s.ranks_note = None, ""
     write_status(run.folder, s)
     sync_record(store, run)
     return read_run(run.folder)
@@ -171,9 +179,19 @@ def resume(store: Store, run: Run) -> Run:
 
 
 def kill(run: Run) -> None:
-    """Hard-stop a worker (no checkpoint): for a job that ignores the stop request."""
+    """Hard-stop a job and every rank of it (no checkpoint): for one that ignores the stop."""
+    pids = set(run_processes(run.folder))
     if alive(run.status.pid, run.id):
-        os.killpg(run.status.pid, signal.SIGKILL)
+        pids.add(run.status.pid)
+    # torchrun starts each rank in a session of its own: killing its group leaves them running.
+    for pid in pids:
+        try:
+            if os.getpgid(pid) == pid:
+                os.killpg(pid, signal.SIGKILL)
+            else:
+                os.kill(pid, signal.SIGKILL)
+        except (ProcessLookupError, PermissionError):
+            continue  # already gone
 
 
 def queue_position(store: Store, run: Run) -> int:

@@ -48,6 +48,9 @@ class RunStatus:
     attempts: int = 0
     resume: bool = False  # the next start continues from the latest checkpoint
     error: str = ""
+    processes: int = 1  # ranks that trained the latest attempt (a copied job may use others)
+    ranks_equal: bool | None = None  # multi-process: every rank ended with identical weights
+    ranks_note: str = ""  # that comparison in a sentence (shown with the run)
 
     @classmethod
     def from_dict(cls, data: dict) -> RunStatus:
@@ -72,6 +75,11 @@ class Run:
     def final_folder(self) -> Path:
         """The trained artefact (adapter or full model) once the run completed."""
         return self.folder / "final"
+
+    @property
+    def processes(self) -> int:
+        """Ranks that trained the latest attempt; the configured count before the first."""
+        return self.status.processes if self.status.attempts else self.config.processes
 
     @property
     def ref(self) -> str:
@@ -222,6 +230,8 @@ def summary(run: Run) -> dict:
         "eval_loss": s.eval_loss,
         "train_seconds": round(s.train_seconds, 1),
         "trainable": s.trainable,
+        "processes": s.processes,
+        "ranks_equal": s.ranks_equal,
         "created_at": s.created_at,
         "finished_at": s.finished_at,
     }

@@ -16,6 +16,7 @@ from transformers import TrainerCallback
 
 from lifecycle.finetune.config import FAN_IN_FAN_OUT, FinetuneConfig, default_targets
 from lifecycle.finetune.data import IGNORE, DataError, Features, format_example, task_spec
+from lifecycle.finetune.distributed import any_rank, rank, settle_ranks, world_size
 from lifecycle.finetune.runs import (
     Run,
     append_jsonl,
@@ -140,6 +141,8 @@ def training_args(config: FinetuneConfig, folder: Path, cuda: bool) -> Any:
         **common_args(config, folder, cuda),
         remove_unused_columns=False,
         train_sampling_strategy="group_by_length",  # similar lengths per batch: less padding
+        # Every trainable weight takes part in a causal LM's forward pass: skip DDP's extra search.
+        ddp_find_unused_parameters=False,
     )
 
 
@@ -161,8 +164,9 @@ def train(run: Run, callbacks: tuple = ()) -> str:
     model = prepare_model(lm, config)
     model.train()
     status = read_status(folder)
-    status.trainable, status.total_params = trainable_counts(model)
-    write_status(folder, status)
+    if rank() == 0:  # other ranks only train: the run folder has one writer
+        status.trainable, status.total_params = trainable_counts(model)
+        write_status(folder, status)
     pad = lm.tokenizer.pad_token_id
     pad = pad if pad is not None else lm.tokenizer.eos_token_id or 0
     progress = Progress(folder, LoadedModel(**{**lm.__dict__, "model": model}), config)
@@ -178,9 +182,11 @@ def train(run: Run, callbacks: tuple = ()) -> str:
         trainer.args.eval_strategy = "no"
     checkpoint = latest_checkpoint(folder) if status.resume else None
     trainer.train(resume_from_checkpoint=str(checkpoint) if checkpoint else None)
+    settle_ranks(folder, model, trainer.state.global_step)
     if progress.stopped:
         return "stopped"
-    save_final(model, lm, config, folder / "final")
+    if rank() == 0:
+        save_final(model, lm, config, folder / "final")
     return "completed"
 
 
@@ -216,10 +222,14 @@ def sample_outputs(lm: LoadedModel, config: FinetuneConfig, inputs: list[tuple[s
 
 
 class Progress(TrainerCallback):
-    """Writes progress, losses and samples into the run folder; honours stop requests."""
+    """Writes progress, losses and samples into the run folder; honours stop requests.
+
+    Under torchrun every rank runs it, but only rank 0 writes; all ranks stop at the same step.
+    """
 
     def __init__(self, folder: Path, lm: LoadedModel, config: FinetuneConfig):
         self.folder, self.lm, self.config = folder, lm, config
+        self.main = rank() == 0
         val = read_examples(folder, "validation")[: config.samples]
         self.inputs = [(e.id, e.input) for e in val]
         self.stopped = False
@@ -232,8 +242,11 @@ class Progress(TrainerCallback):
 
     def on_train_begin(self, args, state, control, **kwargs):
         """Samples of the untouched model (step 0), so improvement is visible."""
+        if not self.main:
+            return
         status = read_status(self.folder)
         status.total_steps, status.attempts = state.max_steps, status.attempts + 1
+        status.processes = world_size()
         write_status(self.folder, status)
         if state.global_step == 0 and self.inputs:
             self._samples(0)
@@ -242,14 +255,18 @@ class Progress(TrainerCallback):
     def on_step_end(self, args, state, control, **kwargs):
         """Progress after each optimiser step; a stop request saves a checkpoint and ends."""
         self.steps_this_attempt += 1
-        if (self.folder / STOP_FILE).exists():
+        # A rank that saw the stop file alone would leave the others waiting in the next step.
+        if any_rank((self.folder / STOP_FILE).exists()):
             control.should_save = True
             control.should_training_stop = True
             self.stopped = True
-        self._write(state)
+        if self.main:
+            self._write(state)
 
     def on_log(self, args, state, control, logs=None, **kwargs):
         """Append the train or validation loss of this step."""
+        if not self.main:
+            return
         logs = logs or {}
         row = {"step": state.global_step, "epoch": round(state.epoch or 0.0, 4), "time": now(True)}
         for key in ("loss", "eval_loss", "learning_rate", "grad_norm"):
@@ -261,7 +278,7 @@ class Progress(TrainerCallback):
 
     def on_evaluate(self, args, state, control, **kwargs):
         """Sample generations at every evaluation."""
-        if self.inputs:
+        if self.main and self.inputs:
             self._samples(state.global_step)
 
     def _samples(self, step: int) -> None:

@@ -13,6 +13,9 @@ from lifecycle.config import apply_offline_env, data_home
 def main(folder: Path) -> int:
     """Train the run, record how it ended, then start the next queued job."""
     apply_offline_env()
+    from lifecycle.finetune.distributed import bind_rank, rank
+
+    bind_rank(folder)
     from lifecycle.alignment.dpo import train_dpo
     from lifecycle.finetune import jobs
     from lifecycle.finetune.data import DataError
@@ -35,6 +38,8 @@ def main(folder: Path) -> int:
         sys.stdout.flush()
         error = f"{type(err).__name__}: {err}\n\nLast log lines:\n{log_tail(folder)}"
         state, code = "failed", 1
+    if rank() > 0:
+        return code  # rank 0 alone records how the job ended and starts the next one
     status = read_status(folder)
     status.state, status.error, status.updated_at = state, error, now()
     status.resume = state != "completed"

@@ -78,6 +78,23 @@ def test_report_counts_rows_and_shows_the_training_text(at):
     assert "<|im_start|>assistant" in code and "the capital of france is paris .<|im_end|>" in code
 
 
+def test_processes_set_the_effective_batch_and_the_commands_to_run_elsewhere(at):
+    from lifecycle.finetune.distributed import machine_limit
+
+    limit = machine_limit()[0]
+    assert at.number_input(key="ft_set_processes").value == 1
+    assert at.number_input(key="ft_set_processes").max == limit
+    n = min(2, limit)
+    at = setting(at, "processes", n)
+    [steps] = [m for m in at.metric if m.label == "Optimiser steps"]
+    assert steps.delta == f"effective batch 4 x 1 x {n} process{'es' if n > 1 else ''} = {4 * n}"
+    at = rerun(at.number_input(key="ft_export_processes").set_value(8))
+    code = "\n".join(c.value for c in at.code)
+    assert "torchrun --standalone --nproc_per_node 8 -m lifecycle.finetune.worker" in code
+    assert "accelerate launch --multi_gpu --num_processes 8 " in code and "RUN_ID" in code
+    assert any("--cpu --num_processes 8` silently starts a single" in c for c in texts(at.caption))
+
+
 @pytest.mark.parametrize(
     ("name", "value", "message"),
     [
