@@ -13,6 +13,7 @@ pages = {
     "Project": [
         st.Page("app_pages/home.py", title="Home", icon=":material/home:", default=True),
         st.Page("app_pages/plan.py", title="Plan and report", icon=":material/event_note:"),
+        st.Page("app_pages/settings.py", title="Settings", icon=":material/settings:"),
     ],
     "Stages": [
         st.Page("app_pages/scope.py", title="1 Scope", icon=":material/target:"),

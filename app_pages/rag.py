@@ -3,12 +3,13 @@
 import streamlit as st
 
 from components.guide import render_guide
+from components.model_pick import pick_model
 from components.playground import load_ui
 from components.project import require_project
 from components.rag_ask import ask_ui, quality_ui
-from components.rag_ui import collection_ui, documents_ui, store_ui, upload_ui
+from components.rag_ui import chunk_tokenizer, collection_ui, documents_ui, store_ui, upload_ui
+from components.state import Keys
 from components.tools_ui import tools_ui
-from lifecycle.models import EMBEDDED
 from lifecycle.rag import RagError
 
 project = require_project()
@@ -19,25 +20,37 @@ st.caption(
     "your documents to quote; a calculator does the arithmetic."
 )
 
-store = store_ui()
 try:
+    store = store_ui()  # a Chroma server that is down is reported here, the switch stays usable
     coll = collection_ui(store, project.id)
 except RagError as err:
     st.error(str(err))
     st.stop()
-lm = load_ui(EMBEDDED)
-if lm is None:
-    st.stop()
+ref = pick_model(
+    "Answering model",
+    Keys.RAG_MODEL,
+    project.id,
+    help="Retrieval is the same whatever answers; endpoints are added in Settings.",
+    serving=True,
+)
+lm = load_ui(ref) if ref else None  # retrieval, documents and quality work without it
 
 ask_tab, docs_tab, quality_tab, tools_tab = st.tabs(
     ["Ask", "Documents", "Retrieval quality", "Tools (calculator)"]
 )
+NO_MODEL = "Choose a model that loads (above) to answer questions."
 with ask_tab:
-    ask_ui(lm, coll)
+    if lm:
+        ask_ui(lm, coll)
+    else:
+        st.info(NO_MODEL)
 with docs_tab:
-    upload_ui(coll, lm.tokenizer)
+    upload_ui(coll, lm.tokenizer if lm and lm.tokenizer else chunk_tokenizer())
     documents_ui(store, coll)
 with quality_tab:
     quality_ui(coll)
 with tools_tab:
-    tools_ui(lm)
+    if lm:
+        tools_ui(lm)
+    else:
+        st.info(NO_MODEL)

@@ -118,7 +118,7 @@ def best_of_n_ui(project_id: str, task_id: str, text: str) -> None:
     if info is None:
         st.info(NO_REWARD)
         return
-    ref = pick_model("Model", Keys.ALIGN_BON_MODEL, project_id)
+    ref = pick_model("Model", Keys.ALIGN_BON_MODEL, project_id, serving=True)
     c = st.columns(2)
     n = c[0].slider("n (samples)", 2, MAX_N, 4, key=Keys.ALIGN_BON_N)
     temp = c[1].slider("Temperature", 0.1, 2.0, 0.9, 0.1, key=Keys.ALIGN_BON_TEMP)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
+from components.model_pick import serving_pick
 from components.playground import load_ui
 from components.resources import get_store
 from components.state import Keys
@@ -20,8 +21,10 @@ from lifecycle.evaluation.datasets import (
 from lifecycle.evaluation.metrics import METRICS
 from lifecycle.evaluation.runs import Candidate, EvalRun, continue_run, start_run
 from lifecycle.evaluation.shots import prompt_predictor
-from lifecycle.models import EMBEDDED, GenParams
+from lifecycle.models import GenParams
 from lifecycle.prompting import SHOTS, PromptSpec
+from lifecycle.serving import default_ref
+from lifecycle.settings import load_settings
 from lifecycle.tasks import load_tasks
 from lifecycle.versions import list_versions
 
@@ -112,7 +115,7 @@ def candidate_picker(project_id: str, task_id: str, key: str = "") -> Candidate:
         v = versions[pick]
         spec, params, model = v.prompt, v.params, v.model_ref
     shots = c2.selectbox("Shots", SHOTS, index=SHOTS.index(spec.shots), key=k + pick + "shots")
-    model = c3.text_input("Model", value=model, key=k + pick + "model").strip() or EMBEDDED
+    model = serving_pick(c3, model, k + pick)
     label = f"{labels[pick].split(': ', 1)[-1]} · {shots}-shot"
     if pick == CURRENT:
         label = f"{load_tasks()[task_id].name} prompt · {shots}-shot"
@@ -131,12 +134,11 @@ def candidate_picker(project_id: str, task_id: str, key: str = "") -> Candidate:
 
 def _retrieval_pick(project_id: str, key: str) -> tuple[str, str] | None:
     """Optionally answer from a RAG collection of the project (name, label), else None."""
-    from components.resources import get_vector_store
-    from lifecycle.config import data_home
+    from components.rag_ui import settings_store
     from lifecycle.rag import RagError
 
     try:
-        store = get_vector_store("embedded", "127.0.0.1", 8000, str(data_home()))
+        store = settings_store()
         infos = {i.name: i.label for i in store.collections(project_id)}
     except RagError:
         return None
@@ -156,11 +158,11 @@ def predictor_for(lm, candidate: Candidate):
     """The function that answers an input: a prompt, or retrieval + a grounded prompt."""
     if not candidate.source.startswith("rag:"):
         return prompt_predictor(lm, candidate)
-    from components.resources import get_embedder, get_vector_store
-    from lifecycle.config import data_home
+    from components.rag_ui import settings_store
+    from components.resources import get_embedder
     from lifecycle.rag import EMBEDDED_EMBEDDER, rag_predictor
 
-    store = get_vector_store("embedded", "127.0.0.1", 8000, str(data_home()))
+    store = settings_store()
     coll = store.open(candidate.source[4:], get_embedder(EMBEDDED_EMBEDDER))
     return rag_predictor(lm, coll, candidate.params, k=RAG_K)
 
@@ -168,7 +170,7 @@ def predictor_for(lm, candidate: Candidate):
 def _playground_prompt(data: dict, task_id: str) -> tuple[PromptSpec, GenParams, str]:
     kit = PromptSpec.for_task(load_tasks()[task_id])
     if data.get("task") != task_id:  # the playground is on another task: use this task's kit
-        return kit, GenParams(max_new_tokens=64), EMBEDDED
+        return kit, GenParams(max_new_tokens=64), default_ref(load_settings())
     spec = PromptSpec(
         data.get("system") or kit.system,
         data.get("instruction", kit.instruction),
@@ -176,7 +178,7 @@ def _playground_prompt(data: dict, task_id: str) -> tuple[PromptSpec, GenParams,
         0,
         kit.examples,
     )
-    model = data.get("model_other") or data.get("model") or EMBEDDED
+    model = data.get("model_other") or data.get("model") or default_ref(load_settings())
     return spec, GenParams(max_new_tokens=64), model
 
 

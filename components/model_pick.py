@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
+from components.serving import serving_options
 from lifecycle.evaluation.datasets import shipped_index
 from lifecycle.finetune.runs import list_runs
 from lifecycle.models import EMBEDDED
@@ -17,12 +18,19 @@ def completed_runs(project_id: str) -> list[str]:
     return [r.ref for r in list_runs(project_id) if r.status.state == "completed"]
 
 
-def pick_model(label: str, key: str, project_id: str, help: str | None = None) -> str:
-    """The chosen model ref ('' while the typed folder is empty); that box's key is key_other."""
-    options = [EMBEDDED, *completed_runs(project_id), OTHER]
+def pick_model(
+    label: str, key: str, project_id: str, help: str | None = None, serving: bool = False
+) -> str:
+    """The chosen model ref ('' while the typed folder is empty); that box's key is key_other.
+
+    serving=True adds the llama.cpp fast path and the endpoints: models that can answer but not
+    be trained or quantized here.
+    """
+    labels = serving_options() if serving else {EMBEDDED: EMBEDDED_NAME}
+    options = [*labels, *completed_runs(project_id), OTHER]
     if st.session_state.get(key) not in options:
-        st.session_state[key] = EMBEDDED
-    labels = {EMBEDDED: EMBEDDED_NAME, OTHER: "Another model (local folder)"}
+        st.session_state[key] = options[0]
+    labels[OTHER] = "Another model (local folder)"
     pick = st.selectbox(
         label,
         options,
@@ -40,3 +48,25 @@ def pick_model(label: str, key: str, project_id: str, help: str | None = None) -
 def shipped_set_for(task_id: str) -> str:
     """The id of the shipped set written for a task ('' when none is)."""
     return next((d["id"] for d in shipped_index() if d["task"] == task_id), "")
+
+
+def serving_pick(col, current: str, key: str) -> str:
+    """A model that answers prompts (any runtime or endpoint) or a typed id; `current` first.
+
+    Widget keys: key + "model_pick" (the choice) and key + "model" (the typed id or folder).
+    """
+    labels = serving_options()
+    if current and current not in labels:
+        labels[current] = f"Saved: {current}"
+    labels[OTHER] = "Another model (hub id or folder)"
+    options = list(labels)
+    pick = col.selectbox(
+        "Model",
+        options,
+        index=options.index(current) if current in options else 0,
+        format_func=labels.get,
+        key=key + "model_pick",
+    )
+    if pick != OTHER:
+        return pick
+    return col.text_input("Model id or folder", key=key + "model").strip() or EMBEDDED

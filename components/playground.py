@@ -6,12 +6,14 @@ from dataclasses import asdict, fields
 
 import streamlit as st
 
-from components.resources import get_model
+from components.serving import open_model, serving_options
 from components.state import Keys
-from lifecycle.models import EMBEDDED, EMBEDDED_NAME, GenParams, LoadedModel, ModelLoadError
-from lifecycle.models.generation import GenerationError, GenerationResult, Stream
+from lifecycle.models import EMBEDDED, GenParams, LoadedModel, ModelLoadError
+from lifecycle.models.generation import GenerationError, GenerationResult, stream
 from lifecycle.models.sources import convert_embedded, embedded_ready
 from lifecycle.prompting import SHOTS, PromptError, PromptSpec, variables
+from lifecycle.serving import default_ref
+from lifecycle.settings import load_settings
 from lifecycle.tasks import Task, load_tasks
 from lifecycle.typed import dataclass_from
 from lifecycle.versions import PromptVersion
@@ -30,17 +32,19 @@ HELP = {
 
 
 def model_choice_ui(project_model: str) -> str:
-    """Pick the model: embedded, the project's chosen model, or any id/folder."""
-    options = [EMBEDDED] + ([project_model] if project_model not in ("", EMBEDDED) else [])
-    options.append(OTHER)
-    labels = {EMBEDDED: EMBEDDED_NAME, OTHER: "Another model (hub id or local folder)"}
+    """Pick the model: embedded (either runtime), an endpoint, the project's model, any id."""
+    labels = serving_options()
+    options = [*labels, *([project_model] if project_model not in labels else []), OTHER]
+    labels[OTHER] = "Another model (hub id, local folder or llamacpp:/path/model.gguf)"
     if st.session_state.get(Keys.PLAY_MODEL) not in options:
-        st.session_state[Keys.PLAY_MODEL] = EMBEDDED
+        st.session_state[Keys.PLAY_MODEL] = options[0]
     choice = st.selectbox(
         "Model",
         options,
         key=Keys.PLAY_MODEL,
         format_func=lambda o: labels.get(o, f"Project's model: {o}"),
+        help="The embedded model runs offline on transformers, or on llama.cpp (faster) when "
+        "installed; endpoints are OpenAI-compatible servers added in Settings.",
     )
     if choice != OTHER:
         return choice
@@ -65,7 +69,7 @@ def load_ui(ref: str) -> LoadedModel | None:
                 convert_embedded(step)
                 status.update(label="Embedded model ready", state="complete")
         with st.spinner(f"Loading {ref}..."):
-            return get_model(ref)
+            return open_model(ref)
     except ModelLoadError as err:
         st.error(str(err))
         return None
@@ -177,7 +181,7 @@ def stream_into(
 ) -> GenerationResult | None:
     """Stream an answer into `box`; the text so far survives a stop pressed mid-way."""
     try:
-        run = Stream(lm, messages, params)
+        run = stream(lm, messages, params)
     except GenerationError as err:
         box.error(str(err))
         return None
@@ -203,8 +207,10 @@ def metrics_ui(result: GenerationResult, container=None) -> None:
     """Tokens and speed of one run."""
     c = container or st
     ttft = f"{result.ttft_s:.2f} s" if result.ttft_s is not None else "n/a"
+    about = "" if result.counts == "exact" else "≈ "  # the server reported no usage
     c.caption(
-        f"{result.prompt_tokens:,} prompt + {result.completion_tokens:,} completion tokens · "
+        f"{about}{result.prompt_tokens:,} prompt + {result.completion_tokens:,} completion "
+        "tokens · "
         f"latency {result.latency_s:.2f} s · first token {ttft} · "
         f"{result.tokens_per_s:.1f} tokens/s · ended by {result.finish_reason}"
         + (
@@ -219,7 +225,7 @@ def record_defaults(task: Task) -> dict:
     """The playground record before the user changes anything: the task's prompt kit."""
     kit = PromptSpec.for_task(task)
     return {
-        "model": EMBEDDED,
+        "model": default_ref(load_settings()),
         "model_other": "",
         "task": task.id,
         "shots": 0,

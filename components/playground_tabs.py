@@ -6,6 +6,7 @@ from dataclasses import asdict, dataclass, replace
 
 import streamlit as st
 
+from components.model_pick import serving_pick
 from components.playground import load_ui, metrics_ui, record_widgets, stream_into, version_record
 from components.project import flash
 from components.resources import get_store
@@ -57,10 +58,10 @@ def _variant_ui(i: int, versions: dict, base: Variant) -> Variant:
     temp = st.slider(
         "Temperature", 0.0, 2.0, base.params.temperature, key=k + "temp", disabled=not sample
     )
-    model = st.text_input("Model", value=base.model_ref, key=k + "model")
+    model = serving_pick(st, base.model_ref, k)
     return Variant(
         base.label,
-        model.strip(),
+        model,
         replace(base.spec, shots=shots),
         replace(base.params, do_sample=sample, temperature=temp),
     )
@@ -129,10 +130,13 @@ def _sent_panel(lm, messages: list[dict]) -> None:
             st.json(messages, expanded=2)
             return
         used = count_tokens(lm, messages)
+        about = "" if lm.exact_tokens else "about "  # no local tokenizer: estimated
         st.progress(
             min(used / lm.context_window, 1.0),
-            text=f"Prompt: {used:,} of {lm.context_window:,} tokens in the window",
+            text=f"Prompt: {about}{used:,} of {lm.context_window:,} tokens in the window",
         )
+        if not lm.exact_tokens:
+            st.caption("Sent as these chat messages; the server applies the model's template.")
         st.code(render_prompt(lm, messages), language=None, wrap_lines=True)
 
 
@@ -158,7 +162,7 @@ def run_panel(
         st.error("Enter a model id or folder first.")
     if lm:
         st.session_state[Keys.PLAY_LOADED] = ref
-        right.caption(f"{lm.name} on {lm.device} · window {lm.context_window:,} tokens")
+        right.caption(f"{lm.name} · {lm.runtime} · window {lm.context_window:,} tokens")
     if go and lm and messages:
         stop.button("Stop", icon=":material/stop:")
         result = stream_into(st.chat_message("assistant"), lm, messages, params)

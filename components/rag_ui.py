@@ -22,13 +22,24 @@ from lifecycle.rag import (
     preview_upload,
     stats,
 )
+from lifecycle.settings import load_settings
 from lifecycle.text import md_escape
 
 UPLOAD_TYPES = ["txt", "md", "pdf", "html", "htm"]
 
 
+def settings_store() -> VectorStore:
+    """The vector store chosen in Settings (embedded by default)."""
+    s = load_settings()
+    return get_vector_store(s.chroma_kind, s.chroma_host, s.chroma_port, str(data_home()))
+
+
 def store_ui() -> VectorStore:
-    """The embedded store (default) or a Chroma server, chosen in an expander."""
+    """The store chosen in Settings, switchable for this session in an expander."""
+    saved = load_settings()
+    st.session_state.setdefault(Keys.RAG_STORE + "kind", saved.chroma_kind)
+    st.session_state.setdefault(Keys.RAG_STORE + "host", saved.chroma_host)
+    st.session_state.setdefault(Keys.RAG_STORE + "port", saved.chroma_port)
     with st.expander("Vector store", icon=":material/database:"):
         kind = st.radio(
             "Where vectors live",
@@ -40,9 +51,12 @@ def store_ui() -> VectorStore:
         host, port = "127.0.0.1", 8000
         if kind == "server":
             c1, c2 = st.columns([3, 1])
-            host = c1.text_input("Host", "127.0.0.1", key=Keys.RAG_STORE + "host").strip()
-            port = int(c2.number_input("Port", 1, 65535, 8000, key=Keys.RAG_STORE + "port"))
-            st.caption("Start one with `chroma run --path DIR --port 8000` (ships with chromadb).")
+            host = c1.text_input("Host", key=Keys.RAG_STORE + "host").strip()
+            port = int(c2.number_input("Port", 1, 65535, key=Keys.RAG_STORE + "port"))
+            st.caption(
+                "Start one with `chroma run --path DIR --port 8000` (ships with chromadb). "
+                "The default for every session is set in Settings."
+            )
     return get_vector_store(kind, host, port, str(data_home()))
 
 
@@ -96,6 +110,11 @@ def chunk_settings_ui(prefix: str = "", default: ChunkSettings = ChunkSettings()
     size = c2.number_input("Chunk size", 1, 8000, default.size, key=k + "size")
     overlap = c3.number_input("Overlap", 0, 4000, default.overlap, key=k + "overlap")
     return ChunkSettings(unit, int(size), int(overlap))
+
+
+def chunk_tokenizer():
+    """The embedder's tokenizer, for token-sized chunks when the answering model has none here."""
+    return get_embedder(EMBEDDED_EMBEDDER).model.tokenizer
 
 
 def upload_ui(coll: RagCollection, tokenizer) -> None:

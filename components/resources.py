@@ -32,6 +32,14 @@ def get_model(ref: str) -> LoadedModel:
 
 
 @st.cache_resource(max_entries=2, show_spinner=False)
+def get_llamacpp(location: str, threads: int):
+    """A GGUF model loaded by llama.cpp in this process, shared by every session (its lock)."""
+    from lifecycle.serving.llamacpp import load_llamacpp
+
+    return load_llamacpp(location, threads)
+
+
+@st.cache_resource(max_entries=2, show_spinner=False)
 def get_reward_embedder(ref: str):
     """The SentenceTransformer a reward model reads completions with, shared by every session."""
     from lifecycle.alignment.reward import load_embedder

@@ -91,6 +91,7 @@ class Keys:
     RAG_QUESTION = "rag_question"
     RAG_K = "rag_k"
     RAG_MMR = "rag_mmr"
+    RAG_MODEL = "rag_model"  # the model that answers (retrieval does not depend on it)
     RAG_LAST = "rag_last"  # {"answer", "plain"} of the last question, shown after reruns
     RAG_QUALITY = "rag_quality"  # the last retrieval-quality report
     RAG_UPLOADER_KEY = "rag_uploader_generation"  # bumped to clear the uploader after adding
@@ -134,6 +135,22 @@ class Keys:
     DEPLOY_EXPORT_PATH = "deploy_export_path"
     DEPLOY_EXPORT_OVERWRITE = "deploy_export_overwrite"
     DEPLOY_EXPORTED = "deploy_exported"  # {"folder", "variant"} of the last export
+
+    SETTINGS_NOTICE = "settings_notice"  # {section: (ok, text)} after a save, shown once
+    SETTINGS_FORM = "settings_form_"  # + runtime | endpoint | chroma: the section's form
+    SETTINGS_RUNTIME = "settings_runtime"  # auto | llama.cpp | transformers
+    SETTINGS_THREADS = "settings_threads"
+    SETTINGS_LLAMA_PORT = "settings_llama_port"
+    SETTINGS_SERVER_ACTION = "settings_server_action"  # start | stop, asked by a click
+    SETTINGS_EDIT = "settings_edit"  # the endpoint the form edits ("" = a new one)
+    SETTINGS_EP = "settings_ep_"  # + Endpoint field: the add/edit form
+    SETTINGS_TEST = "settings_test_"  # + endpoint name: its Test connection button
+    SETTINGS_CONFIRM = "settings_confirm_"  # + endpoint name: the delete confirmation
+    SETTINGS_DELETE = "settings_delete_"  # + endpoint name: its Delete button
+    SETTINGS_HEALTH = "settings_health"  # {endpoint name: (ok, line, ms)} of the last tests
+    SETTINGS_FOLDER = "settings_folder"  # another data folder, typed
+    SETTINGS_HUB = "settings_hub"
+    SETTINGS_CHROMA = "settings_chroma_"  # + kind | host | port
 
 
 # Prefixes of widget keys that mirror a saved record: cleared when another project opens.

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
 
@@ -17,8 +18,15 @@ OFFLINE_VARS = {
 
 
 def hub_allowed() -> bool:
-    """True when the user opted in to the Hugging Face hub with LIFECYCLE_ALLOW_HUB=1."""
-    return os.environ.get("LIFECYCLE_ALLOW_HUB", "").strip().lower() in {"1", "true", "yes"}
+    """True when the user opted in to the hub: LIFECYCLE_ALLOW_HUB=1, else the saved setting."""
+    env = os.environ.get("LIFECYCLE_ALLOW_HUB", "").strip().lower()
+    if env:
+        return env in {"1", "true", "yes"}
+    try:  # read directly: lifecycle.settings builds on this module
+        saved = json.loads((data_home() / "settings.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return False
+    return isinstance(saved, dict) and saved.get("hub") is True
 
 
 def apply_offline_env() -> None:
@@ -30,8 +38,27 @@ def apply_offline_env() -> None:
         os.environ.setdefault(name, value)
 
 
+def home_pointer() -> Path:
+    """The file where Settings keeps a data folder chosen in the app (outside the data folder)."""
+    config = Path(os.environ.get("XDG_CONFIG_HOME") or Path.home() / ".config")
+    return config / "lifecycle" / "data-home"
+
+
+def chosen_home() -> tuple[Path, str]:
+    """The data folder and what decided it: LIFECYCLE_HOME, the Settings page, or the default."""
+    if os.environ.get("LIFECYCLE_HOME"):
+        return Path(os.environ["LIFECYCLE_HOME"]).expanduser(), "the LIFECYCLE_HOME variable"
+    try:
+        saved = home_pointer().read_text(encoding="utf-8").strip()
+    except OSError:
+        saved = ""
+    if saved:
+        return Path(saved).expanduser(), "the Settings page"
+    return ROOT / "data", "the default"
+
+
 def data_home() -> Path:
     """The folder where the app writes everything (database, runs, vectors); created on demand."""
-    home = Path(os.environ.get("LIFECYCLE_HOME") or ROOT / "data").expanduser()
+    home = chosen_home()[0]
     home.mkdir(parents=True, exist_ok=True)
     return home

@@ -16,6 +16,9 @@ def isolated_home(tmp_path, monkeypatch):
     home = tmp_path / "lifecycle-home"
     monkeypatch.setenv("LIFECYCLE_HOME", str(home))
     monkeypatch.setenv("HF_HOME", str(tmp_path / "hf-home"))
+    # Pages start on the transformers runtime whether llama.cpp is installed or not; the
+    # llama.cpp tests pick it explicitly.
+    monkeypatch.setenv("LIFECYCLE_EMBEDDED_RUNTIME", "transformers")
     return home
 
 
@@ -68,3 +71,26 @@ def with_embedded(embedded_models, isolated_home):
     """This test's data folder, with the embedded model already converted."""
     link_embedded(embedded_models, isolated_home)
     return isolated_home
+
+
+@pytest.fixture(scope="session")
+def llama_installed():
+    """llama-cpp-python[server] in this environment: built once, then from pip's wheel cache."""
+    from tests.servers import ensure_llama
+
+    ensure_llama()
+    return True
+
+
+API_KEY = "test-key-not-a-secret"
+
+
+@pytest.fixture(scope="session")
+def llama_url(llama_installed, tmp_path_factory):
+    """A real llama.cpp OpenAI-compatible server on loopback (API key API_KEY), for the session."""
+    from lifecycle.models.sources import embedded_gguf
+    from tests.servers import llama_server
+
+    log = tmp_path_factory.mktemp("llama-server") / "server.log"
+    with llama_server(embedded_gguf(), API_KEY, log) as url:
+        yield url

@@ -70,6 +70,7 @@ class GenerationResult:
     ttft_s: float | None = None  # time to first token
     finish_reason: str = ""  # length | eos | stop_sequence | cancelled
     truncated_tokens: int = 0  # prompt tokens dropped to fit the window
+    counts: str = "exact"  # exact | estimated (a server that reports no usage while streaming)
 
     @property
     def tokens_per_s(self) -> float:
@@ -80,6 +81,8 @@ class GenerationResult:
 
 def render_prompt(lm: LoadedModel, messages: Messages) -> str:
     """Exactly the text the model reads: the chat template, or plain turns without one."""
+    if not isinstance(lm, LoadedModel):  # a served model (llama.cpp, endpoint) knows its own
+        return lm.render_prompt(messages)
     if lm.has_chat_template:
         return lm.tokenizer.apply_chat_template(
             messages, add_generation_prompt=True, tokenize=False
@@ -100,7 +103,9 @@ def encode(lm: LoadedModel, messages: Messages) -> list[int]:
 
 
 def count_tokens(lm: LoadedModel, messages: Messages) -> int:
-    """Prompt length in tokens."""
+    """Prompt length in tokens (an estimate for endpoints: see `exact_tokens`)."""
+    if not isinstance(lm, LoadedModel):
+        return lm.count_tokens(messages)
     return len(encode(lm, messages))
 
 
@@ -249,13 +254,17 @@ def _describe(err: Exception) -> str:
 
 
 def stream(lm: LoadedModel, messages: Messages, params: GenParams) -> Stream:
-    """A stream of text chunks; check the prompt before anything runs."""
+    """A stream of text chunks from any runtime; the prompt is checked before anything runs."""
+    if not isinstance(lm, LoadedModel):  # llama.cpp or an OpenAI-compatible endpoint
+        return lm.stream(messages, params)
     return Stream(lm, messages, params)
 
 
 def generate(lm: LoadedModel, messages: Messages, params: GenParams) -> GenerationResult:
     """Run to the end and return the text with its token counts and timings."""
-    s = Stream(lm, messages, params)
+    if not isinstance(lm, LoadedModel):
+        return lm.generate(messages, params)
+    s = stream(lm, messages, params)
     for _ in s:
         pass
     return s.result

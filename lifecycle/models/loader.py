@@ -42,6 +42,14 @@ class LoadedModel:
     lock: threading.Lock = field(default_factory=threading.Lock)
     waiting: int = 0  # generations queued behind the lock (for "waiting for another tab")
 
+    exact_tokens: bool = True  # count_tokens uses the model's own tokenizer
+
+    @property
+    def runtime(self) -> str:
+        """Which engine answers, for the page to say."""
+        dtype = str(getattr(self.model, "dtype", "")).replace("torch.", "")
+        return f"transformers on {self.device} ({dtype})"
+
     @property
     def parameters(self) -> int:
         """Total parameter count."""

@@ -62,7 +62,7 @@ def _stop(proc: subprocess.Popen) -> None:
 
 
 @contextmanager
-def serve(base: Path) -> Iterator[str]:
+def serve(base: Path, extra_env: dict[str, str] | None = None) -> Iterator[str]:
     """Run `streamlit run app.py` on a free port with data in base/lifecycle-home; yield its URL.
 
     Prepare the data folder (projects, a linked model) before entering.
@@ -80,6 +80,9 @@ def serve(base: Path) -> Iterator[str]:
         "ANONYMIZED_TELEMETRY": "False",
         "LIFECYCLE_ALLOW_HUB": "",
         "STREAMLIT_BROWSER_GATHER_USAGE_STATS": "false",
+        # The embedded model on transformers whether llama.cpp is installed or not.
+        "LIFECYCLE_EMBEDDED_RUNTIME": "transformers",
+        **(extra_env or {}),
     }
     port = _free_port()
     url = f"http://127.0.0.1:{port}"

@@ -52,6 +52,7 @@ def summaries(n: int = SLICE):
 def use_model(at, model, n: int = SLICE):
     """Evaluate `n` examples with `model` typed into the candidate's Model box."""
     at.slider(key="eval_limit").set_value(n)
+    at = rerun(at.selectbox(key=CANDIDATE + "model_pick").set_value("__other__"))
     at.text_input(key=CANDIDATE + "model").input(str(model))
     return rerun(at)
 
@@ -83,7 +84,7 @@ def test_the_page_starts_empty_and_explains_benchmarks(at, store, project):
     assert at.slider(key="eval_limit").value == 20
     assert "No evaluation yet: run a candidate in the Run tab." in texts(at.info)
     assert not at.get("plotly_chart") and not at.dataframe
-    assert at.text_input(key=CANDIDATE + "model").value.startswith("embedded:")
+    assert at.selectbox(key=CANDIDATE + "model_pick").value.startswith("embedded:")
     assert store.list_records(project.id, RUN) == []
     benchmarks = at.tabs[-1]
     assert benchmarks.label == "Benchmarks"
@@ -208,6 +209,7 @@ def test_deleting_a_run_needs_a_confirmation(at, store, project, tiny_causal):
 
 def test_the_shots_curve_draws_and_gives_a_verdict(at, store, project, tiny_causal):
     at.slider(key="eval_shots_slice").set_value(2)
+    at = rerun(at.selectbox(key=SHOTS_CANDIDATE + "model_pick").set_value("__other__"))
     at.text_input(key=SHOTS_CANDIDATE + "model").input(str(tiny_causal))
     at = rerun(button(rerun(at), "Run the shots curve").click())
     assert not at.error, texts(at.error)

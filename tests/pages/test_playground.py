@@ -288,6 +288,7 @@ def test_compare_runs_every_variant(at, store, project, tiny_causal):
     assert at.selectbox(key="play_variant_0_current_shots").value == 0
     assert at.selectbox(key="play_variant_1_current_shots").value == 3
     for i in range(2):
+        at = rerun(at.selectbox(key=f"play_variant_{i}_current_model_pick").set_value("__other__"))
         at.text_input(key=f"play_variant_{i}_current_model").input(str(tiny_causal))
     at = rerun(at)
     [go] = [b for b in at.button if b.label == "Run all variants"]

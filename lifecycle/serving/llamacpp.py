@@ -1,0 +1,186 @@
+"""The llama.cpp fast path: a GGUF model run in-process by llama-cpp-python (when installed)."""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from lifecycle.models.generation import ContextError, GenerationError, GenParams, Messages
+from lifecycle.models.sources import ModelLoadError, embedded_gguf
+from lifecycle.serving.base import ServedModel, ServedStream
+
+MAX_WINDOW = 8192  # KV cache for 8k tokens of the 135M model is ~190 MB; bigger models: less
+INSTALL_HINT = "make llama"  # the optional extra (compiles llama.cpp once, ~5-8 min on 2 cores)
+
+
+def llama_available() -> bool:
+    """True when llama-cpp-python is installed (without importing it: that loads the library)."""
+    return importlib.util.find_spec("llama_cpp") is not None
+
+
+def missing_message() -> str:
+    """How to get the fast path."""
+    return (
+        "llama.cpp is not installed, so the embedded model runs on transformers. Install the "
+        f"optional fast path with `{INSTALL_HINT}` (builds llama-cpp-python once, about 5-8 "
+        "minutes on 2 cores) and restart the app."
+    )
+
+
+def gguf_path(location: str = "embedded") -> Path:
+    """The GGUF file a llamacpp: ref names (the embedded one, or a path)."""
+    if location in ("", "embedded"):
+        return embedded_gguf()
+    path = Path(location).expanduser()
+    if not path.is_file() or path.suffix.lower() != ".gguf":
+        raise ModelLoadError(f"There is no GGUF file at {path} (llama.cpp loads *.gguf files).")
+    return path
+
+
+def default_threads() -> int:
+    """All cores: llama-cpp-python's own default (half the cores) halves speed on small VMs."""
+    return max(1, os.cpu_count() or 1)
+
+
+@dataclass
+class LlamaCppModel(ServedModel):
+    """A GGUF model in this process; generation is serialised by `lock` (not thread-safe)."""
+
+    llm: Any = None
+    formatter: Any = None  # the GGUF's own chat template
+    template_stops: tuple[str, ...] = ()
+
+    def render_prompt(self, messages: Messages) -> str:
+        """Exactly the text the model reads: the GGUF's chat template applied."""
+        return self.formatter(messages=messages).prompt
+
+    def encode(self, messages: Messages) -> list[int]:
+        """Token ids of the rendered prompt (the template writes its special tokens)."""
+        return self.llm.tokenize(self.render_prompt(messages).encode(), add_bos=False, special=True)
+
+    def count_tokens(self, messages: Messages) -> int:
+        """Prompt length with the model's own tokenizer."""
+        return len(self.encode(messages))
+
+    def stream(self, messages: Messages, params: GenParams) -> LlamaCppStream:
+        """A stream of text chunks."""
+        return LlamaCppStream(self, messages, params)
+
+
+def load_llamacpp(location: str = "embedded", threads: int = 0) -> LlamaCppModel:
+    """Load a GGUF file with llama.cpp (about 0.2 s for the embedded model)."""
+    if not llama_available():
+        raise ModelLoadError(missing_message())
+    from llama_cpp import Llama
+    from llama_cpp.llama_chat_format import Jinja2ChatFormatter
+
+    path = gguf_path(location)
+    start = time.perf_counter()
+    try:
+        llm = Llama(
+            model_path=str(path),
+            n_ctx=MAX_WINDOW,
+            n_threads=threads or default_threads(),
+            verbose=False,
+        )
+    except (ValueError, RuntimeError, OSError) as err:
+        raise ModelLoadError(f"llama.cpp could not load {path.name}: {err}") from err
+    window = min(int(llm.metadata.get(f"{_arch(llm)}.context_length", MAX_WINDOW)), MAX_WINDOW)
+    template = llm.metadata.get("tokenizer.chat_template")
+    if not template:
+        raise ModelLoadError(f"{path.name} has no chat template: llama.cpp cannot prompt it.")
+    eos = llm._model.token_get_text(llm.token_eos())
+    bos = llm._model.token_get_text(llm.token_bos())
+    formatter = Jinja2ChatFormatter(template, eos_token=eos, bos_token=bos)
+    name = "SmolLM2-135M-Instruct" if location in ("", "embedded") else path.stem
+    return LlamaCppModel(
+        ref=f"llamacpp:{location or 'embedded'}",
+        name=f"{name} (llama.cpp, {path.suffixes[-2][1:] if len(path.suffixes) > 1 else 'gguf'})",
+        runtime=f"llama.cpp in-process, {llm.n_threads} threads, {path.name}",
+        context_window=window,
+        kind="llamacpp",
+        exact_tokens=True,
+        load_seconds=time.perf_counter() - start,
+        llm=llm,
+        formatter=formatter,
+        template_stops=(eos,),
+    )
+
+
+def _arch(llm: Any) -> str:
+    return llm.metadata.get("general.architecture", "llama")
+
+
+class LlamaCppStream(ServedStream):
+    """Tokens from llama.cpp as they come, under the model's lock."""
+
+    def __init__(self, lm: LlamaCppModel, messages: Messages, params: GenParams):
+        super().__init__(messages, params)
+        self.lm = lm
+        ids = lm.encode(messages)
+        room = lm.context_window - params.max_new_tokens
+        if len(ids) > room:
+            if room < 1:
+                raise GenerationError(
+                    f"{params.max_new_tokens:,} new tokens leave no room for the prompt in the "
+                    f"model's context window of {lm.context_window:,}: ask for fewer."
+                )
+            if not params.truncate:
+                raise ContextError(len(ids), params.max_new_tokens, lm.context_window)
+            self.result.truncated_tokens = len(ids) - room
+            ids = ids[len(ids) - room :]
+        self.ids = ids
+        self.result.prompt_tokens = len(ids)
+
+    def __iter__(self) -> Iterator[str]:
+        self.lm.waiting += 1
+        with self.lm.lock:  # one generation at a time: shared by every browser tab
+            self.lm.waiting -= 1
+            yield from self._run()
+
+    def _run(self) -> Iterator[str]:
+        p, start, text = self.params, time.perf_counter(), ""
+        pieces = self.lm.llm.create_completion(
+            self.ids,
+            max_tokens=p.max_new_tokens,
+            temperature=p.temperature if p.do_sample else 0.0,  # 0 = greedy
+            top_k=p.top_k if p.do_sample else 1,
+            top_p=p.top_p if p.do_sample else 1.0,
+            repeat_penalty=p.repetition_penalty,
+            seed=p.seed,
+            stop=[*self.lm.template_stops, *p.stop],
+            stream=True,
+        )
+        reason = "cancelled"  # unless the loop ends normally
+        try:
+            for chunk in pieces:
+                choice = chunk["choices"][0]
+                piece = choice.get("text") or ""
+                if choice.get("finish_reason"):
+                    reason = _reason(choice["finish_reason"], p.stop)
+                else:
+                    self.result.completion_tokens += 1  # one chunk per sampled token
+                if piece:
+                    if self.result.ttft_s is None:
+                        self.result.ttft_s = time.perf_counter() - start
+                    text += piece
+                    yield piece
+        except (RuntimeError, ValueError) as err:
+            raise GenerationError(f"llama.cpp failed: {err}") from err
+        finally:
+            pieces.close()  # a stop pressed mid-way ends llama.cpp's loop too
+            self.result.text = text
+            self.result.finish_reason = reason
+            self.result.latency_s = time.perf_counter() - start
+
+
+def _reason(finish: str, stops: tuple[str, ...]) -> str:
+    """Our names; llama.cpp says 'stop' for the end token and a stop sequence alike."""
+    if finish == "length":
+        return "length"
+    return "eos/stop_sequence" if stops else "eos"

@@ -1,0 +1,129 @@
+"""Real loopback servers for the serving tests: llama.cpp's OpenAI server and misbehaving ones."""
+
+from __future__ import annotations
+
+import importlib
+import importlib.util
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from contextlib import contextmanager
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import httpx
+
+ROOT = Path(__file__).resolve().parent.parent
+INSTALL_TIMEOUT_S = 1800  # the first build of llama.cpp: ~5-8 min on 2 cores, more when busy
+START_TIMEOUT_S = 60
+
+
+def ensure_llama() -> None:
+    """Install llama-cpp-python[server] when missing (pip reuses its built wheel afterwards)."""
+    if importlib.util.find_spec("llama_cpp") is not None:
+        return
+    subprocess.run(
+        [sys.executable, "-m", "pip", "install", "--disable-pip-version-check", "-q", "-r"]
+        + [str(ROOT / "requirements-llama.txt")],
+        check=True,
+        timeout=INSTALL_TIMEOUT_S,
+    )
+    importlib.invalidate_caches()
+
+
+def free_port() -> int:
+    """A port nothing listens on (bound then released)."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@contextmanager
+def llama_server(gguf: Path, api_key: str, log: Path):
+    """`python -m llama_cpp.server` on a free port until the block ends; yields its /v1 URL."""
+    port = free_port()
+    cmd = [sys.executable, "-m", "llama_cpp.server", "--model", str(gguf), "--host", "127.0.0.1"]
+    cmd += ["--port", str(port), "--api_key", api_key, "--model_alias", "smollm2"]
+    cmd += ["--n_ctx", "2048"]
+    with open(log, "wb") as out:
+        proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
+    url = f"http://127.0.0.1:{port}/v1"
+    try:
+        deadline = time.monotonic() + START_TIMEOUT_S
+        while True:
+            assert proc.poll() is None, f"llama.cpp server exited: {log.read_text()[-2000:]}"
+            try:
+                r = httpx.get(f"{url}/models", headers={"Authorization": f"Bearer {api_key}"})
+                if r.status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            assert time.monotonic() < deadline, "llama.cpp server did not answer in time"
+            time.sleep(0.2)
+        yield url
+    finally:
+        os.killpg(proc.pid, signal.SIGTERM)  # stopped by PID (its own process group)
+        try:
+            proc.wait(10)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+
+
+CHUNK = {"choices": [{"delta": {"content": "Hello"}, "finish_reason": None}]}
+BEHAVIOURS = {
+    # path prefix -> (status, content type, body)
+    "html": (502, "text/html", "<html><head><title>502 Bad Gateway</title></head></html>"),
+    "notjson": (200, "application/json", "this is not json"),
+    "cutoff": (200, "text/event-stream", f"data: {json.dumps(CHUNK)}\n\n"),  # no [DONE]
+    "nomodel": (404, "application/json", '{"error": {"message": "The model x does not exist"}}'),
+}
+
+
+class _Handler(BaseHTTPRequestHandler):
+    """Answers by the first path segment: html, notjson, cutoff, nomodel, flaky, silent."""
+
+    def log_message(self, *args) -> None:  # keep test output clean
+        pass
+
+    def do_POST(self) -> None:
+        mode = self.path.strip("/").split("/")[0]
+        self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        if mode == "silent":
+            time.sleep(5)  # longer than the test's timeout: the client gives up first
+            return
+        if mode == "flaky":  # 503 on the first request, then a proper stream
+            self.server.hits += 1
+            if self.server.hits == 1:
+                return self._send(503, "application/json", '{"error": "warming up"}')
+            done = f"data: {json.dumps(CHUNK)}\n\ndata: [DONE]\n\n"
+            return self._send(200, "text/event-stream", done)
+        self._send(*BEHAVIOURS[mode])
+
+    def _send(self, status: int, kind: str, body: str) -> None:
+        data = body.encode()
+        self.send_response(status)
+        self.send_header("Content-Type", kind)
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+
+@contextmanager
+def odd_server():
+    """A loopback HTTP server that misbehaves on purpose; yields its base URL."""
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
+    server.hits = 0
+    server.daemon_threads = True
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()
