@@ -176,6 +176,8 @@ class Stream:
             self.cancel.set()  # also reached when the page stops the stream mid-way
             worker.join()
             self.result.latency_s = time.perf_counter() - start
+            if "first_token_at" in box:  # the token's time, not when its word was complete
+                self.result.ttft_s = box["first_token_at"] - start
             self.result.text = text
             self.result.completion_tokens = box.get("new_tokens", 0)
             self.result.finish_reason = self._finish_reason(box)
@@ -197,6 +199,8 @@ class Stream:
 
         class Halt(StoppingCriteria):
             def __call__(self, input_ids, scores, **kwargs) -> bool:
+                # Called once a token is sampled: the streamer shows text only at word ends.
+                box.setdefault("first_token_at", time.perf_counter())
                 if outer.cancel.is_set() and not outer._hit_stop.is_set():
                     box["cancelled"] = True  # stopped from the page, not by the model
                 return outer.cancel.is_set() or outer._hit_stop.is_set()

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import atexit
 import importlib.util
 import os
 import time
+import weakref
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -90,6 +92,7 @@ def load_llamacpp(location: str = "embedded", threads: int = 0) -> LlamaCppModel
         )
     except (ValueError, RuntimeError, OSError) as err:
         raise ModelLoadError(f"llama.cpp could not load {path.name}: {err}") from err
+    atexit.register(_close, weakref.ref(llm))  # before teardown, which llama.cpp trips over
     window = min(int(llm.metadata.get(f"{_arch(llm)}.context_length", MAX_WINDOW)), MAX_WINDOW)
     template = llm.metadata.get("tokenizer.chat_template")
     if not template:
@@ -110,6 +113,13 @@ def load_llamacpp(location: str = "embedded", threads: int = 0) -> LlamaCppModel
         formatter=formatter,
         template_stops=(eos,),
     )
+
+
+def _close(ref: weakref.ref) -> None:
+    """Free a model still loaded at exit (a weak reference: evicted models are not kept)."""
+    llm = ref()
+    if llm is not None:
+        llm.close()
 
 
 def _arch(llm: Any) -> str:

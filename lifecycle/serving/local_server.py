@@ -108,8 +108,12 @@ def start(port: int, threads: int = 0, model: Path | None = None, n_ctx: int = 2
     if not llama_available():
         raise ServerError(missing_message())
     current = state()
-    if current.running:
+    if current.running and current.port == port:
         return current
+    if current.running:
+        raise ServerError(
+            f"The local server already runs on port {current.port}: stop it first to move it."
+        )
     if not port_free(port):
         raise ServerError(f"Port {port} is in use by another program: pick another in Settings.")
     model = model or gguf_path()
