@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from lifecycle.models.generation import ContextError, GenerationError, GenParams, Messages
+from lifecycle.models.generation import GenerationError, GenParams, Messages, fit_context
 from lifecycle.models.sources import ModelLoadError, embedded_gguf
 from lifecycle.serving.base import ServedModel, ServedStream
 
@@ -132,20 +132,8 @@ class LlamaCppStream(ServedStream):
     def __init__(self, lm: LlamaCppModel, messages: Messages, params: GenParams):
         super().__init__(messages, params)
         self.lm = lm
-        ids = lm.encode(messages)
-        room = lm.context_window - params.max_new_tokens
-        if len(ids) > room:
-            if room < 1:
-                raise GenerationError(
-                    f"{params.max_new_tokens:,} new tokens leave no room for the prompt in the "
-                    f"model's context window of {lm.context_window:,}: ask for fewer."
-                )
-            if not params.truncate:
-                raise ContextError(len(ids), params.max_new_tokens, lm.context_window)
-            self.result.truncated_tokens = len(ids) - room
-            ids = ids[len(ids) - room :]
-        self.ids = ids
-        self.result.prompt_tokens = len(ids)
+        self.ids, self.result.truncated_tokens = fit_context(lm, lm.encode(messages), params)
+        self.result.prompt_tokens = len(self.ids)
 
     def __iter__(self) -> Iterator[str]:
         self.lm.waiting += 1
