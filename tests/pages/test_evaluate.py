@@ -225,3 +225,14 @@ def test_the_shots_curve_draws_and_gives_a_verdict(at, store, project, tiny_caus
     at = rerun(at)
     assert len(at.get("plotly_chart")) == 1
     assert [m for m in texts(at.info) if VERDICT.match(m)] == [verdict]
+
+
+def test_the_llama_cpp_fast_path_is_a_candidate(at, store, project, llama_installed):
+    at.slider(key="eval_limit").set_value(2)
+    at = rerun(at.selectbox(key=CANDIDATE + "model_pick").set_value("llamacpp:embedded"))
+    at = evaluate(at)
+    [done] = texts(at.success)
+    assert done.startswith(f"{LABEL} · 0-shot: ") and SCORES.search(done), done
+    [run] = list_eval_runs(store, project.id)
+    assert run.candidate.model_ref == "llamacpp:embedded" and run.done == run.total == 2
+    assert all(p["prediction"].strip() for p in run.predictions.values())

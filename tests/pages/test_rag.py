@@ -59,3 +59,22 @@ def test_retrieval_quality_on_the_starter(at):
     assert "Hit rate@4" in labels and "MRR" in labels
     [table] = [d.value for d in at.dataframe if "question" in d.value.columns]
     assert len(table) == 5
+
+
+def test_an_endpoint_answers_from_the_sources(make_app, project, home, llama_url):
+    """No local generator at all: retrieval is local, the answer comes from the server."""
+    from lifecycle.settings import Endpoint, Settings, save_settings
+    from tests.conftest import API_KEY
+
+    save_settings(Settings(endpoints=(Endpoint("llama", llama_url, "smollm2", "RAG_TEST_KEY"),)))
+    at = make_app()
+    at.secrets["RAG_TEST_KEY"] = API_KEY
+    at = goto(at, PAGE)
+    at = rerun(at.selectbox(key="rag_model").set_value("endpoint:llama"))
+    at = rerun(at.text_input(key="rag_question").input("What does LoRA train?"))
+    at = rerun(button(at, "Ask").click())
+    assert not at.error, texts(at.error)
+    sources = [e.label for e in at.expander if e.label.startswith("[")]
+    assert len(sources) == 3, sources
+    assert "**With retrieval**" in texts(at.markdown)
+    assert any("≈" in c and "completion tokens" in c for c in texts(at.caption)), texts(at.caption)

@@ -308,3 +308,17 @@ def test_local_llama_server_starts_registers_and_stops(open_page):
         assert not button(at, "Start server").disabled and button(at, "Stop server").disabled
     finally:
         local_server.stop()
+
+
+def test_a_key_in_st_secrets_reaches_the_server(make_app, llama_url, monkeypatch):
+    from tests.conftest import API_KEY
+
+    monkeypatch.delenv("LLAMA_SECRET", raising=False)
+    save_settings(Settings(endpoints=(Endpoint("llama", llama_url, "smollm2", "LLAMA_SECRET"),)))
+    at = make_app()
+    at.secrets["LLAMA_SECRET"] = API_KEY  # as .streamlit/secrets.toml would hold it
+    at = goto(at, PAGE)
+    assert "key from LLAMA_SECRET" in page_text(at)
+    at = rerun(at.button(key=Keys.SETTINGS_TEST + "llama").click())
+    assert any(s.startswith("Connected: smollm2 answers") for s in texts(at.success))
+    assert API_KEY not in page_text(at) and API_KEY not in repr(at.session_state)
