@@ -164,7 +164,9 @@ def export_ui(config: FinetuneConfig) -> None:
 def render_commands(folder: Path, n: int) -> None:
     """Both launch commands for the run in `folder`, ready to copy."""
     for launcher in ("torchrun", "accelerate"):
-        st.code(export_command(folder, n, launcher, data_home(), ROOT), language="bash")
+        st.code(
+            export_command(folder, n, launcher, data_home(), ROOT), language="bash", wrap_lines=True
+        )
     st.caption(
         "With accelerate keep `--multi_gpu` (it also runs CPU processes): "
         f"`accelerate launch --cpu --num_processes {n}` silently starts a single process."
