@@ -10,7 +10,7 @@ import streamlit as st
 from components.serving import api_key, key_status
 from components.settings_ui import health, notice, set_notice
 from components.state import Keys
-from lifecycle.serving.openai_api import Health, test_connection
+from lifecycle.serving.endpoint_health import Health, test_connection
 from lifecycle.settings import Endpoint, SettingsError, check_url, load_settings, save_settings
 
 TEST_TIMEOUT_S = 30.0  # a connection test gives up sooner than a real request

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import functools
 import json
 import time
 from collections.abc import Iterator
@@ -11,16 +10,23 @@ from typing import Any
 
 import httpx
 
-from lifecycle.models.generation import GenerationError, GenerationResult, GenParams, Messages
+from lifecycle.models.generation import GenerationResult, GenParams, Messages
 from lifecycle.serving.base import ServedModel, ServedStream, estimate_tokens
+from lifecycle.serving.endpoint_http import (
+    EndpointError,
+    headers,
+    html_message,
+    http_error,
+    message_of,
+    parse_json,
+    shared_client,
+    timeout,
+    timeout_message,
+    unreachable_message,
+)
 from lifecycle.settings import Endpoint, SettingsError, check_url
 
 RETRY_STATUS = {429, 502, 503, 504}  # busy or restarting: worth another try
-CONNECT_TIMEOUT_S = 5.0  # a server that does not accept a connection in 5 s is not there
-
-
-class EndpointError(GenerationError):
-    """A request the server could not answer; the message says why and what to check."""
 
 
 @dataclass
@@ -88,16 +94,6 @@ def request_body(model: str, messages: Messages, params: GenParams, stream: bool
     return body
 
 
-def headers(api_key: str) -> dict[str, str]:
-    """Request headers; the key goes only here."""
-    return {"Authorization": f"Bearer {api_key}"} if api_key else {}
-
-
-def timeout(endpoint: Endpoint) -> httpx.Timeout:
-    """Connect fast or fail; then wait up to the endpoint's timeout between bytes."""
-    return httpx.Timeout(endpoint.timeout_s, connect=min(CONNECT_TIMEOUT_S, endpoint.timeout_s))
-
-
 class EndpointStream(ServedStream):
     """Server-sent events of one chat completion, with retries before the first token."""
 
@@ -132,10 +128,10 @@ class EndpointStream(ServedStream):
                         "may have crashed or hit a proxy limit."
                     )
         except httpx.TimeoutException as err:
-            raise EndpointError(_timeout_message(ep, err, bool(text))) from err
+            raise EndpointError(timeout_message(ep, err, bool(text))) from err
         except httpx.TransportError as err:
             if not text:
-                raise EndpointError(_unreachable_message(ep, err)) from err
+                raise EndpointError(unreachable_message(ep, err)) from err
             raise EndpointError(
                 f"The connection to {ep.name} broke mid-answer ({type(err).__name__}): "
                 "the text so far is kept."
@@ -150,16 +146,6 @@ class EndpointStream(ServedStream):
 
 
 DONE = object()  # the [DONE] marker
-
-
-@functools.cache
-def shared_client() -> httpx.Client:
-    """One connection pool for every endpoint request (thread-safe).
-
-    A new httpx.Client builds an SSL context from the CA bundle: ~20 ms of CPU per request.
-    Keys and timeouts are set per request, so nothing of one endpoint leaks into another.
-    """
-    return httpx.Client()
 
 
 class _open:
@@ -210,7 +196,7 @@ def _events(response: httpx.Response, ep: Endpoint) -> Iterator[Any]:
         raise EndpointError(html_message(ep, response))
     if "application/json" in kind:
         response.read()
-        answer = _json(response, ep)
+        answer = parse_json(response, ep)
         yield {**answer, "choices": [_as_delta(answer)]}
         yield DONE
         return
@@ -242,7 +228,7 @@ def _apply_event(event: Any, result) -> str:
         return ""
     if "error" in event:
         err = event["error"]
-        raise EndpointError(f"The server stopped with an error: {_message_of(err)}")
+        raise EndpointError(f"The server stopped with an error: {message_of(err)}")
     usage = event.get("usage") or {}
     if usage:
         result.prompt_tokens = int(usage.get("prompt_tokens") or result.prompt_tokens)
@@ -256,133 +242,6 @@ def _apply_event(event: Any, result) -> str:
         if reason:
             result.finish_reason = {"stop": "eos", "length": "length"}.get(reason, reason)
     return piece
-
-
-def _json(response: httpx.Response, ep: Endpoint) -> dict:
-    try:
-        data = response.json()
-    except ValueError as err:
-        raise EndpointError(
-            f"{ep.name} answered with something that is not JSON: {response.text[:120]!r}"
-        ) from err
-    if not isinstance(data, dict):
-        raise EndpointError(f"{ep.name} answered with unexpected JSON: {str(data)[:120]}")
-    return data
-
-
-def _message_of(err: Any) -> str:
-    if isinstance(err, dict):
-        return str(err.get("message") or err.get("detail") or err)[:300]
-    return str(err)[:300]
-
-
-def html_message(ep: Endpoint, response: httpx.Response) -> str:
-    """An HTML page where JSON was expected: usually a proxy, a login page or a wrong URL."""
-    title = ""
-    low = response.text.lower()
-    if "<title>" in low:
-        title = response.text[low.index("<title>") + 7 : low.find("</title>")].strip()[:80]
-    return (
-        f"{ep.base_url} answered with an HTML page (HTTP {response.status_code}"
-        + (f": {title}" if title else "")
-        + "), not the OpenAI API. Check the base URL (it usually ends in /v1) and any proxy."
-    )
-
-
-def http_error(ep: Endpoint, response: httpx.Response, path: str) -> str:
-    """A readable reason for a refused request, by status code and the server's message."""
-    code = response.status_code
-    if "text/html" in response.headers.get("content-type", "") or response.text.lstrip()[:1] == "<":
-        return html_message(ep, response)
-    try:
-        data = response.json()
-        detail = _message_of(data.get("error", data) if isinstance(data, dict) else data)
-    except ValueError:
-        detail = response.text[:200] or "(empty body)"
-    if code in (401, 403):
-        where = f"the secret or environment variable {ep.key_name}" if ep.key_name else "no key"
-        return (
-            f"{ep.name} refused the API key (HTTP {code}); the app sent {where}. Set the right "
-            f"key there and restart, or fix the key name in Settings. Server: {detail}"
-        )
-    if code == 404 and path == "chat/completions" and "model" in detail.lower():
-        return f"{ep.name} does not know the model “{ep.model}” (HTTP 404): {detail}"
-    if code == 404:
-        return (
-            f"No OpenAI-compatible API at {ep.base_url}/{path} (HTTP 404). Is the base "
-            f"URL right? It usually ends in /v1. Server: {detail}"
-        )
-    return f"{ep.name} answered HTTP {code}: {detail}"
-
-
-def _timeout_message(ep: Endpoint, err: Exception, started: bool) -> str:
-    if isinstance(err, httpx.ConnectTimeout):
-        return f"{ep.base_url} did not accept a connection within {CONNECT_TIMEOUT_S:.0f} s."
-    tail = " The text so far is kept." if started else ""
-    return (
-        f"{ep.name} sent nothing for {ep.timeout_s:g} s (model {ep.model}). It may be busy or "
-        f"still loading the model: try again, or raise the timeout in Settings.{tail}"
-    )
-
-
-def _unreachable_message(ep: Endpoint, err: Exception) -> str:
-    return (
-        f"Cannot reach {ep.base_url} ({type(err).__name__}: {str(err)[:120] or 'refused'}). "
-        "Is the server running, and are host and port right?"
-    )
-
-
-def list_models(ep: Endpoint, api_key: str = "") -> list[str]:
-    """The model names the server serves (GET /v1/models)."""
-    url = f"{check_url(ep.base_url)}/models"
-    try:
-        response = shared_client().get(url, headers=headers(api_key), timeout=timeout(ep))
-    except httpx.TimeoutException as err:
-        raise EndpointError(_timeout_message(ep, err, False)) from err
-    except httpx.TransportError as err:
-        raise EndpointError(_unreachable_message(ep, err)) from err
-    if response.status_code != 200:
-        raise EndpointError(http_error(ep, response, "models"))
-    if "text/html" in response.headers.get("content-type", ""):
-        raise EndpointError(html_message(ep, response))
-    data = _json(response, ep).get("data")
-    if not isinstance(data, list):
-        raise EndpointError(f"{ep.name}'s /models answer has no model list: is it OpenAI-like?")
-    return [str(m.get("id")) for m in data if isinstance(m, dict) and m.get("id")]
-
-
-@dataclass(frozen=True)
-class Health:
-    """One line of health: ok or not, and what was seen."""
-
-    ok: bool
-    line: str
-    latency_ms: float = 0.0
-
-
-def test_connection(ep: Endpoint, api_key: str = "", generate: bool = True) -> Health:
-    """List the models, check ours is served, then ask for 1 token: each failure named."""
-    start = time.perf_counter()
-    try:
-        check_url(ep.base_url)
-        served = list_models(ep, api_key)
-        if served and ep.model not in served:
-            return Health(
-                False,
-                f"The server does not serve “{ep.model}”; it serves: {', '.join(served[:8])}.",
-            )
-        if generate:
-            probe = EndpointStream(
-                open_endpoint(ep, api_key),
-                [{"role": "user", "content": "Say OK."}],
-                GenParams(max_new_tokens=1),
-            )
-            for _ in probe:
-                pass
-    except (EndpointError, SettingsError) as err:
-        return Health(False, str(err))
-    ms = (time.perf_counter() - start) * 1000
-    return Health(True, f"Connected: {ep.model} answers ({ms:.0f} ms, {len(served)} models).", ms)
 
 
 __all__ = ["EndpointError", "EndpointModel", "estimate_tokens", "open_endpoint"]

@@ -5,13 +5,9 @@ from dataclasses import replace
 import pytest
 
 from lifecycle.models import GenParams, generate, stream
-from lifecycle.serving.openai_api import (
-    EndpointError,
-    list_models,
-    open_endpoint,
-    request_body,
-)
-from lifecycle.serving.openai_api import test_connection as connection_check
+from lifecycle.serving.endpoint_health import list_models
+from lifecycle.serving.endpoint_health import test_connection as connection_check
+from lifecycle.serving.openai_api import EndpointError, open_endpoint, request_body
 from lifecycle.settings import Endpoint, SettingsError, load_settings, save_settings
 from tests.conftest import API_KEY
 from tests.servers import free_port, odd_server
