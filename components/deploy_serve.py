@@ -10,7 +10,12 @@ import streamlit as st
 from components.charts_deploy import cost_chart
 from components.state import Keys
 from lifecycle.config import data_home
-from lifecycle.deploy.export import ExportExists, export_variant, serve_commands
+from lifecycle.deploy.export import (
+    ExportExists,
+    check_export_target,
+    export_variant,
+    serve_commands,
+)
 from lifecycle.deploy.measure import VariantReport
 from lifecycle.deploy.variants import DeployError
 from lifecycle.deploy.whatif import Traffic, WhatIfError, compare
@@ -126,11 +131,15 @@ def export_ui(ref: str, reports: list[VariantReport]) -> None:
     )
     st.session_state.setdefault(Keys.DEPLOY_EXPORT_PATH, default_path(ref, variant))
     path = st.text_input("Export folder", key=Keys.DEPLOY_EXPORT_PATH).strip()
-    target = Path(path).expanduser() if path else None
+    try:
+        target = check_export_target(path) if path else None
+    except DeployError as err:
+        st.error(str(err))  # refused before anything is written: nothing to confirm
+        target = None
     occupied = _occupied(target)
     if occupied:
-        st.warning(f"{md_escape(target)} already exists and is not empty.")
-        st.checkbox(f"Overwrite {md_escape(target)}", key=Keys.DEPLOY_EXPORT_OVERWRITE)
+        st.warning(f"{md_escape(target)} holds an earlier Lifecycle export.")
+        st.checkbox(f"Replace the export in {md_escape(target)}", key=Keys.DEPLOY_EXPORT_OVERWRITE)
     sure = not occupied or st.session_state.get(Keys.DEPLOY_EXPORT_OVERWRITE, False)
     st.button(
         "Export",

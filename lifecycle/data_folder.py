@@ -8,7 +8,9 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
+from lifecycle.atomic import file_lock, write_text_atomic
 from lifecycle.config import chosen_home, home_pointer
+from lifecycle.safe_paths import UnsafePathError, check_data_home
 
 HOME_ENV = "LIFECYCLE_HOME"  # wins over a folder chosen in the app
 
@@ -87,6 +89,10 @@ def check_new_home(text: str) -> Path:
     if path.exists() and not path.is_dir():
         raise FolderError(f"{path} is a file, not a folder.")
     try:
+        check_data_home(path)
+    except UnsafePathError as err:
+        raise FolderError(str(err)) from err
+    try:
         path.mkdir(parents=True, exist_ok=True)
     except OSError as err:
         raise FolderError(f"Cannot create {path}: {err.strerror or err}.") from err
@@ -113,9 +119,7 @@ def forget_home() -> None:
 def _write_pointer(text: str) -> None:
     pointer = home_pointer()
     try:
-        pointer.parent.mkdir(parents=True, exist_ok=True)
-        tmp = pointer.with_suffix(".tmp")
-        tmp.write_text(text + "\n", encoding="utf-8")
-        os.replace(tmp, pointer)
+        with file_lock(pointer.with_name(f".{pointer.name}.lock")):
+            write_text_atomic(pointer, text + "\n")
     except OSError as err:
         raise FolderError(f"Cannot record the choice in {pointer}: {err.strerror or err}.") from err

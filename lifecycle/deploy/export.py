@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import os
+import shlex
 import shutil
 import tempfile
 from pathlib import Path
 
 from lifecycle.deploy.measure import VariantReport
 from lifecycle.deploy.variants import DeployError
+from lifecycle.safe_paths import UnsafePathError, check_target, mark, replace_folder, written_by_app
 from lifecycle.store import now
 from lifecycle.text import gib
 
@@ -24,15 +26,17 @@ def serve_commands(folder: Path, variant: str) -> dict[str, str]:
     folder = Path(folder).resolve()
     if variant == "int8":
         return {}  # a PyTorch CPU format: vLLM and TGI cannot read it
+    quoted = shlex.quote(str(folder))  # a path with spaces or quotes stays one argument
+    mount = shlex.quote(f"{folder}:/data/model")
     return {
-        "vLLM (GPU)": f"vllm serve {folder} --dtype bfloat16 --port 8000",
+        "vLLM (GPU)": f"vllm serve {quoted} --dtype bfloat16 --port 8000",
         "TGI (GPU, Docker)": (
-            f"docker run --gpus all --shm-size 1g -p 8080:80 -v {folder}:/data/model "
+            f"docker run --gpus all --shm-size 1g -p 8080:80 -v {mount} "
             f"{TGI_IMAGE} --model-id /data/model"
         ),
         "Transformers (CPU, Python)": (
             "from transformers import pipeline; "
-            f"pipe = pipeline('text-generation', model='{folder}')"
+            f"pipe = pipeline('text-generation', model={str(folder)!r})"
         ),
     }
 
@@ -78,11 +82,25 @@ def readme(report: VariantReport, source_ref: str, folder: Path) -> str:
     return "\n".join(lines)
 
 
+def check_export_target(target: Path | str) -> Path:
+    """The resolved export folder, refused when it is or holds data the app did not export."""
+    try:
+        path = check_target(target, allowed_inside_data="exports")
+    except UnsafePathError as err:
+        raise DeployError(str(err)) from err
+    if path.exists() and not path.is_dir():
+        raise DeployError(f"{path} is a file, not a folder: pick another export folder.")
+    if path.is_dir() and any(path.iterdir()) and not written_by_app(path):
+        raise DeployError(
+            f"{path} already holds files that Lifecycle did not export: pick a new or empty "
+            "folder (the app only ever replaces its own exports)."
+        )
+    return path
+
+
 def _check_target(target: Path, overwrite: bool) -> None:
-    if target.exists() and not target.is_dir():
-        raise DeployError(f"{target} is a file, not a folder: pick another export folder.")
     if target.is_dir() and any(target.iterdir()) and not overwrite:
-        raise ExportExists(f"{target} already exists and is not empty: overwrite it?")
+        raise ExportExists(f"{target} holds an earlier Lifecycle export: replace it?")
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
     except OSError as err:
@@ -97,7 +115,7 @@ def export_variant(
     """Copy the variant folder and a README into `target` (staged, then renamed into place)."""
     if report.error or not report.folder:
         raise DeployError(f"The {report.name} variant was not built: measure it first.")
-    source, target = Path(report.folder), Path(target).expanduser().resolve()
+    source, target = Path(report.folder), check_export_target(target)
     if (source / "adapter_config.json").is_file():
         raise DeployError(
             "An unmerged LoRA adapter needs its base model, so it is not self-contained: "
@@ -113,9 +131,10 @@ def export_variant(
     try:
         shutil.copytree(source, staging, dirs_exist_ok=True)
         (staging / "README.md").write_text(readme(report, source_ref, target), encoding="utf-8")
-        if target.exists():
-            shutil.rmtree(target)
-        os.replace(staging, target)
+        mark(staging, f"export of the {report.name} variant of {source_ref}")
+        replace_folder(staging, target)
+    except UnsafePathError as err:
+        raise DeployError(str(err)) from err
     except OSError as err:
         raise DeployError(f"The export to {target} failed: {err.strerror or err}.") from err
     finally:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import re
 import shutil
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -217,6 +218,9 @@ class VectorStore:
         return len(found)
 
     def _texts(self, name: str) -> Path:
+        # The name becomes a folder that delete() removes: only a chroma-shaped name, never a path.
+        if not re.fullmatch(r"[A-Za-z0-9_-][A-Za-z0-9._-]{2,511}", name) or ".." in name:
+            raise RagError(f"{name!r} is not a collection name.")
         return data_home() / "rag" / self.config.key() / name
 
     def _handle(self, info: CollectionInfo, chroma: Any, embedder: Embedder) -> RagCollection:

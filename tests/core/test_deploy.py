@@ -229,11 +229,11 @@ def test_export_writes_a_self_contained_folder_and_guards_the_target(tiny_causal
     names = {p.name for p in target.iterdir()}
     assert {"model.safetensors", "config.json", "tokenizer.json", "README.md"} <= names
     text = (target / "README.md").read_text()
-    assert "42.5 tokens/s" in text and "0.432" in text and f"vllm serve {target}" in text
+    assert "42.5 tokens/s" in text and "0.432" in text and f"vllm serve {target} " in text
     assert "text-generation-inference" in text
     assert generate(load_variant(target), MESSAGES, GREEDY).text  # loads from the export alone
 
-    with pytest.raises(ExportExists, match="overwrite"):
+    with pytest.raises(ExportExists, match="earlier Lifecycle export"):
         export_variant(_report(built), target, "tiny")
     (target / "stale.txt").write_text("old")
     export_variant(_report(built), target, "tiny", overwrite=True)
