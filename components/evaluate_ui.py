@@ -193,6 +193,7 @@ def run_ui(
     run = resume or start_run(store, project_id, candidate, evalset)
     bar = st.progress(run.done / run.total, text=f"{candidate.label}: {run.done}/{run.total}")
     st.caption("Press any button to stop: finished examples are kept and the run can resume.")
+    from lifecycle.prompting import PromptError
     from lifecycle.rag import RagError
 
     try:
@@ -206,6 +207,6 @@ def run_ui(
                 done / total, text=f"{candidate.label}: {done}/{total}"
             ),
         )
-    except RagError as err:  # an emptied or deleted collection: the finished examples are kept
-        st.error(str(err))
+    except (RagError, PromptError) as err:  # e.g. a deleted collection, an imported bad template
+        st.error(str(err))  # the finished examples are kept
         return None

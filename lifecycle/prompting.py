@@ -51,29 +51,52 @@ class PromptSpec:
         )
 
 
-def variables(template: str) -> list[str]:
-    """The {names} a template needs, in order of first use; refuses broken braces."""
+def _parts(template: str) -> list[tuple[str, str | None]]:
+    """(literal text, variable name or None) pieces; only plain {name} placeholders pass."""
     try:
-        fields = [f for _, f, _, _ in string.Formatter().parse(template) if f is not None]
+        parsed = list(string.Formatter().parse(template))
     except ValueError as err:
         raise PromptError(
             f"The template has a stray brace ({err}); write {{{{ or }}}} for a literal brace."
         ) from err
-    names = []
-    for name in fields:
-        if not name.isidentifier():
+    parts = []
+    for literal, name, spec, conversion in parsed:
+        if name is not None and not name.isidentifier():
             raise PromptError(f"“{{{name}}}” is not a valid variable name: use letters, digits, _.")
-        if name not in names:
+        if spec or conversion:
+            # A format spec such as {input:>4000000000} would allocate gigabytes on each render.
+            written = (
+                "{"
+                + name
+                + (f"!{conversion}" if conversion else "")
+                + (f":{spec}" if spec else "")
+                + "}"
+            )
+            raise PromptError(
+                f"Write the variable as plain {{{name}}}: “{written}” has a format or a "
+                "conversion, which a template does not allow."
+            )
+        parts.append((literal, name))
+    return parts
+
+
+def variables(template: str) -> list[str]:
+    """The {names} a template needs, in order of first use; refuses anything but plain {name}."""
+    names: list[str] = []
+    for _, name in _parts(template):
+        if name is not None and name not in names:
             names.append(name)
     return names
 
 
 def fill(template: str, values: dict[str, str]) -> str:
     """The template with every variable replaced; names a missing one."""
+    parts = _parts(template)
     missing = [name for name in variables(template) if not str(values.get(name, "")).strip()]
     if missing:
         raise PromptError(f"Fill in {', '.join('{' + m + '}' for m in missing)}.")
-    return template.format(**{name: values[name] for name in variables(template)})
+    # Plain substitution, not str.format: the values are inserted as they are, nothing evaluated.
+    return "".join(literal + (str(values[name]) if name else "") for literal, name in parts)
 
 
 def build_messages(spec: PromptSpec, values: dict[str, str]) -> list[dict[str, str]]:

@@ -5,6 +5,8 @@ import io
 import json
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from lifecycle.models import GenerationResult, GenParams
 from lifecycle.prompting import SHOTS, PromptError, PromptSpec, build_messages, fill, variables
@@ -32,6 +34,34 @@ def test_variables_and_fill():
         variables("broken {input")
     with pytest.raises(PromptError, match="not a valid variable"):
         variables("{0} {input}")
+
+
+@pytest.mark.parametrize(
+    "template",
+    ["{input:>4000000000}", "{input!r}", "{input!s:^9}", "{input.__class__}", "{input[0]}", "{}"],
+)
+def test_only_plain_placeholders_pass(template):
+    """A format spec would allocate gigabytes on every render; attribute access leaks objects."""
+    with pytest.raises(PromptError):
+        variables(template)
+    with pytest.raises(PromptError):
+        fill(template, {"input": "x"})
+
+
+def test_values_are_inserted_as_they_are():
+    assert fill("<{input}>", {"input": "{input} {0:>9} {{x}}"}) == "<{input} {0:>9} {{x}}>"
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.text(max_size=80), st.text(min_size=1, max_size=20))
+def test_any_template_fills_or_says_why(template, value):
+    """A clear PromptError or a result no longer than the template's text plus its values."""
+    try:
+        names = variables(template)
+        out = fill(template, dict.fromkeys(names, value))
+    except PromptError:
+        return
+    assert len(out) <= len(template) + template.count("{") * len(value)
 
 
 @pytest.mark.parametrize("shots", SHOTS)
