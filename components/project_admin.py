@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import shutil
-
 import streamlit as st
 
 from components.project import flash, open_project
 from components.resources import get_store
 from components.state import Keys
+from lifecycle.project_cleanup import active_jobs, delete_project_everywhere
 from lifecycle.store import Project, StoreError
 from lifecycle.text import md_escape, slug
 from lifecycle.transfer import export_bytes, import_project
@@ -52,31 +51,25 @@ def _duplicate(project: Project) -> None:
 
 
 def _delete(project: Project) -> None:
-    get_store().delete_project(project.id)
-    _delete_artefacts(project.id)
+    warnings = delete_project_everywhere(get_store(), project.id, _vector_stores())
     st.session_state[Keys.HOME_DELETE_CONFIRM] = False
     open_project(None)
-    flash(f"Project “{md_escape(project.name)}” deleted.")
+    flash(" ".join([f"Project “{md_escape(project.name)}” deleted.", *map(md_escape, warnings)]))
 
 
-def _delete_artefacts(project_id: str) -> None:
-    """The project's vector collections and finished fine-tune runs go with it."""
+def _vector_stores() -> list:
+    """The stores that may hold the project's collections: embedded (if used) and the server."""
     from components.resources import get_vector_store
     from lifecycle.config import data_home
-    from lifecycle.finetune.runs import ACTIVE, list_runs
-    from lifecycle.rag import RagError
+    from lifecycle.settings import load_settings
 
-    folder = data_home() / "vectors"
-    if folder.is_dir():  # no store yet: nothing to delete, and no client to start
-        try:
-            get_vector_store("embedded", "127.0.0.1", 8000, str(data_home())).delete_project(
-                project_id
-            )
-        except RagError:
-            pass  # the project is gone either way; leftover vectors are unreachable
-    for run in list_runs(project_id):
-        if run.status.state not in ACTIVE:  # a running job finishes; its folder stays
-            shutil.rmtree(run.folder, ignore_errors=True)
+    found = []
+    if (data_home() / "vectors").is_dir():  # no store yet: nothing to delete, no client to start
+        found.append(get_vector_store("embedded", "127.0.0.1", 8000, str(data_home())))
+    s = load_settings()
+    if s.chroma_kind == "server":
+        found.append(get_vector_store("server", s.chroma_host, s.chroma_port, str(data_home())))
+    return found
 
 
 def _import() -> None:
@@ -108,6 +101,12 @@ def manage_project(project: Project) -> None:
     )
     right.button("Duplicate", icon=":material/content_copy:", on_click=_duplicate, args=(project,))
     with st.container(border=True):
+        jobs = active_jobs(project.id)
+        if jobs:
+            st.warning(
+                f"{len(jobs)} fine-tune job(s) of this project are queued or running: deleting "
+                "the project stops them and removes their folders."
+            )
         st.checkbox(
             f"Yes, delete “{md_escape(project.name)}” and everything decided in it",
             key=Keys.HOME_DELETE_CONFIRM,
