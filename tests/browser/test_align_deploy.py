@@ -13,7 +13,7 @@ from tests.browser.conftest import serve, with_model  # noqa: E402
 from tests.browser.ui import Steps, browser_tab, go_to, main, tab, wait_idle  # noqa: E402
 
 PROJECT = "Align and deploy demo"
-SLOW = 300_000  # ms: two completions, or building and measuring three variants, on 2 cores
+SLOW = 900_000  # ms: two completions, or building and measuring three variants, on 2 cores
 
 
 @pytest.fixture(scope="module")

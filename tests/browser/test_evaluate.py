@@ -22,7 +22,7 @@ from tests.browser.ui import (  # noqa: E402
 PROJECT = "Evaluate demo"
 SLICE = 3  # examples per run: 3 x up to 64 new tokens at ~15 tokens/s on 2 cores
 LABEL = "Conversation Summarization prompt"
-GENERATION = 300_000  # ms: model load plus one run of the slice, with room for a slow machine
+GENERATION = 900_000  # ms: model load plus one run of the slice, with room for a slow machine
 # The paired-bootstrap sentence, significant or not.
 VERDICT = re.compile(r" rougeL .*\(.*95 % CI [-+]\d\.\d{3} to [-+]\d\.\d{3}, n=3\)\.$")
 

@@ -22,7 +22,7 @@ from tests.browser.ui import (  # noqa: E402
 PROJECT = "Playground demo"
 DIALOGUE = "Alice: Shall we meet at noon?\nBob: Yes, at the cafe."
 VERSION = "browser v1"
-GENERATION = 240_000  # ms: model load plus up to 128 tokens per answer at ~15 tokens/s on 2 cores
+GENERATION = 600_000  # ms: model load plus up to 128 tokens per answer at ~15 tokens/s on 2 cores
 
 
 @pytest.fixture(scope="module")

@@ -12,7 +12,7 @@ from playwright.sync_api import Browser, Locator, Page, expect
 REPO = Path(__file__).resolve().parents[2]
 ARTIFACTS = REPO / "test-artifacts" / "browser"
 VIEWPORT = {"width": 1400, "height": 1000}
-TIMEOUT = 20_000  # ms, for any one thing to appear
+TIMEOUT = 60_000  # ms, for any one thing to appear (generous: CI machines may be busy)
 
 
 def main(page: Page) -> Locator:

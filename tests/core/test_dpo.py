@@ -129,7 +129,7 @@ def test_the_worker_process_runs_a_dpo_job(store, tiny_causal, isolated_home):
     run = jobs.submit(home_store, run)
     import time
 
-    end = time.monotonic() + 180
+    end = time.monotonic() + 900
     while read_run(run.folder).status.state in jobs.ACTIVE and time.monotonic() < end:
         time.sleep(0.3)
     done = read_run(run.folder)

@@ -52,7 +52,7 @@ def submit(store, tiny_causal, **kw):
     return jobs.submit(store, run)
 
 
-def wait(run, check, timeout=90.0):
+def wait(run, check, timeout=600.0):
     """Poll the run folder until `check(run)` holds; a failed job fails the test with its log."""
     end = time.monotonic() + timeout
     while time.monotonic() < end:
@@ -69,7 +69,7 @@ def rank_reports(run) -> list[dict]:
     return [json.loads((run.folder / "ranks" / f"rank{r}.json").read_text()) for r in (0, 1)]
 
 
-def gone(run, timeout=15.0) -> bool:
+def gone(run, timeout=60.0) -> bool:
     """True once no process of the run is left (the launcher and both ranks)."""
     end = time.monotonic() + timeout
     while distributed.run_processes(run.folder) and time.monotonic() < end:
@@ -119,7 +119,7 @@ def test_a_stop_reaches_every_rank_and_a_kill_ends_them_all(store, tiny_causal):
     wait(run, lambda r: r.status.state == "running" and r.status.step > stopped.status.step)
     assert len(distributed.run_processes(run.folder)) == 3  # torchrun and its two ranks
     jobs.kill(read_run(run.folder))
-    assert gone(run, timeout=5.0)
+    assert gone(run, timeout=60.0)
     assert jobs.current_status(store, read_run(run.folder)).status.state == "interrupted"
 
 

@@ -15,7 +15,7 @@ if str(ROOT) not in sys.path:
 
 from lifecycle.store import Project, Store  # noqa: E402
 
-TIMEOUT = 60  # seconds per script run; the first run imports plotly and pandas
+TIMEOUT = 300  # seconds per script run (generous: the first run imports plotly and pandas)
 
 
 @pytest.fixture

@@ -140,7 +140,7 @@ def test_dpo_launches_a_job_on_this_tasks_pairs(at, store, project):
     assert run.dataset["train"] + run.dataset["validation"] == summaries
     assert store.get_record(project.id, RUN, run.id).data["method"] == "dpo"
     assert any(run.id in m.value and "dpo on" in m.value for m in at.markdown)  # the live view
-    end = time.monotonic() + 120
+    end = time.monotonic() + 600
     while list_runs(project.id)[0].status.state in ACTIVE and time.monotonic() < end:
         time.sleep(0.5)  # let the worker finish before the temp data folder goes
     assert list_runs(project.id)[0].status.state not in ACTIVE

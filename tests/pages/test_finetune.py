@@ -109,7 +109,7 @@ def test_impossible_settings_are_refused_clearly(at, name, value, message):
     assert not [b for b in at.button if b.label == "Launch fine-tune"]
 
 
-def wait_for(state: str, timeout: float = 120) -> None:
+def wait_for(state: str, timeout: float = 600) -> None:
     """Wait until the project's only run reaches `state`."""
     end = time.monotonic() + timeout
     while time.monotonic() < end:
