@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import json
-import os
 import re
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from urllib.parse import urlparse
 
+from lifecycle.atomic import file_lock, write_text_atomic
 from lifecycle.config import data_home
 from lifecycle.typed import dataclass_from
 
@@ -146,12 +146,11 @@ def load_settings() -> Settings:
 
 
 def save_settings(settings: Settings) -> None:
-    """Check, then write atomically (a crash never leaves half a file)."""
+    """Check, then write atomically under a lock (two tabs saving never mix their files)."""
     settings.check()
     path = settings_path()
-    tmp = path.with_suffix(".tmp")
-    tmp.write_text(json.dumps(asdict(settings), indent=2), encoding="utf-8")
-    os.replace(tmp, path)
+    with file_lock(path.with_name(f".{SETTINGS_FILE}.lock")):
+        write_text_atomic(path, json.dumps(asdict(settings), indent=2))
 
 
 def _valid(obj: Endpoint | Settings) -> bool:
