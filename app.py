@@ -1,12 +1,16 @@
 """Lifecycle: a guide through the generative-AI project lifecycle. Router only."""
 
+from pathlib import Path
+
 import streamlit as st
 
 import lifecycle  # noqa: F401  (sets the offline environment before anything heavy loads)
 from components.project import show_flash, sidebar_project
 from components.state import init_state
 
-st.set_page_config(page_title="Lifecycle", page_icon=":material/route:", layout="wide")
+# A local file: a :material: page icon makes the browser fetch it from a font host on the internet.
+ICON = str(Path(__file__).parent / "assets" / "icon.png")
+st.set_page_config(page_title="Lifecycle", page_icon=ICON, layout="wide")
 init_state()
 
 pages = {
