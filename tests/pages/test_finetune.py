@@ -90,7 +90,10 @@ def test_processes_set_the_effective_batch_and_the_commands_to_run_elsewhere(at)
     assert steps.delta == f"effective batch 4 x 1 x {n} process{'es' if n > 1 else ''} = {4 * n}"
     at = rerun(at.number_input(key="ft_export_processes").set_value(8))
     code = "\n".join(c.value for c in at.code)
-    assert "torchrun --standalone --nproc_per_node 8 -m lifecycle.finetune.worker" in code
+    assert (
+        "python -m lifecycle.finetune.launch --nproc_per_node 8 -m lifecycle.finetune.worker"
+        in code
+    )
     assert "accelerate launch --multi_gpu --num_processes 8 " in code and "RUN_ID" in code
     assert any("--cpu --num_processes 8` silently starts a single" in c for c in texts(at.caption))
 
@@ -153,3 +156,13 @@ def test_launch_watch_try_and_delete_a_tiny_lora_job(at, store, project):
     at = rerun(button(at, "Delete run").click())
     assert list_runs(project.id) == [] and store.list_records(project.id, RUN) == []
     assert not run.folder.exists()
+
+
+def test_the_model_chosen_on_model_selection_is_preselected(make_app, project, store):
+    """The page read a key nothing writes (hf_id), so the project's model was never offered."""
+    store.put_record(project.id, "model", {"model_id": "Qwen/Qwen2.5-0.5B-Instruct"})
+    at = goto(make_app(), PAGE)
+    assert at.selectbox(key="ft_model").value == "Qwen/Qwen2.5-0.5B-Instruct"
+    assert "Project's model" in at.selectbox(key="ft_model").format_func(
+        "Qwen/Qwen2.5-0.5B-Instruct"
+    )
