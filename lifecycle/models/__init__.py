@@ -11,6 +11,7 @@ from lifecycle.models.generation import (
     stream,
 )
 from lifecycle.models.loader import LoadedModel, load_model
+from lifecycle.models.protocol import ChatModel, ChatStream, register_runtime
 from lifecycle.models.sources import (
     EMBEDDED,
     EMBEDDED_NAME,
@@ -22,6 +23,8 @@ from lifecycle.models.sources import (
 __all__ = [
     "EMBEDDED",
     "EMBEDDED_NAME",
+    "ChatModel",
+    "ChatStream",
     "ContextError",
     "GenParams",
     "GenerationError",
@@ -32,6 +35,7 @@ __all__ = [
     "embedded_ready",
     "generate",
     "load_model",
+    "register_runtime",
     "render_prompt",
     "resolve",
     "stream",

@@ -1,4 +1,4 @@
-"""Generate and stream text from a loaded model: one generation at a time, with timings."""
+"""Generation for every runtime: decoding settings, results, and the transformers stream."""
 
 from __future__ import annotations
 
@@ -9,13 +9,15 @@ from dataclasses import dataclass
 from typing import Any
 
 from lifecycle.models.loader import LoadedModel
+from lifecycle.models.protocol import (
+    ChatModel,
+    ChatStream,
+    GenerationError,
+    Messages,
+    check_request,
+)
 
 MAX_NEW_TOKENS = 2048  # beyond this a CPU run takes minutes: almost surely a typo
-Messages = list[dict[str, str]]
-
-
-class GenerationError(Exception):
-    """A generation that cannot run or failed; the message says why."""
 
 
 class ContextError(GenerationError):
@@ -79,10 +81,13 @@ class GenerationResult:
         return (self.completion_tokens - 1) / span if self.completion_tokens > 1 and span else 0.0
 
 
-def render_prompt(lm: LoadedModel, messages: Messages) -> str:
-    """Exactly the text the model reads: the chat template, or plain turns without one."""
-    if not isinstance(lm, LoadedModel):  # a served model (llama.cpp, endpoint) knows its own
-        return lm.render_prompt(messages)
+def render_prompt(lm: ChatModel, messages: Messages) -> str:
+    """Exactly the text the model reads (any runtime)."""
+    return lm.render_prompt(messages)
+
+
+def template_prompt(lm: LoadedModel, messages: Messages) -> str:
+    """A transformers model's prompt: its chat template, or plain turns without one."""
     if lm.has_chat_template:
         return lm.tokenizer.apply_chat_template(
             messages, add_generation_prompt=True, tokenize=False
@@ -98,18 +103,16 @@ def render_prompt(lm: LoadedModel, messages: Messages) -> str:
 
 def encode(lm: LoadedModel, messages: Messages) -> list[int]:
     """Token ids of the rendered prompt (special tokens come from the template itself)."""
-    text = render_prompt(lm, messages)
+    text = template_prompt(lm, messages)
     return lm.tokenizer(text, add_special_tokens=not lm.has_chat_template)["input_ids"]
 
 
-def count_tokens(lm: LoadedModel, messages: Messages) -> int:
+def count_tokens(lm: ChatModel, messages: Messages) -> int:
     """Prompt length in tokens (an estimate for endpoints: see `exact_tokens`)."""
-    if not isinstance(lm, LoadedModel):
-        return lm.count_tokens(messages)
-    return len(encode(lm, messages))
+    return lm.count_tokens(messages)
 
 
-def fit_context(lm: LoadedModel, ids: list[int], params: GenParams) -> tuple[list[int], int]:
+def fit_context(lm: ChatModel, ids: list[int], params: GenParams) -> tuple[list[int], int]:
     """The ids that fit the window with room to answer; refuses unless truncation is allowed."""
     room = lm.context_window if lm.is_seq2seq else lm.context_window - params.max_new_tokens
     if len(ids) <= room:
@@ -128,9 +131,7 @@ class Stream:
     """Iterate to get text chunks as they are generated; `result` is complete afterwards."""
 
     def __init__(self, lm: LoadedModel, messages: Messages, params: GenParams):
-        params.check()
-        if not any(m.get("content", "").strip() for m in messages if m["role"] == "user"):
-            raise GenerationError("The prompt is empty: type something for the model to answer.")
+        check_request(messages, params)
         self.lm, self.params = lm, params
         ids, dropped = fit_context(lm, encode(lm, messages), params)
         self.ids = ids
@@ -257,18 +258,18 @@ def _describe(err: Exception) -> str:
     return f"Generation failed: {type(err).__name__}: {text.splitlines()[0] if text else ''}"
 
 
-def stream(lm: LoadedModel, messages: Messages, params: GenParams) -> Stream:
+def stream(lm: ChatModel, messages: Messages, params: GenParams) -> ChatStream:
     """A stream of text chunks from any runtime; the prompt is checked before anything runs."""
-    if not isinstance(lm, LoadedModel):  # llama.cpp or an OpenAI-compatible endpoint
-        return lm.stream(messages, params)
-    return Stream(lm, messages, params)
+    return lm.stream(messages, params)
 
 
-def generate(lm: LoadedModel, messages: Messages, params: GenParams) -> GenerationResult:
+def generate(lm: ChatModel, messages: Messages, params: GenParams) -> GenerationResult:
     """Run to the end and return the text with its token counts and timings."""
-    if not isinstance(lm, LoadedModel):
-        return lm.generate(messages, params)
-    s = stream(lm, messages, params)
-    for _ in s:
+    return lm.generate(messages, params)
+
+
+def drain(run: ChatStream) -> GenerationResult:
+    """Consume a stream and return its result (what `generate` does on most runtimes)."""
+    for _ in run:
         pass
-    return s.result
+    return run.result

@@ -55,6 +55,32 @@ class LoadedModel:
         """Total parameter count."""
         return sum(p.numel() for p in self.model.parameters())
 
+    # The ChatModel interface (lifecycle.models.protocol); generation code is imported lazily
+    # because it builds on this class.
+    def render_prompt(self, messages: list[dict[str, str]]) -> str:
+        """Exactly the text the model reads: the chat template, or plain turns without one."""
+        from lifecycle.models.generation import template_prompt
+
+        return template_prompt(self, messages)
+
+    def count_tokens(self, messages: list[dict[str, str]]) -> int:
+        """Prompt length in tokens of the model's own tokenizer."""
+        from lifecycle.models.generation import encode
+
+        return len(encode(self, messages))
+
+    def stream(self, messages: list[dict[str, str]], params: Any) -> Any:
+        """A transformers stream of text chunks (checked before anything runs)."""
+        from lifecycle.models.generation import Stream
+
+        return Stream(self, messages, params)
+
+    def generate(self, messages: list[dict[str, str]], params: Any) -> Any:
+        """Run to the end and return the text with its token counts and timings."""
+        from lifecycle.models.generation import drain
+
+        return drain(self.stream(messages, params))
+
 
 def pick_device() -> tuple[str, Any]:
     """CUDA with bf16 where a GPU exists (or LIFECYCLE_DEVICE says), else CPU in fp32."""

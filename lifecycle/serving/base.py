@@ -7,14 +7,8 @@ import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
-from lifecycle.models.generation import GenerationError, GenerationResult, GenParams, Messages
-
-
-def check_request(messages: Messages, params: GenParams) -> None:
-    """The same refusals as the transformers runtime: impossible knobs, an empty prompt."""
-    params.check()
-    if not any(m.get("content", "").strip() for m in messages if m["role"] == "user"):
-        raise GenerationError("The prompt is empty: type something for the model to answer.")
+from lifecycle.models.generation import GenerationResult, GenParams, Messages, drain
+from lifecycle.models.protocol import check_request
 
 
 def estimate_tokens(text: str) -> int:
@@ -53,10 +47,7 @@ class ServedModel:
 
     def generate(self, messages: Messages, params: GenParams) -> GenerationResult:
         """Run to the end (subclasses may ask for the whole answer at once)."""
-        run = self.stream(messages, params)
-        for _ in run:
-            pass
-        return run.result
+        return drain(self.stream(messages, params))
 
 
 class ServedStream:

@@ -1,0 +1,108 @@
+"""A ChatModel that replays queued answers (as simonw/llm's MockModel): flows in milliseconds.
+
+Register it once with `install()`; any ref starting with `fake:` then opens it through the same
+opener the pages use. Queue answers with `FAKE.enqueue("...")`; with nothing queued it echoes
+the last user message, so a page never blocks on an empty queue.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from collections import deque
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+
+from lifecycle.models import GenerationResult, GenParams, register_runtime
+from lifecycle.models.protocol import ChatModel, Messages, check_request
+
+PREFIX = "fake:"
+
+
+@dataclass
+class FakeModel:
+    """Answers from a queue; records every prompt it was sent."""
+
+    ref: str = PREFIX + "model"
+    name: str = "Fake model"
+    context_window: int = 4096
+    is_seq2seq: bool = False
+    exact_tokens: bool = True
+    load_seconds: float = 0.0
+    lock: threading.Lock = field(default_factory=threading.Lock)
+    waiting: int = 0
+    answers: deque[str] = field(default_factory=deque)
+    prompts: list[Messages] = field(default_factory=list)
+
+    @property
+    def runtime(self) -> str:
+        return "fake (replays queued answers)"
+
+    def enqueue(self, *answers: str) -> FakeModel:
+        """Answers to give, in order, to the next generations."""
+        self.answers.extend(answers)
+        return self
+
+    def render_prompt(self, messages: Messages) -> str:
+        return json.dumps(messages, ensure_ascii=False)
+
+    def count_tokens(self, messages: Messages) -> int:
+        return sum(len(str(m.get("content", "")).split()) for m in messages)
+
+    def stream(self, messages: Messages, params: GenParams) -> FakeStream:
+        check_request(messages, params)
+        self.prompts.append(messages)
+        last = next(m["content"] for m in reversed(messages) if m["role"] == "user")
+        answer = self.answers.popleft() if self.answers else f"echo: {last}"
+        return FakeStream(self, answer, self.count_tokens(messages), params)
+
+    def generate(self, messages: Messages, params: GenParams) -> GenerationResult:
+        run = self.stream(messages, params)
+        for _ in run:
+            pass
+        return run.result
+
+
+class FakeStream:
+    """Yields the answer word by word, honouring max_new_tokens and stop sequences."""
+
+    def __init__(self, lm: FakeModel, answer: str, prompt_tokens: int, params: GenParams):
+        self.lm, self.answer, self.params = lm, answer, params
+        self.result = GenerationResult(prompt_tokens=prompt_tokens)
+
+    def __iter__(self) -> Iterator[str]:
+        start = time.perf_counter()
+        words = self.answer.split(" ")
+        cut = words[: self.params.max_new_tokens]
+        text = " ".join(cut)
+        hits = [text.find(s) for s in self.params.stop if s and s in text]
+        reason = "length" if len(cut) < len(words) else "eos"
+        if hits:
+            text, reason = text[: min(hits)], "stop_sequence"
+        with self.lm.lock:
+            for i, word in enumerate(text.split(" ")):
+                chunk = word if i == 0 else " " + word
+                if i == 0:
+                    self.result.ttft_s = time.perf_counter() - start
+                yield chunk
+        self.result.text = text
+        self.result.completion_tokens = len(text.split())
+        self.result.latency_s = time.perf_counter() - start
+        self.result.finish_reason = reason
+
+
+FAKE = FakeModel()
+
+
+def install() -> FakeModel:
+    """Register the `fake:` runtime and return the shared fake with an empty queue."""
+    FAKE.answers.clear()
+    FAKE.prompts.clear()
+    register_runtime(PREFIX, lambda ref: FAKE)
+    return FAKE
+
+
+def is_chat_model(obj: object) -> bool:
+    """True when `obj` implements the one model interface."""
+    return isinstance(obj, ChatModel)
