@@ -9,6 +9,7 @@ from components.project import require_project
 from components.resources import get_store
 from lifecycle.overview import overview
 from lifecycle.stages import guide_sections
+from lifecycle.text import md_code
 
 project = require_project()
 store = get_store()
@@ -45,7 +46,7 @@ with whatif_tab:
 
 with export_tab:
     if reports:
-        st.caption(f"Variants measured for `{shown}`.")
+        st.caption(f"Variants measured for {md_code(shown)}.")
     export_ui(shown, reports)
 
 with further_tab:

@@ -21,6 +21,7 @@ from components.state import Keys
 from lifecycle.evaluation.runs import list_eval_runs, primary_key
 from lifecycle.evaluation.shots import plateau_verdict, shots_curve
 from lifecycle.stages import guide_sections
+from lifecycle.text import md_escape
 
 project = require_project()
 store = get_store()
@@ -53,12 +54,14 @@ with run_tab:
     partial = [r for r in runs if r.status == "partial" and r.set_hash == sliced.hash]
     for run in partial:
         if st.button(
-            f"Resume {run.candidate.label} ({run.done}/{run.total})", key=f"resume_{run.id}"
+            f"Resume {md_escape(run.candidate.label)} ({run.done}/{run.total})",
+            key=f"resume_{run.id}",
         ):
             done = run_ui(project.id, run.candidate, sliced, resume=run)
     if done:
         st.success(
-            f"{done.candidate.label}: " + ", ".join(f"{k} {v:.3f}" for k, v in done.scores.items())
+            md_escape(f"{done.candidate.label}: ")
+            + ", ".join(f"{md_escape(k)} {v:.3f}" for k, v in done.scores.items())
         )
 runs = list_eval_runs(store, project.id)
 same_set = [r for r in runs if r.set_hash == sliced.hash and r.done]

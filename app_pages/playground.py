@@ -15,6 +15,7 @@ from components.playground_tabs import compare_tab, history_tab, run_panel, vers
 from components.project import require_project
 from components.records import save_record, sync_record
 from components.resources import get_store
+from components.untrusted import show_error
 from lifecycle.overview import overview
 from lifecycle.prompting import PromptError, build_messages
 from lifecycle.tasks import load_tasks
@@ -36,7 +37,7 @@ try:
     messages = build_messages(spec, values)
 except PromptError as err:
     messages = []
-    st.error(str(err))
+    show_error(err)
 
 run_tab, compare, versions, history = st.tabs(["Run", "Compare", "Versions", "History"])
 with run_tab:

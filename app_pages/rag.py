@@ -10,6 +10,7 @@ from components.rag_ask import ask_ui, quality_ui
 from components.rag_ui import chunk_tokenizer, collection_ui, documents_ui, store_ui, upload_ui
 from components.state import Keys
 from components.tools_ui import tools_ui
+from components.untrusted import show_error
 from lifecycle.rag import RagError
 
 project = require_project()
@@ -24,7 +25,7 @@ try:
     store = store_ui()  # a Chroma server that is down is reported here, the switch stays usable
     coll = collection_ui(store, project.id)
 except RagError as err:
-    st.error(str(err))
+    show_error(err)
     st.stop()
 ref = pick_model(
     "Answering model",

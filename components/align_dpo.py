@@ -12,6 +12,7 @@ from components.model_pick import pick_model
 from components.project import flash
 from components.resources import get_store
 from components.state import Keys
+from components.untrusted import show_error
 from lifecycle.alignment.dpo import MIN_PAIRS, create_dpo_run, dpo_config
 from lifecycle.alignment.methods import recommend
 from lifecycle.alignment.preferences import Preference, counts
@@ -110,10 +111,12 @@ def launch(project_id: str, base: str, pairs: list[Preference], config) -> None:
         resolve(base)
         run = submit(store, create_dpo_run(store, project_id, base, pairs, config))
     except (DataError, ModelLoadError) as err:
-        st.error(str(err))
+        show_error(err)
         return
     except OSError as err:
-        st.error(f"Could not write the run folder ({err.strerror or err}): check the data folder.")
+        show_error(
+            f"Could not write the run folder ({err.strerror or err}): check the data folder."
+        )
         return
     st.session_state[Keys.ALIGN_DPO_RUN] = run.id
     word = "started" if run.status.state == "running" else "queued behind the running job"

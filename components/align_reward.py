@@ -10,6 +10,7 @@ from components.model_pick import pick_model
 from components.playground import load_ui
 from components.resources import get_reward, get_reward_embedder
 from components.state import Keys
+from components.untrusted import show_error, show_untrusted
 from lifecycle.alignment.best_of_n import MAX_N, BestOfN, BestOfNError, best_of_n
 from lifecycle.alignment.preferences import Preference, task_messages
 from lifecycle.alignment.reward import (
@@ -23,7 +24,7 @@ from lifecycle.alignment.reward import (
 )
 from lifecycle.models import GenParams
 from lifecycle.models.generation import GenerationError
-from lifecycle.text import md_escape
+from lifecycle.text import safe_markdown
 
 NO_REWARD = "There is no reward model yet: train one in the Reward model tab first."
 
@@ -35,7 +36,7 @@ def train_ui(project_id: str, prefs: list[Preference]) -> None:
         problem = ""
     except RewardError as err:
         problem = str(err)
-        st.info(problem)
+        st.info(safe_markdown(problem))
     with st.expander("Training settings"):
         held = st.slider(
             "Held-out share (measures accuracy on pairs the model never saw)",
@@ -65,7 +66,7 @@ def train_ui(project_id: str, prefs: list[Preference]) -> None:
             step,
         )
     except (RewardError, OSError) as err:
-        st.error(str(err))
+        show_error(err)
 
 
 def latest_reward(project_id: str) -> dict | None:
@@ -104,7 +105,7 @@ def score_ui(project_id: str, text: str) -> None:
         try:
             reward = get_reward(project_id, info["id"]).score(text, completion.strip())
         except RewardError as err:
-            st.error(str(err))
+            show_error(err)
             return
         st.metric("Reward", f"{reward:+.3f}")
         st.caption(
@@ -152,7 +153,7 @@ def _run(project_id: str, reward_id: str, ref: str, task_id: str, text: str, n: 
             on_sample=lambda done, total: bar.progress(done / total, f"sample {done}/{total}"),
         )
     except (BestOfNError, GenerationError, RewardError) as err:
-        st.error(str(err))
+        show_error(err)
         return
     st.session_state[Keys.ALIGN_BON] = {"project": project_id, "result": result}
 
@@ -167,7 +168,7 @@ def show_best_of_n(result: BestOfN) -> None:
     ):
         with col.container(border=True):
             st.markdown(f"**{title}** · seed {s.seed} · reward {s.reward:+.3f}")
-            st.markdown(md_escape(s.text) if s.text else "_(empty)_")
+            show_untrusted(s.text, empty="_(empty)_")
     st.metric(
         "Gain over an average single sample",
         f"{result.gain:+.3f}",

@@ -11,6 +11,7 @@ from components.playground import load_ui
 from components.project import flash
 from components.resources import get_store
 from components.state import Keys
+from components.untrusted import show_error, show_untrusted
 from lifecycle.alignment.preferences import (
     Pair,
     PreferenceError,
@@ -135,7 +136,7 @@ def _generate(project_id: str, task_id: str, text: str, side_a: tuple, side_b: t
                 lm_a, lm_b, messages, side_a[1], side_b[1], secrets.randbits(31), text, task_id
             )
     except (PreferenceError, GenerationError) as err:
-        st.error(str(err))
+        show_error(err)
         return
     st.session_state[Keys.ALIGN_PAIR] = {"project": project_id, "pair": pair}
 
@@ -147,7 +148,7 @@ def verdict_ui(project_id: str, pair: Pair) -> None:
     for i, (col, text) in enumerate(zip(cols, pair.shown), start=1):
         with col.container(border=True):
             st.markdown(f"**Completion {i}**")
-            st.markdown(md_escape(text) if text else "_(empty)_")
+            show_untrusted(text, empty="_(empty)_")
     if pair.identical:
         st.warning("Both completions are the same text: only a tie or both bad makes sense.")
     st.text_input("Reason (optional)", key=Keys.ALIGN_REASON, max_chars=500)
@@ -171,5 +172,6 @@ def _judge(project_id: str, pair: Pair, pick: str) -> None:
     st.session_state[Keys.ALIGN_PAIR] = None
     st.session_state[Keys.ALIGN_REASON] = ""
     flash(
-        f"Saved ({VERDICTS[pref.choice]}). A was {side_label(pref.a)}; B was {side_label(pref.b)}."
+        f"Saved ({VERDICTS[pref.choice]}). A was {md_escape(side_label(pref.a))}; "
+        f"B was {md_escape(side_label(pref.b))}."
     )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from lifecycle.evaluation.shots import ShotPoint
 from lifecycle.evaluation.stats import Interval
+from lifecycle.text import plot_text
 
 
 def score_bars(rows: list[tuple[str, str, Interval]]):
@@ -14,8 +15,8 @@ def score_bars(rows: list[tuple[str, str, Interval]]):
     for label in dict.fromkeys(r[0] for r in rows):
         mine = [r for r in rows if r[0] == label]
         fig.add_bar(
-            name=label,
-            x=[r[1] for r in mine],
+            name=plot_text(label),
+            x=[plot_text(r[1]) for r in mine],
             y=[r[2].mean for r in mine],
             error_y=dict(
                 type="data",
@@ -41,9 +42,12 @@ def score_distribution(series: dict[str, list[float]], metric: str):
 
     fig = go.Figure()
     for label, values in series.items():
-        fig.add_box(y=values, name=label, boxpoints="all", jitter=0.4, pointpos=0)
+        fig.add_box(y=values, name=plot_text(label), boxpoints="all", jitter=0.4, pointpos=0)
     fig.update_layout(
-        yaxis_title=f"{metric} per example", height=360, showlegend=False, margin=dict(t=20, b=10)
+        yaxis_title=f"{plot_text(metric)} per example",
+        height=360,
+        showlegend=False,
+        margin=dict(t=20, b=10),
     )
     return fig
 

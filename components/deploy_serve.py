@@ -9,6 +9,7 @@ import streamlit as st
 
 from components.charts_deploy import cost_chart
 from components.state import Keys
+from components.untrusted import show_error, show_warning
 from lifecycle.config import data_home
 from lifecycle.deploy.export import (
     ExportExists,
@@ -91,7 +92,7 @@ def whatif_ui(reports: list[VariantReport]) -> None:
     try:
         results = compare(throughputs, traffic)
     except WhatIfError as err:
-        st.error(str(err))
+        show_error(err)
         return
     if not results:
         st.info("Enter a throughput above 0 tokens/s.")
@@ -134,7 +135,7 @@ def export_ui(ref: str, reports: list[VariantReport]) -> None:
     try:
         target = check_export_target(path) if path else None
     except DeployError as err:
-        st.error(str(err))  # refused before anything is written: nothing to confirm
+        show_error(err)  # refused before anything is written: nothing to confirm
         target = None
     occupied = _occupied(target)
     if occupied:
@@ -185,12 +186,13 @@ def exported_ui() -> None:
     """The outcome of the last export, with the commands that serve it."""
     last = st.session_state.get(Keys.DEPLOY_EXPORTED) or {}
     if "error" in last:
-        st.error(last["error"])
+        show_error(last["error"])
     elif "warning" in last:
-        st.warning(last["warning"])
+        show_warning(last["warning"])
     elif "folder" in last:
         where = md_escape(last["folder"])
-        st.success(f"Exported the {last['variant']} variant to {where} (with a README).")
+        variant = md_escape(last["variant"])
+        st.success(f"Exported the {variant} variant to {where} (with a README).")
         commands = serve_commands(Path(last["folder"]), last["variant"])
         if not commands:
             st.info(
@@ -199,5 +201,5 @@ def exported_ui() -> None:
                 "the server quantize it (vLLM --quantization fp8, TGI --quantize eetq)."
             )
         for name, command in commands.items():
-            st.markdown(f"**{name}**")
+            st.markdown(f"**{md_escape(name)}**")
             st.code(command, language="python" if "Python" in name else "bash", wrap_lines=True)

@@ -9,6 +9,7 @@ from components.charts_deploy import size_chart, speed_quality_chart
 from components.model_pick import pick_model, shipped_set_for
 from components.resources import get_store
 from components.state import Keys
+from components.untrusted import show_error, show_warning
 from lifecycle.deploy.measure import (
     MeasureConfig,
     VariantReport,
@@ -63,7 +64,7 @@ def measure_ui(project_id: str, ref: str, evalset: EvalSet) -> None:
     try:
         names = variants_ui(ref)
     except DeployError as err:
-        st.error(str(err))
+        show_error(err)
         return
     st.session_state.setdefault(Keys.DEPLOY_EXAMPLES, 5)
     n = st.slider(
@@ -85,7 +86,7 @@ def measure_ui(project_id: str, ref: str, evalset: EvalSet) -> None:
         evalset,
         tuple(names),
         MeasureConfig(examples=int(n)),
-        on_step=lambda what, done: bar.progress(min(1.0, done), text=what),
+        on_step=lambda what, done: bar.progress(min(1.0, done), text=md_escape(what)),
     )
     save_measurements(get_store(), project_id, ref, evalset.name, reports)
     st.session_state[Keys.DEPLOY_SHOWN] = ref
@@ -98,10 +99,10 @@ def ensure_embedded(ref: str) -> bool:
     try:
         with st.status("Preparing the embedded model (once, about 30 s)...") as status:
             bar = st.progress(0.0)
-            convert_embedded(lambda what, done: bar.progress(done, text=what))
+            convert_embedded(lambda what, done: bar.progress(done, text=md_escape(what)))
             status.update(label="Embedded model ready", state="complete")
     except ModelLoadError as err:
-        st.error(str(err))
+        show_error(err)
         return False
     return True
 
@@ -147,13 +148,13 @@ def results_ui(ref: str, reports: list[VariantReport]) -> None:
     st.markdown(f"**Measured on this machine** · {md_escape(ref)}")
     for r in reports:
         if r.error:
-            st.warning(f"{r.label or r.name}: {r.error}")
+            show_warning(f"{r.label or r.name}: {r.error}")
     good = [r for r in reports if not r.error]
     if not good:
         return
     st.dataframe(results_table(reports), hide_index=True, width="stretch")
-    # Sentences built from the measured numbers and variant names: no user text to escape.
-    st.markdown("\n".join(f"- {line}" for line in tradeoff(reports)))
+    # Plain sentences, but with variant names and metrics from saved (maybe imported) records.
+    st.markdown("\n".join(f"- {md_escape(line)}" for line in tradeoff(reports)))
     left, right = st.columns(2)
     left.plotly_chart(speed_quality_chart(reports), width="stretch", key="deploy_speed")
     right.plotly_chart(size_chart(reports), width="stretch", key="deploy_size")

@@ -9,6 +9,7 @@ from components.finetune_ui import render_commands
 from components.project import flash
 from components.resources import get_store
 from components.state import Keys
+from components.untrusted import show_error
 from lifecycle.finetune.jobs import JobError, current_status, kill, queue_position, resume, stop
 from lifecycle.finetune.runs import ACTIVE, Run, delete_run, read_run, samples
 from lifecycle.text import md_escape
@@ -87,7 +88,8 @@ def _live(run_id: str, state_at_start: str) -> None:
     color, icon = BADGE.get(s.state, ("gray", ""))
     c = run.config
     st.markdown(
-        f":{color}-badge[{icon} {s.state}] **{run.id}** · {c.method} on "
+        f":{color}-badge[{icon} {md_escape(s.state)}] **{md_escape(run.id)}** · "
+        f"{md_escape(c.method)} on "
         f"{md_escape(c.base_ref)} · {md_escape(run.dataset.get('name', ''))}"
         + (f" · {run.processes} processes" if run.processes > 1 else "")
     )
@@ -98,7 +100,7 @@ def _live(run_id: str, state_at_start: str) -> None:
         label = f"queued (position {position}): starts when the running job ends"
     st.progress(min(1.0, s.step / total), text=label)
     if s.error:
-        st.error(s.error)
+        show_error(s.error)
     if s.ranks_note:  # the DDP check: did every rank end with the same weights?
         (st.success if s.ranks_equal else st.warning)(s.ranks_note, icon=":material/lan:")
     if run.metrics:
@@ -142,7 +144,7 @@ def actions(run: Run) -> None:
         try:
             resume(store, run)
         except JobError as err:
-            st.error(str(err))
+            show_error(err)
             return
         st.rerun(scope="app")
 
@@ -188,9 +190,11 @@ def delete_ui(run: Run) -> None:
     if run.status.state in ACTIVE:
         st.caption("Stop the run before deleting it.")
         return
-    sure = st.checkbox(f"Yes, delete {run.id} and its files", key=f"{Keys.FT_DELETE}_{run.id}")
+    sure = st.checkbox(
+        f"Yes, delete {md_escape(run.id)} and its files", key=f"{Keys.FT_DELETE}_{run.id}"
+    )
     if st.button("Delete run", disabled=not sure, key=f"delete_{run.id}", icon=":material/delete:"):
         delete_run(get_store(), run)
         st.session_state.pop(Keys.FT_RUN, None)
-        flash(f"Deleted {run.id}.")
+        flash(f"Deleted {md_escape(run.id)}.")
         st.rerun()

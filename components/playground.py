@@ -8,6 +8,7 @@ import streamlit as st
 
 from components.serving import open_model, serving_options
 from components.state import Keys
+from components.untrusted import show_error, stream_untrusted
 from lifecycle.models import EMBEDDED, GenParams, LoadedModel, ModelLoadError
 from lifecycle.models.generation import GenerationError, GenerationResult, stream
 from lifecycle.models.sources import convert_embedded, embedded_ready
@@ -15,6 +16,7 @@ from lifecycle.prompting import SHOTS, PromptError, PromptSpec, variables
 from lifecycle.serving import default_ref
 from lifecycle.settings import load_settings
 from lifecycle.tasks import Task, load_tasks
+from lifecycle.text import md_escape
 from lifecycle.typed import dataclass_from
 from lifecycle.versions import PromptVersion
 
@@ -68,10 +70,10 @@ def load_ui(ref: str) -> LoadedModel | None:
 
                 convert_embedded(step)
                 status.update(label="Embedded model ready", state="complete")
-        with st.spinner(f"Loading {ref}..."):
+        with st.spinner(f"Loading {md_escape(ref)}..."):
             return open_model(ref)
     except ModelLoadError as err:
-        st.error(str(err))
+        show_error(err)
         return None
 
 
@@ -161,7 +163,7 @@ def prompt_ui() -> tuple[str, PromptSpec, dict[str, str]]:
     try:
         names = variables(template)
     except PromptError as err:
-        st.error(str(err))
+        show_error(err)
         names = []
     for name in names:
         widget = st.text_area if name == "input" else st.text_input
@@ -183,7 +185,7 @@ def stream_into(
     try:
         run = stream(lm, messages, params)
     except GenerationError as err:
-        box.error(str(err))
+        show_error(err, box)
         return None
     if lm.waiting or lm.lock.locked():
         box.info("Waiting for another tab's generation to finish...")
@@ -195,9 +197,9 @@ def stream_into(
             yield chunk
 
     try:
-        box.write_stream(chunks)
+        stream_untrusted(box, chunks())
     except GenerationError as err:
-        box.error(str(err))
+        show_error(err, box)
         return None
     st.session_state[Keys.PLAY_PARTIAL] = None
     return run.result
@@ -212,7 +214,7 @@ def metrics_ui(result: GenerationResult, container=None) -> None:
         f"{about}{result.prompt_tokens:,} prompt + {result.completion_tokens:,} completion "
         "tokens · "
         f"latency {result.latency_s:.2f} s · first token {ttft} · "
-        f"{result.tokens_per_s:.1f} tokens/s · ended by {result.finish_reason}"
+        f"{result.tokens_per_s:.1f} tokens/s · ended by {md_escape(result.finish_reason)}"
         + (
             f" · {result.truncated_tokens:,} prompt tokens dropped"
             if result.truncated_tokens

@@ -11,10 +11,11 @@ from components.playground import load_ui, metrics_ui, record_widgets, stream_in
 from components.project import flash
 from components.resources import get_store
 from components.state import Keys
+from components.untrusted import show_error, show_untrusted
 from lifecycle.models import EMBEDDED, GenerationResult, GenParams, count_tokens, render_prompt
 from lifecycle.prompting import SHOTS, PromptError, PromptSpec, build_messages
 from lifecycle.store import StoreError
-from lifecycle.text import md_escape
+from lifecycle.text import md_escape, safe_markdown
 from lifecycle.versions import (
     delete_version,
     diff_versions,
@@ -91,7 +92,7 @@ def compare_tab(
         for col, v in zip(cols, variants):
             done = st.session_state[Keys.PLAY_COMPARE].get(v.label)
             if done:
-                col.chat_message("assistant").markdown(done["text"] or "_(empty answer)_")
+                show_untrusted(done["text"], markdown=True, container=col.chat_message("assistant"))
                 metrics_ui(GenerationResult(**done), col)
 
 
@@ -100,7 +101,7 @@ def _run_variant(col, project_id: str, task_id: str, v: Variant, values: dict) -
         try:
             messages = build_messages(v.spec, values)
         except PromptError as err:
-            st.error(str(err))
+            show_error(err)
             return
         lm = load_ui(v.model_ref)
         if not lm:
@@ -156,13 +157,15 @@ def run_panel(
     partial = st.session_state.get(Keys.PLAY_PARTIAL)
     if partial and not go:
         st.warning("Stopped before the end; the answer so far:")
-        st.markdown(partial)
+        show_untrusted(partial, markdown=True)
     lm = load_ui(ref) if (go or loaded) and ref else None
     if go and not ref:
         st.error("Enter a model id or folder first.")
     if lm:
         st.session_state[Keys.PLAY_LOADED] = ref
-        right.caption(f"{lm.name} · {lm.runtime} · window {lm.context_window:,} tokens")
+        right.caption(
+            f"{md_escape(lm.name)} · {md_escape(lm.runtime)} · window {lm.context_window:,} tokens"
+        )
     if go and lm and messages:
         stop.button("Stop", icon=":material/stop:")
         result = stream_into(st.chat_message("assistant"), lm, messages, params)
@@ -174,7 +177,7 @@ def run_panel(
             )
     last = st.session_state.get(Keys.PLAY_LAST)
     if last and not go:
-        st.chat_message("assistant").markdown(last["text"] or "_(empty answer)_")
+        show_untrusted(last["text"], markdown=True, container=st.chat_message("assistant"))
     if last:
         metrics_ui(GenerationResult(**last))
     if messages:
@@ -195,7 +198,7 @@ def _save(project_id: str, ref: str, task_id: str, spec: PromptSpec, params: Gen
         flash(f"Saved version “{md_escape(v.name)}”.")
         st.session_state[Keys.PLAY_VERSION_NAME] = ""
     except StoreError as err:
-        flash(str(err))
+        flash(safe_markdown(str(err)))
 
 
 def _load(project_id: str, version, project_model: str) -> None:

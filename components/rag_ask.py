@@ -7,6 +7,7 @@ import streamlit as st
 
 from components.playground import metrics_ui, stream_into
 from components.state import Keys
+from components.untrusted import show_error, show_untrusted
 from lifecycle.models import GenParams, LoadedModel
 from lifecycle.rag import (
     Hit,
@@ -40,7 +41,7 @@ def ask_ui(lm: LoadedModel, coll: RagCollection) -> None:
         try:
             hits = retrieve(coll, question, k=k, mmr=mmr)
         except RagError as err:
-            st.error(str(err))
+            show_error(err)
             return
         left, right = st.columns(2)
         left.markdown("**Without retrieval**")
@@ -61,13 +62,13 @@ def ask_ui(lm: LoadedModel, coll: RagCollection) -> None:
 
 def show_answer(coll: RagCollection, plain, answer) -> None:
     """Both answers, the low-relevance warning, and every source with its score."""
-    st.caption(f"Question: {answer.question}")
+    st.caption(f"Question: {md_escape(answer.question)}")
     left, right = st.columns(2)
     left.markdown("**Without retrieval**")
-    left.write(plain.text)
+    show_untrusted(plain.text, markdown=True, container=left)
     metrics_ui(plain, left)
     right.markdown("**With retrieval**")
-    right.write(answer.text)
+    show_untrusted(answer.text, markdown=True, container=right)
     metrics_ui(answer.result, right)
     if answer.low_relevance:
         st.warning(
@@ -80,7 +81,7 @@ def show_answer(coll: RagCollection, plain, answer) -> None:
     st.markdown("**Sources**")
     for n, hit in enumerate(answer.hits, 1):
         mark = " · cited" if n in cited else ""
-        with st.expander(f"[{n}] {hit.source} · similarity {hit.score:.2f}{mark}"):
+        with st.expander(f"[{n}] {md_escape(hit.source)} · similarity {hit.score:.2f}{mark}"):
             highlighted(coll, hit)
 
 
@@ -117,7 +118,7 @@ def quality_ui(coll: RagCollection) -> None:
                 coll, n=n, k=k, on_step=lambda d, t: bar.progress(d / max(t, 1))
             )
         except RagError as err:
-            st.error(str(err))
+            show_error(err)
             return
         st.session_state[Keys.RAG_QUALITY] = {"collection": coll.info.name, "report": report}
     last = st.session_state.get(Keys.RAG_QUALITY)

@@ -12,6 +12,7 @@ from components.settings_ui import health, notice, set_notice
 from components.state import Keys
 from lifecycle.serving.endpoint_health import Health, test_connection
 from lifecycle.settings import Endpoint, SettingsError, check_url, load_settings, save_settings
+from lifecycle.text import md_code, md_escape
 
 TEST_TIMEOUT_S = 30.0  # a connection test gives up sooner than a real request
 FIELDS = ("name", "base_url", "model", "key_name", "timeout_s", "retries", "context_window")
@@ -66,7 +67,9 @@ def _actions(ep: Endpoint, tests: dict) -> None:
         info, test_col, confirm_col, delete_col = st.columns(
             [4, 2, 2, 1], vertical_alignment="center"
         )
-        info.markdown(f"**{ep.name}** · `{ep.model}` · {key_status(ep)}")
+        info.markdown(
+            f"**{md_escape(ep.name)}** · {md_code(ep.model)} · {md_escape(key_status(ep))}"
+        )
         test = test_col.button(
             "Test connection", key=Keys.SETTINGS_TEST + ep.name, icon=":material/network_check:"
         )
@@ -89,7 +92,9 @@ def _test(ep: Endpoint) -> tuple[bool, str, float]:
     """Test with a capped wait, so a slow server cannot hold the page for minutes."""
     probe = replace(ep, timeout_s=min(ep.timeout_s, TEST_TIMEOUT_S))
     start = time.monotonic()
-    with st.spinner(f"Testing {ep.name} (waits at most {probe.timeout_s:g} s per step)..."):
+    with st.spinner(
+        f"Testing {md_escape(ep.name)} (waits at most {probe.timeout_s:g} s per step)..."
+    ):
         try:
             result = test_connection(probe, api_key(ep.key_name))
         except ValueError as err:  # an URL that passed the check but httpx cannot encode

@@ -14,6 +14,7 @@ from lifecycle.data_folder import HOME_ENV, FolderError, choose_home, folder_hea
 from lifecycle.rag.health import check_host, heartbeat
 from lifecycle.serving import local_server
 from lifecycle.settings import load_settings
+from lifecycle.text import md_code
 
 STORE_LABELS = {"embedded": "Embedded (data folder)", "server": "Chroma server"}
 
@@ -62,7 +63,7 @@ def folder_section() -> None:
     """Where projects, runs, vectors and settings are saved, and switching to another folder."""
     st.subheader("Data folder")
     h = folder_health()
-    st.markdown(f"`{h.path}` · chosen by {h.source}")
+    st.markdown(f"{md_code(h.path)} · chosen by {h.source}")
     size_col, free_col = st.columns(2)
     size_col.metric("Size on disk", _size(h.size_bytes))
     free_col.metric("Free space", _size(h.free_bytes))

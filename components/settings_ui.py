@@ -9,6 +9,7 @@ from importlib.metadata import PackageNotFoundError, version
 import streamlit as st
 
 from components.state import Keys
+from components.untrusted import show_error
 from lifecycle.serving import RUNTIME_ENV, embedded_runtime, local_server
 from lifecycle.serving.llamacpp import default_threads, llama_available, missing_message
 from lifecycle.settings import (
@@ -18,6 +19,7 @@ from lifecycle.settings import (
     load_settings,
     save_settings,
 )
+from lifecycle.text import safe_markdown
 
 RUNTIME_LABELS = {
     "auto": "auto (llama.cpp when installed)",
@@ -47,6 +49,7 @@ def notice(section: str) -> None:
 
 def health(ok: bool | None, line: str) -> None:
     """One health line: green when it works, red when it does not, blue for plain facts."""
+    line = safe_markdown(line)  # it may quote a server's reply, a URL or a model name
     if ok is None:
         st.info(line, icon=":material/info:")
     elif ok:
@@ -149,7 +152,7 @@ def _register(port: int) -> None:
     try:
         save_settings(replace(settings, llama_port=port, endpoints=endpoints))
     except (ValueError, OSError) as err:  # SettingsError, or urlparse on a broken URL
-        st.error(f"The server runs, but registering it failed: {err}", icon=":material/error:")
+        show_error(f"The server runs, but registering it failed: {err}", icon=":material/error:")
 
 
 def _start(port: int, settings: Settings) -> None:
@@ -159,7 +162,7 @@ def _start(port: int, settings: Settings) -> None:
             started = local_server.start(port, threads)
         except local_server.ServerError as err:
             status.update(label="The llama.cpp server did not start", state="error")
-            st.error(str(err), icon=":material/error:")
+            show_error(err, icon=":material/error:")
             return
         _register(started.port)
         status.update(label=f"Started on port {started.port}", state="complete")

@@ -6,6 +6,7 @@ import pandas as pd
 import streamlit as st
 
 from components.state import Keys
+from components.untrusted import show_untrusted, show_warning
 from lifecycle.models import GenParams, LoadedModel
 from lifecycle.text import md_escape
 from lifecycle.tools.pal import model_asker, program_aided, score_tools
@@ -29,14 +30,14 @@ def tools_ui(lm: LoadedModel) -> None:
     if last:
         left, right = st.columns(2)
         left.markdown("**The model's own answer**")
-        left.write(last.direct)
+        show_untrusted(last.direct, markdown=True, container=left)
         right.markdown("**With the calculator**")
         if last.expression:
             right.code(last.expression, language="python")
         if last.value:
             right.markdown(f"= **{md_escape(last.value)}**")
         else:
-            right.warning(f"No result: {last.error}")
+            show_warning(f"No result: {last.error}", right)
     st.divider()
     if st.button("Score the built-in question set", icon=":material/fact_check:"):
         bar = st.progress(0.0, text="Asking")

@@ -12,6 +12,7 @@ from dataclasses import asdict, dataclass
 from lifecycle.models.generation import GenerationResult, GenParams
 from lifecycle.prompting import PromptSpec
 from lifecycle.store import Store, StoreError, clean_name, now
+from lifecycle.text import csv_safe
 from lifecycle.typed import dataclass_from
 
 VERSION = "prompt_version"  # record kinds
@@ -165,11 +166,11 @@ def list_runs(store: Store, project_id: str) -> list[dict]:
 
 
 def runs_csv(runs: list[dict]) -> str:
-    """The history as CSV (one row a run, the main columns)."""
+    """The history as CSV (one row a run, the main columns); no cell runs as a formula."""
     out = io.StringIO()
     writer = csv.DictWriter(out, RUN_COLUMNS, extrasaction="ignore")
     writer.writeheader()
-    writer.writerows(runs)
+    writer.writerows({k: csv_safe(v) for k, v in run.items()} for run in runs)
     return out.getvalue()
 
 
