@@ -7,6 +7,7 @@ import streamlit as st
 from components.charts_eval import score_bars, score_distribution
 from components.resources import get_store
 from components.state import Keys
+from components.untrusted import show_warning
 from lifecycle.evaluation.datasets import EvalSet
 from lifecycle.evaluation.runs import (
     EvalError,
@@ -76,10 +77,11 @@ def significance(a: EvalRun, b: EvalRun) -> None:
     try:
         diff = compare(a, b, key)
     except EvalError as err:
-        st.warning(str(err))
+        show_warning(err)
         return
     box = st.success if diff.significant else st.info
-    box(diff.verdict(f"A ({a.candidate.label})", f"B ({b.candidate.label})", key))
+    a_name, b_name = md_escape(a.candidate.label), md_escape(b.candidate.label)
+    box(diff.verdict(f"A ({a_name})", f"B ({b_name})", md_escape(key)))
 
 
 def _highlight(prediction: str, reference: str) -> str:
@@ -128,12 +130,15 @@ def examples_view(project_id: str, a: EvalRun, b: EvalRun | None, evalset: EvalS
             continue
         with st.container(border=True):
             st.markdown(
-                f"**{side}: {md_escape(run.candidate.label)}** · {key} {row[f'{side} {key}']:.3f}"
+                f"**{side}: {md_escape(run.candidate.label)}** · "
+                f"{md_escape(key)} {row[f'{side} {key}']:.3f}"
             )
             st.markdown(_highlight(row[side], row["reference"]))
             invented = unsupported(row["input"], row[side])
             if invented:
-                st.caption("Not in the input (possibly invented): " + ", ".join(invented))
+                st.caption(
+                    "Not in the input (possibly invented): " + md_escape(", ".join(invented))
+                )
             _rating(project_id, run, pick)
 
 

@@ -8,6 +8,7 @@ from components.evaluate_ui import run_ui
 from components.playground import load_ui, metrics_ui, stream_into
 from components.resources import get_store
 from components.state import Keys
+from components.untrusted import show_error, show_untrusted
 from lifecycle.evaluation.datasets import EvalSet, load_shipped, shipped_index
 from lifecycle.evaluation.runs import Candidate, EvalRun, list_eval_runs
 from lifecycle.finetune.config import ADAPTER_METHODS
@@ -18,6 +19,7 @@ from lifecycle.models import GenParams
 from lifecycle.prompting import build_messages
 from lifecycle.tasks import load_tasks
 
+from lifecycle.text import md_code, md_escape
 EVAL_TOKENS = 64  # new tokens per answer: summaries and answers are short
 
 
@@ -57,7 +59,7 @@ def try_ui(run: Run) -> None:
         results = {}
         cols = st.columns(2)
         for col, (name, ref) in zip(cols, (("base", run.config.base_ref), ("tuned", run.ref))):
-            col.markdown(f"**{name.title()}** · `{ref}`")
+            col.markdown(f"**{name.title()}** · {md_code(ref)}")
             lm = load_ui(ref)
             if lm is None:
                 return
@@ -71,7 +73,7 @@ def try_ui(run: Run) -> None:
             result = last.get(name)
             col.markdown(f"**{name.title()}**")
             if result:
-                col.write(result.text)
+                show_untrusted(result.text, markdown=True, container=col)
                 metrics_ui(result, col)
 
 
@@ -88,7 +90,9 @@ def evaluate_ui(project_id: str, run: Run) -> None:
             "Test examples", 1, total, min(20, total), key=f"{Keys.FT_EVAL_LIMIT}_{run.id}"
         )
     sliced = evalset.head(n) if n < len(evalset.examples) else evalset
-    st.caption(f"{sliced.name}: {n} examples · metrics {', '.join(sliced.metrics)}")
+    st.caption(
+        f"{md_escape(sliced.name)}: {n} examples · metrics {md_escape(', '.join(sliced.metrics))}"
+    )
     if st.button("Evaluate tuned vs base", icon=":material/leaderboard:", type="primary"):
         for candidate in candidates(run):
             if _finished(project_id, candidate, sliced) is None:
@@ -107,7 +111,9 @@ def evaluate_ui(project_id: str, run: Run) -> None:
         base, tuned = done
         cols = st.columns(len(base.scores))
         for col, (key, value) in zip(cols, tuned.scores.items()):
-            col.metric(key, f"{value:.3f}", f"{value - base.scores.get(key, 0):+.3f} vs base")
+            col.metric(
+                md_escape(key), f"{value:.3f}", f"{value - base.scores.get(key, 0):+.3f} vs base"
+            )
         st.page_link(
             "app_pages/evaluate.py",
             label="Compare in Evaluate (confidence, examples)",
@@ -135,7 +141,7 @@ def _partial(project_id: str, candidate: Candidate, evalset: EvalSet) -> EvalRun
 def merge_ui(run: Run) -> None:
     """Merge a LoRA run into its base (a standalone folder any tool can load)."""
     if run.config.method not in ADAPTER_METHODS:
-        st.caption(f"A full fine-tune is already a standalone model: `{run.final_folder}`")
+        st.caption(f"A full fine-tune is already a standalone model: {md_code(run.final_folder)}")
         return
     folder = merged_folder(run)
     if st.button("Merge the adapter into the base", icon=":material/merge:"):
@@ -143,11 +149,11 @@ def merge_ui(run: Run) -> None:
             try:
                 merge_run(run)
             except MergeError as err:
-                st.error(str(err))
+                show_error(err)
                 return
     if folder.is_dir():
         st.success(
-            f"Merged model: `{folder}` ({folder_size(folder) / 2**20:,.0f} MiB). Load it "
+            f"Merged model: {md_code(folder)} ({folder_size(folder) / 2**20:,.0f} MiB). Load it "
             "with `AutoModelForCausalLM.from_pretrained(folder)` or type the folder as a "
             "model in the playground."
         )
