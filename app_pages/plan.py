@@ -11,6 +11,7 @@ from components.project import require_project
 from components.records import save_record, sync_record
 from components.resources import get_store
 from components.state import Keys
+from components.untrusted import show_error
 from lifecycle.overview import overview
 from lifecycle.plan import check_days, end_date
 from lifecycle.report import markdown_report
@@ -72,7 +73,7 @@ days = {
 }
 problems = check_days(days)
 for problem in problems:
-    st.error(problem)
+    show_error(problem)
 overrides = dict(saved.get("overrides") or {})
 if not problems:
     overrides = {r.stage: days[r.stage] for r in ov.plan if days[r.stage] != r.derived_days}

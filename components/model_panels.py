@@ -8,6 +8,7 @@ import streamlit as st
 
 from components.charts import cost_chart, memory_chart
 from components.state import Keys
+from components.untrusted import show_error
 from lifecycle.selection.advisor import CONTROL, VOCABULARY, Advice, AdvisorInput, advise
 from lifecycle.selection.catalog import ModelSpec
 from lifecycle.selection.compute import GPUS
@@ -18,7 +19,7 @@ from lifecycle.selection.memory import (
     estimate,
     fit_verdict,
 )
-from lifecycle.text import days, gib
+from lifecycle.text import days, gib, md_escape
 
 CUSTOM = "__custom__"
 TOKENS = (1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12)
@@ -81,7 +82,7 @@ def advisor_panel(params_b: float) -> tuple[AdvisorInput, Advice | None]:
     try:
         return inp, advise(inp)
     except ValueError as err:
-        st.error(str(err))
+        show_error(err)
         return inp, None
 
 
@@ -136,11 +137,11 @@ def estimate_panel(model: ModelSpec, work: Workload) -> None:
     try:
         rows = estimate(model, work)
     except EstimateError as err:
-        st.error(f"Cannot estimate: {err}")
+        show_error(f"Cannot estimate: {err}")
         return
     if work.context > model.context_length:
         st.warning(
-            f"{model.name} reads at most {model.context_length:,} tokens; "
+            f"{md_escape(model.name)} reads at most {model.context_length:,} tokens; "
             f"{work.context:,} is beyond its window."
         )
     st.dataframe(

@@ -9,6 +9,7 @@ import streamlit as st
 
 from components.resources import get_store
 from components.state import Keys
+from components.untrusted import show_error
 from lifecycle.store import ConflictError, StoreError
 
 ToWidgets = Callable[[dict], dict[str, Any]]
@@ -69,7 +70,7 @@ def save_record(project_id: str, kind: str, data: dict, to_widgets: ToWidgets) -
         _conflict_panel(project_id, kind, str(err), to_widgets)
         return
     except StoreError as err:
-        st.error(str(err))
+        show_error(err)
         return
     st.session_state[Keys.CONFLICTS].pop(kind, None)
     _remember(kind, project_id, record.revision, record.data)
