@@ -8,6 +8,7 @@ from components.model_pick import serving_pick
 from components.playground import load_ui
 from components.resources import get_store
 from components.state import Keys
+from components.untrusted import show_error
 from lifecycle.evaluation.datasets import (
     DatasetError,
     EvalSet,
@@ -26,6 +27,7 @@ from lifecycle.prompting import SHOTS, PromptSpec
 from lifecycle.serving import default_ref
 from lifecycle.settings import load_settings
 from lifecycle.tasks import load_tasks
+from lifecycle.text import md_escape
 from lifecycle.versions import list_versions
 
 UPLOADED = "eval_set"  # record kind of uploaded sets (kept so their runs can resume)
@@ -61,7 +63,7 @@ def _upload_form(project_id: str) -> None:
     try:
         rows = read_table(upload.getvalue(), upload.name)
     except DatasetError as err:
-        st.error(str(err))
+        show_error(err)
         return
     cols = columns(rows)
     tasks = load_tasks()
@@ -76,14 +78,14 @@ def _upload_form(project_id: str) -> None:
     metrics = st.multiselect("Metrics", list(METRICS), default=["rouge"], key="eval_up_metrics")
     extra = [c for c in cols if c not in (input_col, output_col, "id")]
     if extra:
-        st.caption(f"Ignored columns: {', '.join(extra)}.")
+        st.caption(f"Ignored columns: {md_escape(', '.join(extra))}.")
     if st.button("Add this set", key="eval_up_add"):
         try:
             if not metrics:
                 raise DatasetError("Pick at least one metric.")
             evalset = to_set(rows, input_col, output_col, upload.name, task_id, tuple(metrics))
         except DatasetError as err:
-            st.error(str(err))
+            show_error(err)
             return
         get_store().put_record(
             project_id,
@@ -96,7 +98,9 @@ def _upload_form(project_id: str) -> None:
             },
             key=evalset.hash,
         )
-        st.success(f"Added {len(evalset.examples)} examples; pick “Uploaded: {upload.name}”.")
+        st.success(
+            f"Added {len(evalset.examples)} examples; pick “Uploaded: {md_escape(upload.name)}”."
+        )
 
 
 def candidate_picker(project_id: str, task_id: str, key: str = "") -> Candidate:
@@ -191,7 +195,8 @@ def run_ui(
         return None
     store = get_store()
     run = resume or start_run(store, project_id, candidate, evalset)
-    bar = st.progress(run.done / run.total, text=f"{candidate.label}: {run.done}/{run.total}")
+    name = md_escape(candidate.label)
+    bar = st.progress(run.done / run.total, text=f"{name}: {run.done}/{run.total}")
     st.caption("Press any button to stop: finished examples are kept and the run can resume.")
     from lifecycle.prompting import PromptError
     from lifecycle.rag import RagError
@@ -203,10 +208,8 @@ def run_ui(
             run,
             evalset,
             predictor_for(lm, candidate),
-            lambda done, total: bar.progress(
-                done / total, text=f"{candidate.label}: {done}/{total}"
-            ),
+            lambda done, total: bar.progress(done / total, text=f"{name}: {done}/{total}"),
         )
     except (RagError, PromptError) as err:  # e.g. a deleted collection, an imported bad template
-        st.error(str(err))  # the finished examples are kept
+        show_error(err)  # the finished examples are kept
         return None

@@ -11,6 +11,7 @@ import streamlit as st
 from components.project import flash
 from components.resources import get_store
 from components.state import Keys
+from components.untrusted import show_error
 from lifecycle.evaluation.datasets import (
     DatasetError,
     Example,
@@ -21,6 +22,7 @@ from lifecycle.evaluation.datasets import (
 )
 from lifecycle.finetune.data import DataError, training_examples
 from lifecycle.tasks import load_tasks
+from lifecycle.text import md_escape
 
 TRAIN_SET = "finetune_set"  # record kind of uploaded training sets
 
@@ -69,7 +71,7 @@ def _upload_form(project_id: str) -> None:
     try:
         rows = read_table(upload.getvalue(), upload.name)
     except DatasetError as err:
-        st.error(str(err))
+        show_error(err)
         return
     cols, tasks = columns(rows), load_tasks()
     fmt = st.radio(
@@ -99,7 +101,7 @@ def _upload_form(project_id: str) -> None:
         try:
             examples = training_examples(rows, fmt, inputs, output, messages)
         except DataError as err:
-            st.error(str(err))
+            show_error(err)
             return
         data = TrainingData(upload.name, task_id, tuple(examples))
         get_store().put_record(
@@ -109,5 +111,6 @@ def _upload_form(project_id: str) -> None:
             key=data.hash,
         )
         st.session_state[Keys.FT_SOURCE] = f"upload:{data.hash}"
-        flash(f"Added {len(examples)} rows from {upload.name}; it is now the training data.")
+        name = md_escape(upload.name)
+        flash(f"Added {len(examples)} rows from {name}; it is now the training data.")
         st.rerun()

@@ -9,7 +9,7 @@ from components.resources import get_store
 from components.state import Keys
 from lifecycle.project_cleanup import active_jobs, delete_project_everywhere
 from lifecycle.store import Project, StoreError
-from lifecycle.text import md_escape, slug
+from lifecycle.text import md_escape, safe_markdown, slug
 from lifecycle.transfer import export_bytes, import_project
 
 
@@ -17,7 +17,7 @@ def _create() -> None:
     try:
         project = get_store().create_project(st.session_state[Keys.HOME_NEW_NAME])
     except StoreError as err:
-        flash(str(err))
+        flash(safe_markdown(str(err)))
         return
     open_project(project.id)
     st.session_state[Keys.HOME_NEW_NAME] = ""
@@ -41,7 +41,7 @@ def _rename(project: Project) -> None:
         renamed = get_store().rename_project(project.id, st.session_state[Keys.HOME_RENAME])
         flash(f"Renamed to “{md_escape(renamed.name)}”.")
     except StoreError as err:
-        flash(str(err))
+        flash(safe_markdown(str(err)))
 
 
 def _duplicate(project: Project) -> None:

@@ -7,6 +7,7 @@ import streamlit as st
 from components.project import flash
 from components.resources import get_embedder, get_vector_store
 from components.state import Keys
+from components.untrusted import show_error, show_warning
 from lifecycle.config import data_home
 from lifecycle.rag import (
     EMBEDDED_EMBEDDER,
@@ -89,10 +90,10 @@ def _new_collection(store: VectorStore, project_id: str, embedder) -> None:
             settings.check()
             info = store.create(project_id, label, embedder, settings).info
         except (RagError, ValueError) as err:
-            st.error(str(err))
+            show_error(err)
             return
         st.session_state[Keys.RAG_NEXT] = info.name  # applied before the selectbox is drawn
-        flash(f"Created the collection “{label.strip()}”: add documents to it.")
+        flash(f"Created the collection “{md_escape(label.strip())}”: add documents to it.")
         st.rerun()
 
 
@@ -138,9 +139,11 @@ def upload_ui(coll: RagCollection, tokenizer) -> None:
         try:
             p = preview_upload(f.name, f.getvalue(), settings, tok)
         except (RagError, ValueError) as err:
-            st.error(f"{f.name}: {err}")
+            show_error(f"{f.name}: {err}")
             continue
-        with st.expander(f"{f.name}: {p.count} chunks, {p.mean_chars:.0f} characters on average"):
+        with st.expander(
+            f"{md_escape(f.name)}: {p.count} chunks, {p.mean_chars:.0f} characters on average"
+        ):
             for chunk in p.chunks[:5]:
                 st.text(chunk.text[:600])
                 st.divider()
@@ -154,10 +157,10 @@ def upload_ui(coll: RagCollection, tokenizer) -> None:
                 lambda d, t: bar.progress(d / max(t, 1), text=f"Embedding {d}/{t}"),
             )
         except RagError as err:
-            st.error(str(err))
+            show_error(err)
             return
         for s in report.skipped:
-            st.warning(f"{s.name}: {s.reason}")
+            show_warning(f"{s.name}: {s.reason}")
         st.session_state[Keys.RAG_UPLOADER_KEY] = generation + 1
         flash(
             f"Added {len(report.added)} documents ({report.chunks} chunks) in "
@@ -172,18 +175,20 @@ def documents_ui(store: VectorStore, coll: RagCollection) -> None:
     s = stats(coll)
     st.caption(
         f"{len(docs)} documents · {s.chunks} chunks · {s.mean_chunk_chars:.0f} characters "
-        f"a chunk on average · {coll.info.embedder_ref}"
+        f"a chunk on average · {md_escape(coll.info.embedder_ref)}"
     )
     for doc in docs:
         c1, c2 = st.columns([5, 1])
         c1.markdown(f"{md_escape(doc.source)} · {doc.chunks} chunks · {doc.chars:,} characters")
         if c2.button("Delete", key=f"rag_del_{doc.doc_hash}", icon=":material/delete:"):
             delete_document(coll, doc.doc_hash)
-            flash(f"Deleted {doc.source}.")
+            flash(f"Deleted {md_escape(doc.source)}.")
             st.rerun()
-    sure = st.checkbox(f"Yes, delete the whole collection “{coll.info.label}”", key=Keys.RAG_DELETE)
+    sure = st.checkbox(
+        f"Yes, delete the whole collection “{md_escape(coll.info.label)}”", key=Keys.RAG_DELETE
+    )
     if st.button("Delete collection", disabled=not sure, icon=":material/delete_forever:"):
         store.delete(coll.info.name)
         st.session_state.pop(Keys.RAG_COLLECTION, None)
-        flash(f"Deleted the collection {coll.info.label}.")
+        flash(f"Deleted the collection {md_escape(coll.info.label)}.")
         st.rerun()
