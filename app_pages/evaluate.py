@@ -60,7 +60,7 @@ with run_tab:
             done = run_ui(project.id, run.candidate, sliced, resume=run)
     if done:
         st.success(
-            md_escape(f"{done.candidate.label}: ")
+            f"{md_escape(done.candidate.label)}: "
             + ", ".join(f"{md_escape(k)} {v:.3f}" for k, v in done.scores.items())
         )
 runs = list_eval_runs(store, project.id)

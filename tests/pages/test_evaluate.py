@@ -94,7 +94,7 @@ def test_the_page_starts_empty_and_explains_benchmarks(at, store, project):
 def test_evaluate_compare_read_and_rate(at, store, project, tiny_causal):
     at = evaluate(use_model(at, tiny_causal))
     [done] = texts(at.success)
-    assert done.startswith(f"{LABEL} · 0-shot: ") and SCORES.search(done), done
+    assert done.startswith(f"{md_escape(f'{LABEL} · 0-shot')}: ") and SCORES.search(done), done
     [record] = store.list_records(project.id, RUN)
     [first] = list_eval_runs(store, project.id)
     assert record.key == first.id and record.data["status"] == "done"
@@ -105,7 +105,7 @@ def test_evaluate_compare_read_and_rate(at, store, project, tiny_causal):
     assert set(first.scores) == {"rouge1", "rouge2", "rougeL", "rougeLsum"}
 
     at = evaluate(at, shots=3)
-    assert texts(at.success)[0].startswith(f"{LABEL} · 3-shot: ")
+    assert texts(at.success)[0].startswith(f"{md_escape(f'{LABEL} · 3-shot')}: ")
     first, second = list_eval_runs(store, project.id)
     assert second.status == "done" and second.candidate.prompt.shots == 3
     assert second.set_hash == first.set_hash
@@ -170,7 +170,7 @@ def test_a_stopped_run_resumes_where_it_stopped(at, store, project, tiny_causal)
     )
     assert run.status == "partial" and run.done == 1
     at = rerun(at.slider(key="eval_limit").set_value(SLICE))
-    resume = button(at, f"Resume {LABEL} · 0-shot (1/3)")
+    resume = button(at, f"Resume {md_escape(f'{LABEL} · 0-shot')} (1/3)")
     at = rerun(resume.click())
     [again] = list_eval_runs(store, project.id)
     assert again.id == run.id and again.status == "done" and again.done == SLICE
@@ -232,7 +232,7 @@ def test_the_llama_cpp_fast_path_is_a_candidate(at, store, project, llama_instal
     at = rerun(at.selectbox(key=CANDIDATE + "model_pick").set_value("llamacpp:embedded"))
     at = evaluate(at)
     [done] = texts(at.success)
-    assert done.startswith(f"{LABEL} · 0-shot: ") and SCORES.search(done), done
+    assert done.startswith(f"{md_escape(f'{LABEL} · 0-shot')}: ") and SCORES.search(done), done
     [run] = list_eval_runs(store, project.id)
     assert run.candidate.model_ref == "llamacpp:embedded" and run.done == run.total == 2
     assert all(p["prediction"].strip() for p in run.predictions.values())
