@@ -6,6 +6,7 @@ import csv
 import hashlib
 import io
 import json
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -84,27 +85,40 @@ def load_shipped(set_id: str, split: str = "test") -> EvalSet:
 
 def read_table(raw: bytes, filename: str) -> list[dict]:
     """Rows of an uploaded CSV or JSONL file, refusing empty, huge or undecodable files."""
-    if len(raw) > MAX_UPLOAD_BYTES:
+    if len(raw) > MAX_UPLOAD_BYTES:  # before decoding: a big file costs memory on every parse
         raise DatasetError(
             f"The file is {len(raw) / 2**20:.1f} MB; the limit is {MAX_UPLOAD_BYTES // 2**20} MB."
         )
-    if not raw.strip():
+    if not raw or raw.isspace():
         raise DatasetError("The file is empty.")
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as err:
         raise DatasetError(f"The file is not UTF-8 text (byte {err.start}); save it as UTF-8.")
-    rows = _jsonl(text) if Path(filename).suffix.lower() in (".jsonl", ".json") else _csv(text)
+    kind = "jsonl" if Path(filename).suffix.lower() in (".jsonl", ".json") else "csv"
+    # newline="": lines end at \n, \r\n or \r only (not at U+2028 inside a JSON string).
+    return parse_rows(io.StringIO(text, newline=""), kind)
+
+
+def parse_rows(lines: Iterable[str], kind: str) -> list[dict]:
+    """Rows of CSV or JSONL lines, stopping at the first row over MAX_ROWS."""
+    rows: list[dict] = []
+    for row in _jsonl(lines) if kind == "jsonl" else _csv(lines):
+        if len(rows) == MAX_ROWS:  # stop here: the rest is never read or kept
+            raise DatasetError(
+                f"The file has more than {MAX_ROWS:,} rows; the limit is {MAX_ROWS:,}. "
+                "Upload a sample of it."
+            )
+        rows.append(row)
     if not rows:
-        raise DatasetError("The file has a header but no rows.")
-    if len(rows) > MAX_ROWS:
-        raise DatasetError(f"The file has {len(rows):,} rows; the limit is {MAX_ROWS:,}.")
+        raise DatasetError(
+            "The file has no rows." if kind == "jsonl" else "The file has a header but no rows."
+        )
     return rows
 
 
-def _jsonl(text: str) -> list[dict]:
-    rows = []
-    for n, line in enumerate(text.splitlines(), 1):
+def _jsonl(lines: Iterable[str]) -> Iterator[dict]:
+    for n, line in enumerate(lines, 1):
         if not line.strip():
             continue
         _check_size(line, n)
@@ -112,29 +126,53 @@ def _jsonl(text: str) -> list[dict]:
             row = json.loads(line)
         except json.JSONDecodeError as err:
             raise DatasetError(f"Line {n} is not valid JSON ({err.msg}).")
+        except RecursionError:
+            raise DatasetError(f"Line {n} nests its JSON too deeply.") from None
         if not isinstance(row, dict):
             raise DatasetError(f"Line {n} is not a JSON object with named fields.")
-        rows.append(row)
-    return rows
+        yield row
 
 
-def _csv(text: str) -> list[dict]:
+def _csv(lines: Iterable[str]) -> Iterator[dict]:
     csv.field_size_limit(MAX_ROW_CHARS * 2)
+    reader = csv.reader(lines)
     try:
-        reader = csv.DictReader(io.StringIO(text))
-        rows = []
-        for n, row in enumerate(reader, 2):
-            _check_size("".join(str(v) for v in row.values()), n)
-            rows.append(row)
+        header = next((fields for fields in reader if fields), None)
+        if header is None:
+            return
+        _check_header(header)
+        for fields in reader:
+            if not fields:
+                continue  # a blank line
+            _check_fields(fields, len(header), reader.line_num)
+            yield dict(zip(header, fields + [""] * (len(header) - len(fields))))
     except csv.Error as err:
-        raise DatasetError(f"The CSV file is malformed ({err}).")
-    return rows
+        raise DatasetError(f"The CSV file is malformed near line {reader.line_num} ({err}).")
+
+
+def _check_header(header: list[str]) -> None:
+    seen: set[str] = set()
+    for name in header:
+        if name in seen and name.strip():
+            raise DatasetError(f"The header names the column {name!r} twice: rename one.")
+        seen.add(name)
+
+
+def _check_fields(fields: list[str], expected: int, line: int) -> None:
+    if len(fields) > expected:
+        # DictReader would file the extra values under a None column: refuse instead.
+        raise DatasetError(
+            f"Line {line} has {len(fields)} fields but the header names {expected}: "
+            "quote values that contain commas, or name every column in the header."
+        )
+    _check_size("".join(fields), line)
 
 
 def _check_size(line: str, n: int) -> None:
     if len(line) > MAX_ROW_CHARS:
         raise DatasetError(
-            f"Row {n} has {len(line):,} characters; one example may have at most {MAX_ROW_CHARS:,}."
+            f"Line {n} has {len(line):,} characters; one example may have at most "
+            f"{MAX_ROW_CHARS:,}."
         )
 
 

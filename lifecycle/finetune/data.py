@@ -139,7 +139,7 @@ def training_examples(
     messages_col: str = "messages",
 ) -> list[Example]:
     """Map uploaded rows to examples; empty rows are kept so the report can count them."""
-    present = list(dict.fromkeys(k for r in rows for k in r))
+    present = list(dict.fromkeys(str(k) for r in rows for k in r))
     wanted = [messages_col] if fmt == "messages" else [*input_cols, output_col]
     missing = [c for c in wanted if c not in present]
     if fmt not in FORMATS:
@@ -170,7 +170,7 @@ def _from_messages(value: object, n: int) -> tuple[str, str]:
 
         try:
             value = json.loads(value)  # CSV cells hold the list as JSON text
-        except ValueError:
+        except (ValueError, RecursionError):
             raise DataError(f"Row {n}: the messages cell is not a JSON list.") from None
     if not isinstance(value, list) or not all(isinstance(m, dict) for m in value):
         raise DataError(f"Row {n}: messages must be a list of {{role, content}} objects.")

@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 import os
+import re
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
 from lifecycle.rag.embedder import RagError
 from lifecycle.rag.store import CollectionInfo, RagCollection, guard
+
+# What SourceDoc.doc_hash makes. Chunk metadata can come from a shared server or an old store,
+# so a hash is checked before it names a file: '../../x' must never become a path.
+_DOC_HASH = re.compile(r"[0-9a-f]{64}")
 
 
 @dataclass(frozen=True)
@@ -73,7 +78,9 @@ def delete_document(coll: RagCollection, doc_hash: str) -> int:
     if ids:
         with guard(coll.config):
             coll.chroma.delete(ids=ids)
-    (coll.texts / f"{doc_hash}.txt").unlink(missing_ok=True)
+    path = _text_path(coll, doc_hash)
+    if path is not None:
+        path.unlink(missing_ok=True)
     return len(ids)
 
 
@@ -85,12 +92,15 @@ def chunk_count(coll: RagCollection) -> int:
 
 def save_text(coll: RagCollection, doc_hash: str, text: str) -> None:
     """Keep a document's full text (atomic: a crash never leaves half a file)."""
+    path = _text_path(coll, doc_hash)
+    if path is None:
+        raise RagError(f"{doc_hash[:80]!r} is not a document hash.")
     coll.texts.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=coll.texts, suffix=".tmp")
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as out:
             out.write(text)
-        os.replace(tmp, coll.texts / f"{doc_hash}.txt")
+        os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
@@ -98,8 +108,8 @@ def save_text(coll: RagCollection, doc_hash: str, text: str) -> None:
 
 def document_text(coll: RagCollection, doc_hash: str) -> str:
     """A document's full text; rebuilt from its chunks when the side file is missing."""
-    path = coll.texts / f"{doc_hash}.txt"
-    if path.is_file():
+    path = _text_path(coll, doc_hash)
+    if path is not None and path.is_file():
         return path.read_text(encoding="utf-8")
     with guard(coll.config):
         got = coll.chroma.get(where={"doc_hash": doc_hash}, include=["documents", "metadatas"])
@@ -111,3 +121,10 @@ def document_text(coll: RagCollection, doc_hash: str) -> str:
         # Offsets are exact; gaps between chunks were whitespace the splitter dropped.
         text = text.ljust(start) + doc[max(0, len(text) - start) :]
     return text
+
+
+def _text_path(coll: RagCollection, doc_hash: str) -> Path | None:
+    """The side file of a document's text; None when the hash is not one that we make."""
+    if not isinstance(doc_hash, str) or not _DOC_HASH.fullmatch(doc_hash):
+        return None
+    return coll.texts / f"{doc_hash}.txt"
