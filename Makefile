@@ -7,7 +7,7 @@ DEV_STAMP := $(VENV)/.stamp-dev
 LLAMA_STAMP := $(VENV)/.stamp-llama
 PORT ?= 8501
 
-.PHONY: run test lint format install llama run-fast chromium clean
+.PHONY: run test test-fast lint format install llama run-fast chromium clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -52,9 +52,15 @@ lint: $(DEV_STAMP)
 	$(BIN)/ruff check .
 
 # The serving tests run a real llama.cpp server: the fast path is part of the test setup.
+# ARGS passes options to pytest, e.g. make test ARGS="-k export -x".
 test: $(DEV_STAMP) $(LLAMA_STAMP) chromium
 	$(BIN)/ruff check .
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest $(ARGS)
+
+# The developer loop: core and page tests, no browser and no llama.cpp build (a few minutes).
+test-fast: $(DEV_STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/python -m pytest -m "not browser and not llama" $(ARGS)
 
 format: $(DEV_STAMP)
 	$(BIN)/ruff format .

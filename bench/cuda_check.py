@@ -2,22 +2,19 @@
 
 Builds tiny causal and seq2seq models (the embedded GGUF is too large to ship to a GPU box),
 loads them through lifecycle.models, and generates greedy, sampled and streamed answers.
-Run on a machine with a GPU: python3 bench/cuda_check.py
+Run on a machine with a GPU: python3 -m bench.cuda_check
 """
 
 from __future__ import annotations
 
-import sys
 import tempfile
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+import torch
 
-import torch  # noqa: E402
-
-from lifecycle.models import GenParams, generate, load_model, stream  # noqa: E402
-from tests.tiny_models import build_causal, build_seq2seq  # noqa: E402
+from lifecycle.models import GenParams, generate, load_model, stream
+from tests.tiny_models import build_causal, build_seq2seq
 
 ASK = [
     {"role": "system", "content": "you are a helpful assistant ."},

@@ -3,7 +3,7 @@
 Prints decode tokens/s and time to first token of both (greedy, same prompt, rounds interleaved),
 their ratio (goal >= 1.5x), tensor memory and folder size, and ROUGE-L of both on the first
 dialogue summaries of the shipped test split (the quality delta).
-Run: .venv/bin/python bench/deploy.py [--quick]   (uses the app's data folder, LIFECYCLE_HOME)
+Run: .venv/bin/python -m bench.deploy [--quick]   (uses the app's data folder, LIFECYCLE_HOME)
 """
 
 from __future__ import annotations
@@ -11,18 +11,16 @@ from __future__ import annotations
 import argparse
 import os
 import statistics
-import sys
 import tempfile
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
-import torch  # noqa: E402
+import torch
 
-from lifecycle.deploy.measure import MeasureConfig, run_slice  # noqa: E402
-from lifecycle.deploy.variants import (  # noqa: E402
+from lifecycle.deploy.measure import MeasureConfig, run_slice
+from lifecycle.deploy.variants import (
     folder_bytes,
     load_source,
     load_variant,
@@ -31,10 +29,10 @@ from lifecycle.deploy.variants import (  # noqa: E402
     to_int8,
     wrap,
 )
-from lifecycle.evaluation.datasets import load_shipped  # noqa: E402
-from lifecycle.evaluation.metrics import aggregate  # noqa: E402
-from lifecycle.models import EMBEDDED, GenParams, generate  # noqa: E402
-from lifecycle.models.sources import embedded_folder  # noqa: E402
+from lifecycle.evaluation.datasets import load_shipped
+from lifecycle.evaluation.metrics import aggregate
+from lifecycle.models import EMBEDDED, GenParams, generate
+from lifecycle.models.sources import embedded_folder
 
 MESSAGES = [
     {"role": "system", "content": "You are a helpful assistant."},

@@ -2,7 +2,7 @@
 
 Prints one line per set and shot count (primary metric, 95 % bootstrap interval) and the paired
 bootstrap verdict of 3-shot against zero-shot. Takes several minutes on a 2-core CPU.
-Run: .venv/bin/python bench/embedded_scores.py [examples per set, default all]
+Run: .venv/bin/python -m bench.embedded_scores [examples per set, default all]
 """
 
 from __future__ import annotations
@@ -14,17 +14,16 @@ import time
 from dataclasses import replace
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 os.environ.setdefault("HF_HOME", tempfile.mkdtemp(prefix="bench-hf-"))
 
-from lifecycle.evaluation.datasets import load_shipped, shipped_index  # noqa: E402
-from lifecycle.evaluation.runs import Candidate, compare, continue_run, primary_key, start_run  # noqa: E402,E501
-from lifecycle.evaluation.shots import prompt_predictor  # noqa: E402
-from lifecycle.evaluation.stats import bootstrap_interval  # noqa: E402
-from lifecycle.models import EMBEDDED, GenParams, load_model  # noqa: E402
-from lifecycle.prompting import PromptSpec  # noqa: E402
-from lifecycle.store import Store  # noqa: E402
-from lifecycle.tasks import load_tasks  # noqa: E402
+from lifecycle.evaluation.datasets import load_shipped, shipped_index
+from lifecycle.evaluation.runs import Candidate, compare, continue_run, primary_key, start_run
+from lifecycle.evaluation.shots import prompt_predictor
+from lifecycle.evaluation.stats import bootstrap_interval
+from lifecycle.models import EMBEDDED, GenParams, load_model
+from lifecycle.prompting import PromptSpec
+from lifecycle.store import Store
+from lifecycle.tasks import load_tasks
 
 
 def main() -> None:

@@ -4,7 +4,7 @@ Both train LoRA (r 16, alpha 32, q/k/v/o) on the embedded SmolLM2 over the same 
 dialogue-summary examples (batch 8, answer-only labels, the same seed); a timing callback takes
 every optimiser step's wall time in both. Prints the median seconds a step, the ratio ours/plain
 (goal <= 1.05), what our sample generations add per evaluation, and LoRA vs full steps/s.
-Run: .venv/bin/python bench/finetune.py [--steps 8] [--bf16]
+Run: .venv/bin/python -m bench.finetune [--steps 8] [--bf16]
 """
 
 from __future__ import annotations
@@ -12,29 +12,27 @@ from __future__ import annotations
 import argparse
 import os
 import statistics
-import sys
 import tempfile
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 os.environ.setdefault("LIFECYCLE_HOME", tempfile.mkdtemp(prefix="bench-ft-"))
 
-from transformers import Trainer, TrainerCallback  # noqa: E402
+from transformers import Trainer, TrainerCallback
 
-from lifecycle.evaluation.datasets import load_shipped  # noqa: E402
-from lifecycle.finetune.config import FinetuneConfig  # noqa: E402
-from lifecycle.finetune.runs import create_run, read_status  # noqa: E402
-from lifecycle.finetune.train import (  # noqa: E402
+from lifecycle.evaluation.datasets import load_shipped
+from lifecycle.finetune.config import FinetuneConfig
+from lifecycle.finetune.runs import create_run, read_status
+from lifecycle.finetune.train import (
     Collator,
     features,
     prepare_model,
     train,
     training_args,
 )
-from lifecycle.models import EMBEDDED, load_model  # noqa: E402
-from lifecycle.models.sources import convert_embedded  # noqa: E402
-from lifecycle.store import Store  # noqa: E402
+from lifecycle.models import EMBEDDED, load_model
+from lifecycle.models.sources import convert_embedded
+from lifecycle.store import Store
 
 
 class StepTimer(TrainerCallback):

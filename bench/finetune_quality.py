@@ -5,7 +5,7 @@ a background job with the default settings (LoRA r 16, alpha 32, q/k/v/o, lr 3e-
 3 epochs), then evaluation runs on the held-out test split of the dialogue summaries: base
 zero-shot, base 3-shot and the tuned model zero-shot, greedy, 64 new tokens. Prints the training
 time, ROUGE-L with 95 % intervals and the paired-bootstrap differences. About 20 minutes here.
-Run: .venv/bin/python bench/finetune_quality.py [test examples, default all 60]
+Run: .venv/bin/python -m bench.finetune_quality [test examples, default all 60]
 """
 
 from __future__ import annotations
@@ -17,19 +17,18 @@ import time
 from dataclasses import replace
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 os.environ.setdefault("LIFECYCLE_HOME", tempfile.mkdtemp(prefix="bench-ftq-"))
 
-from lifecycle.evaluation.datasets import load_shipped  # noqa: E402
-from lifecycle.evaluation.runs import Candidate, compare, continue_run, start_run  # noqa: E402
-from lifecycle.evaluation.shots import prompt_predictor  # noqa: E402
-from lifecycle.evaluation.stats import bootstrap_interval  # noqa: E402
-from lifecycle.finetune import jobs  # noqa: E402
-from lifecycle.finetune.config import FinetuneConfig  # noqa: E402
-from lifecycle.finetune.data import data_report, task_spec  # noqa: E402
-from lifecycle.finetune.runs import create_run, read_run  # noqa: E402
-from lifecycle.models import EMBEDDED, GenParams, load_model  # noqa: E402
-from lifecycle.store import Store  # noqa: E402
+from lifecycle.evaluation.datasets import load_shipped
+from lifecycle.evaluation.runs import Candidate, compare, continue_run, start_run
+from lifecycle.evaluation.shots import prompt_predictor
+from lifecycle.evaluation.stats import bootstrap_interval
+from lifecycle.finetune import jobs
+from lifecycle.finetune.config import FinetuneConfig
+from lifecycle.finetune.data import data_report, task_spec
+from lifecycle.finetune.runs import create_run, read_run
+from lifecycle.models import EMBEDDED, GenParams, load_model
+from lifecycle.store import Store
 
 KEY = "rougeL"
 

@@ -2,26 +2,23 @@
 
 Prints tokens/s of both (greedy, 64 new tokens, same prompt), their ratio (goal >= 0.95), time to
 first token, and the cold load (de-quantizing the GGUF) against a warm load (converted folder).
-Run: .venv/bin/python bench/generation.py
+Run: .venv/bin/python -m bench.generation
 """
 
 from __future__ import annotations
 
 import os
 import statistics
-import sys
 import tempfile
 import time
-from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 os.environ["LIFECYCLE_HOME"] = tempfile.mkdtemp(prefix="bench-home-")  # forces a cold start
 
-import torch  # noqa: E402
+import torch
 
-from lifecycle.models import EMBEDDED, GenParams, generate, load_model  # noqa: E402
-from lifecycle.models.generation import encode  # noqa: E402
-from lifecycle.models.sources import convert_embedded  # noqa: E402
+from lifecycle.models import EMBEDDED, GenParams, generate, load_model
+from lifecycle.models.generation import encode
+from lifecycle.models.sources import convert_embedded
 
 NEW_TOKENS = 64
 ROUNDS = 5

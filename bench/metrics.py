@@ -3,31 +3,29 @@
 Prints, in one run: ROUGE over 1,000 prediction/reference pairs through lifecycle's path
 (evaluate.load of the shipped module) and through rouge_score directly, their ratio (goal <= 1.1),
 and evaluation throughput of the embedded model on the shipped summaries (examples/s).
-Run: .venv/bin/python bench/metrics.py
+Run: .venv/bin/python -m bench.metrics
 """
 
 from __future__ import annotations
 
 import os
 import statistics
-import sys
 import tempfile
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 os.environ.setdefault("HF_HOME", tempfile.mkdtemp(prefix="bench-hf-"))
 
-from rouge_score import rouge_scorer  # noqa: E402
+from rouge_score import rouge_scorer
 
-from lifecycle.evaluation.datasets import load_shipped  # noqa: E402
-from lifecycle.evaluation.metrics import aggregate, load_metric, score  # noqa: E402
-from lifecycle.evaluation.runs import Candidate, continue_run, start_run  # noqa: E402
-from lifecycle.evaluation.shots import prompt_predictor  # noqa: E402
-from lifecycle.models import EMBEDDED, GenParams, load_model  # noqa: E402
-from lifecycle.prompting import PromptSpec  # noqa: E402
-from lifecycle.store import Store  # noqa: E402
-from lifecycle.tasks import load_tasks  # noqa: E402
+from lifecycle.evaluation.datasets import load_shipped
+from lifecycle.evaluation.metrics import aggregate, load_metric, score
+from lifecycle.evaluation.runs import Candidate, continue_run, start_run
+from lifecycle.evaluation.shots import prompt_predictor
+from lifecycle.models import EMBEDDED, GenParams, load_model
+from lifecycle.prompting import PromptSpec
+from lifecycle.store import Store
+from lifecycle.tasks import load_tasks
 
 PAIRS, ROUNDS, EXAMPLES = 1000, 5, 10
 KEYS = ["rouge1", "rouge2", "rougeL", "rougeLsum"]

@@ -10,7 +10,7 @@ Prints, in one run:
   set builds in seconds on a CPU; the question is always embedded for real.
 On a busy CPU, torch's spinning OpenMP threads make a one-question embedding 10-30x slower;
 compare with OMP_WAIT_POLICY=PASSIVE in the environment.
-Run: .venv/bin/python bench/rag.py [--quick]
+Run: .venv/bin/python -m bench.rag [--quick]
 """
 
 from __future__ import annotations
@@ -19,19 +19,16 @@ import argparse
 import os
 import random
 import statistics
-import sys
 import tempfile
 import time
-from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 os.environ["LIFECYCLE_HOME"] = tempfile.mkdtemp(prefix="bench-rag-")  # never the user's store
 os.environ.setdefault("HF_HOME", tempfile.mkdtemp(prefix="bench-hf-"))
 
-import numpy as np  # noqa: E402
+import numpy as np
 
-from lifecycle.config import KNOWLEDGE  # noqa: E402
-from lifecycle.rag import (  # noqa: E402
+from lifecycle.config import KNOWLEDGE
+from lifecycle.rag import (
     EMBEDDED_EMBEDDER,
     ChunkSettings,
     SourceDoc,
@@ -41,8 +38,8 @@ from lifecycle.rag import (  # noqa: E402
     load_embedder,
     retrieve,
 )
-from lifecycle.rag.chunking import split  # noqa: E402
-from lifecycle.rag.embedder import EMBED_BATCH  # noqa: E402
+from lifecycle.rag.chunking import split
+from lifecycle.rag.embedder import EMBED_BATCH
 
 CHUNKS = ChunkSettings("chars", 800, 100)
 QUESTIONS = [

@@ -20,7 +20,7 @@ prompt (llama.cpp reuses a cached prompt prefix); medians over all requests of a
 Thread counts and OMP_WAIT_POLICY are printed, and the range of tokens/s shows the noise: on a
 busy 2-core machine llama.cpp on 2 threads swings widely (each token waits for its slowest
 thread), so also try --threads 1 and OMP_WAIT_POLICY=PASSIVE.
-Run: .venv/bin/python bench/serving.py [--slow-rounds 2] [--fast-rounds 3] [--threads N]
+Run: .venv/bin/python -m bench.serving [--slow-rounds 2] [--fast-rounds 3] [--threads N]
 """
 
 from __future__ import annotations
@@ -32,26 +32,23 @@ import os
 import shutil
 import socket
 import statistics
-import sys
 import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 os.environ["LIFECYCLE_HOME"] = tempfile.mkdtemp(prefix="bench-serving-")  # never the user's
 atexit.register(shutil.rmtree, os.environ["LIFECYCLE_HOME"], ignore_errors=True)  # 0.5 GB model
 
-import httpx  # noqa: E402
-import torch  # noqa: E402
-from transformers.generation.streamers import BaseStreamer  # noqa: E402
+import httpx  # noqa: E402 (after the env is set)
+import torch  # noqa: E402 (after the env is set)
+from transformers.generation.streamers import BaseStreamer  # noqa: E402 (after the env is set)
 
-from lifecycle.models import EMBEDDED, GenParams, load_model, stream  # noqa: E402
-from lifecycle.models.generation import encode  # noqa: E402
-from lifecycle.serving import local_server  # noqa: E402
-from lifecycle.serving.llamacpp import default_threads, load_llamacpp  # noqa: E402
-from lifecycle.serving.openai_api import open_endpoint, request_body  # noqa: E402
+from lifecycle.models import EMBEDDED, GenParams, load_model, stream  # noqa: E402 (after the env is set)
+from lifecycle.models.generation import encode  # noqa: E402 (after the env is set)
+from lifecycle.serving import local_server  # noqa: E402 (after the env is set)
+from lifecycle.serving.llamacpp import default_threads, load_llamacpp  # noqa: E402 (after the env is set)
+from lifecycle.serving.openai_api import open_endpoint, request_body  # noqa: E402 (after the env is set)
 
 NEW_TOKENS = 64
 OVERHEAD_TOKENS = 4  # short requests: the HTTP overhead is not drowned in generation noise

@@ -1,13 +1,20 @@
 """Shared fixtures: every test gets its own data folder and Hugging Face cache."""
 
-import sys
 from pathlib import Path
 
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
+LLAMA_FIXTURES = {"llama_installed", "llama_url"}
+
+
+def pytest_collection_modifyitems(items):
+    """Mark browser and llama.cpp tests, so `make test-fast` can leave them out."""
+    for item in items:
+        if "tests/browser/" in item.nodeid:
+            item.add_marker(pytest.mark.browser)
+        if LLAMA_FIXTURES & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.llama)
 
 
 @pytest.fixture(autouse=True)

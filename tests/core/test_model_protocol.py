@@ -25,6 +25,7 @@ def test_transformers_endpoint_and_fake_models_are_chat_models(tiny_causal):
         assert lm.count_tokens(ASK) > 0 and lm.render_prompt(ASK)
 
 
+@pytest.mark.llama
 def test_llamacpp_model_is_a_chat_model():
     pytest.importorskip("llama_cpp")
     from lifecycle.serving.llamacpp import load_llamacpp

@@ -2,18 +2,15 @@
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 from streamlit.testing.v1 import AppTest
 
-ROOT = Path(__file__).resolve().parents[2]
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
+from lifecycle.store import Project, Store
 
-from lifecycle.store import Project, Store  # noqa: E402
+ROOT = Path(__file__).resolve().parents[2]
 
 TIMEOUT = 300  # seconds per script run (generous: the first run imports plotly and pandas)
 
