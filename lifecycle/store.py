@@ -14,9 +14,13 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from lifecycle.schema import problem, repaired
+
 SCHEMA_VERSION = 1  # bump with a new entry in MIGRATIONS; exports carry it too
 EXPORT_FORMAT = "lifecycle-project"
-MAX_IMPORT_BYTES = 20 * 1024 * 1024  # a project export is kilobytes; anything this big is wrong
+MB = 10**6  # sizes are shown in decimal megabytes, as the upload widget shows them
+MAX_IMPORT_BYTES = 20 * MB  # a project export is kilobytes plus uploaded sets; more is wrong
+BUSY_TIMEOUT_S = 10.0  # how long a write waits for another tab's write before giving up
 MAX_NAME_LENGTH = 80
 MAIN = "main"  # the key of a project's single record of a kind (scope, model, plan)
 
@@ -100,16 +104,24 @@ class Store:
     @contextmanager
     def _db(self) -> Iterator[sqlite3.Connection]:
         # A connection per operation: Streamlit sessions run on several threads.
-        con = sqlite3.connect(self.path, timeout=10, isolation_level=None)
+        con = sqlite3.connect(self.path, timeout=BUSY_TIMEOUT_S, isolation_level=None)
         con.row_factory = sqlite3.Row
-        con.execute("PRAGMA foreign_keys = ON")
         try:
-            con.execute("BEGIN IMMEDIATE")
-            yield con
-            con.execute("COMMIT")
-        except BaseException:
-            con.execute("ROLLBACK")
-            raise
+            con.execute("PRAGMA foreign_keys = ON")
+            try:
+                con.execute("BEGIN IMMEDIATE")
+            except sqlite3.OperationalError as err:  # busy: nothing began, so nothing to undo
+                raise StoreError(
+                    f"The project database is busy ({err}); another tab or process is writing. "
+                    "Try again in a moment."
+                ) from err
+            try:
+                yield con
+                con.execute("COMMIT")
+            except BaseException:
+                if con.in_transaction:  # a failed COMMIT may have ended it already
+                    con.execute("ROLLBACK")
+                raise
         finally:
             con.close()
 
@@ -217,7 +229,8 @@ class Store:
                 "SELECT * FROM records WHERE project_id = ? AND kind = ? AND key = ?",
                 (project_id, kind, key),
             ).fetchone()
-        return _record(row) if row else None
+        record = _record(row) if row else None
+        return record if record and record.data is not None else None
 
     def list_records(self, project_id: str, kind: str | None = None) -> list[Record]:
         """A project's records, optionally of one kind, in a stable order."""
@@ -227,7 +240,7 @@ class Store:
             sql, args = sql + " AND kind = ?", (project_id, kind)
         with self._db() as con:
             rows = con.execute(sql + " ORDER BY kind, key", args).fetchall()
-        return [_record(row) for row in rows]
+        return [r for r in map(_record, rows) if r.data is not None]
 
     def put_record(
         self,
@@ -238,6 +251,9 @@ class Store:
         expected_revision: int | None = None,
     ) -> Record:
         """Save a record; with expected_revision, refuse if it changed since it was read."""
+        wrong = problem(kind, data)
+        if wrong:
+            raise StoreError(f"Cannot save the {kind.replace('_', ' ')} record: {wrong}.")
         payload = json.dumps(data, sort_keys=True, ensure_ascii=False)
         stamp = now()
         with self._db() as con:
@@ -270,12 +286,25 @@ class Store:
                 (project_id, kind, key),
             )
 
+    def delete_records(self, project_id: str, kind: str, key_prefix: str) -> None:
+        """Remove every record of a kind whose key starts with a prefix, in one transaction."""
+        with self._db() as con:
+            con.execute(
+                "DELETE FROM records WHERE project_id = ? AND kind = ? AND substr(key, 1, ?) = ?",
+                (project_id, kind, len(key_prefix), key_prefix),
+            )
+
 
 def _project_row(project: Project) -> tuple:
     return (project.id, project.name, project.created_at, project.updated_at)
 
 
 def _record(row: sqlite3.Row) -> Record:
+    """A stored row as a record; data None when it is unreadable (a hand-edited database)."""
     values = dict(row)
-    values["data"] = json.loads(values["data"])
+    try:
+        data = json.loads(values["data"])
+    except (TypeError, ValueError, RecursionError):  # not text, broken or absurdly nested JSON
+        data = None
+    values["data"] = repaired(values["kind"], data) if data is not None else None
     return Record(**values)

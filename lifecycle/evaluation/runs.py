@@ -16,6 +16,8 @@ from lifecycle.store import Store, StoreError, now
 from lifecycle.typed import dataclass_from
 
 RUN = "eval_run"  # record kinds
+# One record per predicted example, key "<run id>:<example id>": appended, never rewritten.
+PREDICTION = "eval_prediction"
 RATING = "human_rating"
 Predictor = Callable[[str], GenerationResult]  # anything that can answer an input is a candidate
 
@@ -88,12 +90,13 @@ class EvalRun:
 
     @classmethod
     def from_dict(cls, data: dict) -> EvalRun:
-        """From a stored record."""
-        values = {
-            **data,
-            "candidate": Candidate.from_dict(data["candidate"]),
-            "metrics": tuple(data.get("metrics") or ()),
-        }
+        """From a stored record (fields this version does not know are ignored)."""
+        values = {k: v for k, v in data.items() if k in cls.__dataclass_fields__}
+        values.update(
+            candidate=Candidate.from_dict(data["candidate"]),
+            metrics=tuple(data.get("metrics") or ()),
+            predictions=dict(data.get("predictions") or {}),
+        )
         return cls(**values)
 
 
@@ -135,13 +138,16 @@ def continue_run(
         if should_stop():
             break
         result = predict(example.input)
-        run.predictions[example.id] = {
+        prediction = {
             "prediction": result.text.strip(),
             "prompt_tokens": result.prompt_tokens,
             "completion_tokens": result.completion_tokens,
             "latency_s": round(result.latency_s, 3),
         }
-        _save(store, project_id, run)  # a stop or a crash keeps every finished example
+        # one small record per example: a stop or a crash keeps every finished one, and a long
+        # run costs linear time instead of rewriting all predictions after each example
+        store.put_record(project_id, PREDICTION, prediction, key=f"{run.id}:{example.id}")
+        run.predictions[example.id] = prediction
         on_progress(run.done, run.total)
     return _score(store, project_id, run, evalset)
 
@@ -162,21 +168,24 @@ def _score(store: Store, project_id: str, run: EvalRun, evalset: EvalSet) -> Eva
 
 def _save(store: Store, project_id: str, run: EvalRun) -> None:
     run.updated_at = now(precise=True)
-    store.put_record(project_id, RUN, run.to_dict(), key=run.id)
+    store.put_record(project_id, RUN, {**run.to_dict(), "predictions": {}}, key=run.id)
 
 
 def list_eval_runs(store: Store, project_id: str) -> list[EvalRun]:
-    """All evaluation runs of a project, oldest first."""
-    runs = [EvalRun.from_dict(r.data) for r in store.list_records(project_id, RUN)]
-    return sorted(runs, key=lambda r: r.created_at)
+    """All evaluation runs of a project with their predictions, oldest first."""
+    runs = {r.data["id"]: EvalRun.from_dict(r.data) for r in store.list_records(project_id, RUN)}
+    for rec in store.list_records(project_id, PREDICTION):
+        run_id, _, example_id = rec.key.partition(":")
+        if run_id in runs:
+            runs[run_id].predictions[example_id] = rec.data
+    return sorted(runs.values(), key=lambda r: r.created_at)
 
 
 def delete_eval_run(store: Store, project_id: str, run_id: str) -> None:
-    """Remove a run and its human ratings."""
+    """Remove a run, its predictions and its human ratings."""
     store.delete_record(project_id, RUN, run_id)
-    for rec in store.list_records(project_id, RATING):
-        if rec.key.startswith(f"{run_id}:"):
-            store.delete_record(project_id, RATING, rec.key)
+    for kind in (PREDICTION, RATING):
+        store.delete_records(project_id, kind, key_prefix=f"{run_id}:")
 
 
 def compare(a: EvalRun, b: EvalRun, key: str) -> Difference:

@@ -8,7 +8,7 @@ from dataclasses import dataclass, replace
 from lifecycle.evaluation.datasets import EvalSet
 from lifecycle.evaluation.runs import Candidate, EvalRun, Predictor, continue_run, start_run
 from lifecycle.models.generation import generate
-from lifecycle.models.loader import LoadedModel
+from lifecycle.models.protocol import ChatModel
 from lifecycle.prompting import SHOTS, build_messages
 from lifecycle.store import Store
 
@@ -26,7 +26,7 @@ class ShotPoint:
     run_id: str
 
 
-def prompt_predictor(lm: LoadedModel, candidate: Candidate) -> Predictor:
+def prompt_predictor(lm: ChatModel, candidate: Candidate) -> Predictor:
     """Answer an input with the candidate's prompt and settings."""
 
     def predict(text: str):
@@ -38,7 +38,7 @@ def prompt_predictor(lm: LoadedModel, candidate: Candidate) -> Predictor:
 def shots_curve(
     store: Store,
     project_id: str,
-    lm: LoadedModel,
+    lm: ChatModel,
     base: Candidate,
     evalset: EvalSet,
     key: str,
@@ -64,7 +64,8 @@ def shots_curve(
 
 
 def _point(run: EvalRun, shots: int, key: str, window: int) -> ShotPoint:
-    tokens = [p["prompt_tokens"] for p in run.predictions.values()]
+    # an imported run may lack the token counts
+    tokens = [p.get("prompt_tokens") or 0 for p in run.predictions.values()]
     mean = sum(tokens) / len(tokens) if tokens else 0.0
     return ShotPoint(shots, run.scores.get(key, 0.0), mean, mean / window, run.id)
 
