@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from lifecycle.evaluation.runs import EvalRun, list_eval_runs, primary_key
-from lifecycle.plan import PlanRow, derive_durations, schedule, valid_overrides
+from lifecycle.plan import PlanRow, derive_durations, schedule, start_date, valid_overrides
 from lifecycle.scope import Scope, TaskCard, task_card
 from lifecycle.selection.advisor import Advice, AdvisorInput, advise
 from lifecycle.selection.catalog import ModelSpec, custom_model, load_catalog
@@ -69,10 +69,10 @@ def overview(store: Store, project_id: str) -> Overview:
     if model_rec.get("advisor"):
         try:
             advice = advise(adv_in)
-        except ValueError:  # an impossible saved input: the model page shows the message
+        except (ValueError, ArithmeticError):  # impossible input: the model page says why
             advice = None
     plan_rec = records.get("plan") or {}
-    start = _date(plan_rec.get("start_date"))
+    start = start_date(plan_rec.get("start_date"))
     overrides = valid_overrides(plan_rec.get("overrides"))
     durations = derive_durations(
         scope,
@@ -96,13 +96,6 @@ def overview(store: Store, project_id: str) -> Overview:
         tuple(list_eval_runs(store, project_id)),
         tuple(r.data for r in store.list_records(project_id, "finetune_run")),
     )
-
-
-def _date(text: object) -> date:
-    try:
-        return date.fromisoformat(str(text))
-    except ValueError:
-        return date.today()
 
 
 def stage_status(ov: Overview) -> dict[str, str]:

@@ -9,6 +9,7 @@ from lifecycle.scope import Scope, TaskCard
 from lifecycle.stages import STAGES
 
 MAX_DAYS = 730  # two years for one stage: beyond that the input is a typo
+EARLIEST, LATEST = date(2000, 1, 1), date(2100, 12, 31)  # a plan starts between these
 
 # (predecessor, successor, type, lag as a fraction of the predecessor's duration)
 # FS: starts after it ends; SS: starts after it has started (+lag); FF: ends no earlier.
@@ -108,7 +109,8 @@ def derive_durations(
 
 def _selection_days(decision: str, pretrain_days: float) -> Duration:
     if decision == "pre-train from scratch":
-        return Duration(30 + round(pretrain_days), "data preparation plus the pre-training run")
+        days = 30 + round(min(pretrain_days, MAX_DAYS))  # beyond two years the inputs are typos
+        return Duration(min(days, MAX_DAYS), "data preparation plus the pre-training run")
     if decision == "continue pre-training":
         return Duration(20, "domain-adaptive pre-training of a base model")
     return Duration(5, "reuse: compare a few base models")
@@ -133,6 +135,15 @@ def check_days(days: dict[str, int]) -> list[str]:
                 f"{stage.title}: only Align and Infrastructure may be skipped (0 days)."
             )
     return problems
+
+
+def start_date(text: object) -> date:
+    """A saved start date, or today when it is missing, malformed or out of range."""
+    try:
+        start = date.fromisoformat(str(text))
+    except ValueError:
+        return date.today()
+    return start if EARLIEST <= start <= LATEST else date.today()
 
 
 def valid_overrides(raw: object) -> dict[str, int]:

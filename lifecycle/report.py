@@ -5,7 +5,7 @@ from __future__ import annotations
 from lifecycle.evaluation.runs import primary_key
 from lifecycle.overview import Overview, stage_status
 from lifecycle.plan import end_date
-from lifecycle.selection.memory import estimate
+from lifecycle.selection.memory import EstimateError, estimate
 from lifecycle.stages import STAGES
 from lifecycle.store import now
 from lifecycle.text import gib, md_code, md_escape
@@ -86,10 +86,13 @@ def _model(ov: Overview) -> str:
         f"{m.architecture}, context {m.context_length:,}, licence {m.licence}. "
         f"{m.licence_note}"
     )
-    rows = [
-        [r.precision, gib(r.weights), gib(r.inference), gib(r.full_finetune), gib(r.lora)]
-        for r in estimate(m, w)
-    ]
+    try:
+        rows = [
+            [r.precision, gib(r.weights), gib(r.inference), gib(r.full_finetune), gib(r.lora)]
+            for r in estimate(m, w)
+        ]
+    except EstimateError as err:  # a saved workload no run could have (context 0, ...)
+        return "\n\n".join(out + [f"Memory: not estimated ({err})"])
     out.append(
         f"Memory at context {w.context:,} x batch {w.batch}, LoRA rank {w.lora_rank}:\n\n"
         + _table(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import ClassVar
 
 from lifecycle.selection.compute import GPUS, ComputeEstimate, estimate_training
 from lifecycle.text import days, usd
@@ -31,6 +32,20 @@ class AdvisorInput:
     tokens_per_param: float = 20.0  # Chinchilla-optimal data
     utilisation: float = 0.4  # model FLOP utilisation of a well-tuned large run
     usd_per_hour: float = 0.0  # 0: the GPU's typical cloud price
+    # what the page's inputs accept; saved values outside are clamped (or dropped) when read back
+    LIMITS: ClassVar[dict] = {
+        "params_b": (0.0, 100_000.0),
+        "vocabulary": VOCABULARY,
+        "domain_tokens": (1e6, 1e12),
+        "budget_usd": (0.0, 1e12),
+        "time_weeks": (0.0, 520.0),
+        "control": CONTROL,
+        "gpu": tuple(GPUS),
+        "gpus": (1, 100_000),
+        "tokens_per_param": (0.0, 10_000.0),
+        "utilisation": (0.05, 1.0),
+        "usd_per_hour": (0.0, 1e6),
+    }
 
     def check(self) -> None:
         """Refuse impossible inputs with a message naming the field."""

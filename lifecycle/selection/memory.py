@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
+from typing import ClassVar
 
 from lifecycle.selection.catalog import ModelSpec
 
@@ -29,6 +30,8 @@ class Workload:
     batch: int = 1  # sequences processed together
     lora_rank: int = 16
     gradient_checkpointing: bool = True  # recompute activations in backward: far less memory
+    # what the page's inputs accept; saved values outside are clamped when read back
+    LIMITS: ClassVar[dict] = {"context": (0, 2_000_000), "batch": (0, 4096), "lora_rank": (0, 1024)}
 
     def check(self, model: ModelSpec) -> None:
         """Refuse inputs no real run could have."""
