@@ -5,7 +5,12 @@ from __future__ import annotations
 import streamlit as st
 
 from components.project import flash
-from components.resources import get_embedder, get_vector_store
+from components.resources import (
+    chunk_summary,
+    get_embedder,
+    get_vector_store,
+    uploaded_document,
+)
 from components.state import Keys
 from components.untrusted import show_error, show_warning
 from lifecycle.config import data_home
@@ -16,11 +21,10 @@ from lifecycle.rag import (
     RagCollection,
     RagError,
     VectorStore,
-    add_uploads,
+    add_documents,
     delete_document,
     documents,
     ensure_starter,
-    preview_upload,
     stats,
 )
 from lifecycle.settings import load_settings
@@ -135,24 +139,29 @@ def upload_ui(coll: RagCollection, tokenizer) -> None:
     if not files:
         return
     tok = tokenizer if settings.unit == "tokens" else None
+    docs = []
     for f in files:
         try:
-            p = preview_upload(f.name, f.getvalue(), settings, tok)
+            doc = uploaded_document(f.name, f.getvalue())  # read and split once, not every rerun
+            count, mean_chars, heads = chunk_summary(doc, settings, tok)
         except (RagError, ValueError) as err:
             show_error(f"{f.name}: {err}")
             continue
+        docs.append(doc)
         with st.expander(
-            f"{md_escape(f.name)}: {p.count} chunks, {p.mean_chars:.0f} characters on average"
+            f"{md_escape(f.name)}: {count} chunks, {mean_chars:.0f} characters on average"
         ):
-            for chunk in p.chunks[:5]:
-                st.text(chunk.text[:600])
+            if doc.note:
+                st.caption(doc.note)
+            for head in heads:
+                st.text(head[:600])
                 st.divider()
-    if st.button("Embed and add", type="primary", icon=":material/upload:"):
+    if st.button("Embed and add", type="primary", icon=":material/upload:", disabled=not docs):
         bar = st.progress(0.0, text="Embedding")
         try:
-            report = add_uploads(
+            report = add_documents(
                 coll,
-                [(f.name, f.getvalue()) for f in files],
+                docs,
                 tok,
                 lambda d, t: bar.progress(d / max(t, 1), text=f"Embedding {d}/{t}"),
             )
@@ -164,7 +173,7 @@ def upload_ui(coll: RagCollection, tokenizer) -> None:
         st.session_state[Keys.RAG_UPLOADER_KEY] = generation + 1
         flash(
             f"Added {len(report.added)} documents ({report.chunks} chunks) in "
-            f"{report.seconds:.1f} s; skipped {len(report.skipped)}."
+            f"{report.seconds:.1f} s; skipped {len(report.skipped) + len(files) - len(docs)}."
         )
         st.rerun()
 
@@ -177,18 +186,24 @@ def documents_ui(store: VectorStore, coll: RagCollection) -> None:
         f"{len(docs)} documents · {s.chunks} chunks · {s.mean_chunk_chars:.0f} characters "
         f"a chunk on average · {md_escape(coll.info.embedder_ref)}"
     )
+    confirm = f"{Keys.RAG_DELETE}_{coll.info.name}"  # per collection: a tick never carries over
     for doc in docs:
         c1, c2 = st.columns([5, 1])
         c1.markdown(f"{md_escape(doc.source)} · {doc.chunks} chunks · {doc.chars:,} characters")
-        if c2.button("Delete", key=f"rag_del_{doc.doc_hash}", icon=":material/delete:"):
+        with c2.popover("Delete", icon=":material/delete:"):
+            st.markdown(f"Remove {md_escape(doc.source)} and its {doc.chunks} chunks?")
+            sure_doc = st.button("Yes, delete it", key=f"rag_del_{doc.doc_hash}", type="primary")
+        if sure_doc:
             delete_document(coll, doc.doc_hash)
+            st.session_state.pop(confirm, None)
             flash(f"Deleted {md_escape(doc.source)}.")
             st.rerun()
     sure = st.checkbox(
-        f"Yes, delete the whole collection “{md_escape(coll.info.label)}”", key=Keys.RAG_DELETE
+        f"Yes, delete the whole collection “{md_escape(coll.info.label)}”", key=confirm
     )
     if st.button("Delete collection", disabled=not sure, icon=":material/delete_forever:"):
         store.delete(coll.info.name)
         st.session_state.pop(Keys.RAG_COLLECTION, None)
+        st.session_state.pop(confirm, None)  # made again under this name, it starts unticked
         flash(f"Deleted the collection {md_escape(coll.info.label)}.")
         st.rerun()

@@ -1,7 +1,8 @@
-"""Every @st.cache_resource loader of the app (shared by all sessions)."""
+"""Every @st.cache_resource loader and upload parse cache of the app (shared by all sessions)."""
 
 from __future__ import annotations
 
+import hashlib
 from typing import TYPE_CHECKING
 
 import streamlit as st
@@ -11,6 +12,7 @@ from lifecycle.store import Store
 
 if TYPE_CHECKING:
     from lifecycle.models import LoadedModel
+    from lifecycle.rag import SourceDoc
 
 
 @st.cache_resource(max_entries=4, show_spinner=False)
@@ -73,3 +75,65 @@ def get_vector_store(kind: str, host: str, port: int, home: str):
     path = str(data_home() / "vectors") if kind == "embedded" else ""
     del home  # part of the cache key only: a new data folder gets its own client
     return VectorStore(StoreConfig(kind, host, port, path))
+
+
+# An uploaded file is parsed once per content, not on every rerun of its form. The verdict (the
+# result or the refusal's message) is cached: Streamlit caches nothing for a call that raises.
+# Keyed by the sha256 of the bytes, which are passed but not hashed again (`_raw`).
+
+
+@st.cache_data(max_entries=8, ttl=3600, show_spinner=False)
+def _table_verdict(digest: str, name: str, _raw: bytes) -> tuple[list[dict], str]:
+    from lifecycle.evaluation.datasets import DatasetError, read_table
+
+    try:
+        return read_table(_raw, name), ""
+    except DatasetError as err:
+        return [], str(err)
+
+
+def uploaded_table(name: str, raw: bytes) -> list[dict]:
+    """Rows of an uploaded CSV/JSONL set, parsed once per content (DatasetError if refused)."""
+    from lifecycle.evaluation.datasets import DatasetError
+
+    rows, error = _table_verdict(hashlib.sha256(raw).hexdigest(), name, raw)
+    if error:
+        raise DatasetError(error)
+    return rows
+
+
+@st.cache_data(max_entries=16, ttl=3600, show_spinner=False)
+def _document_verdict(digest: str, name: str, _data: bytes) -> tuple[SourceDoc | None, str]:
+    from lifecycle.rag.readers import RagError, read_upload
+
+    try:
+        return read_upload(name, _data), ""
+    except RagError as err:
+        return None, str(err)
+
+
+def uploaded_document(name: str, data: bytes) -> SourceDoc:
+    """The text of an uploaded RAG document, read once per content (RagError if refused)."""
+    from lifecycle.rag import RagError
+
+    doc, error = _document_verdict(hashlib.sha256(data).hexdigest(), name, data)
+    if doc is None:
+        raise RagError(error)
+    return doc
+
+
+@st.cache_data(max_entries=16, ttl=3600, show_spinner=False)
+def _chunk_summary(
+    digest: str, unit: str, size: int, overlap: int, tokenizer_ref: str, _text: str, _tokenizer
+) -> tuple[int, float, tuple[str, ...]]:
+    from lifecycle.rag import ChunkSettings, preview
+
+    p = preview(_text, ChunkSettings(unit, size, overlap), _tokenizer)
+    return p.count, p.mean_chars, tuple(c.text for c in p.chunks[:5])
+
+
+def chunk_summary(doc: SourceDoc, settings, tokenizer=None) -> tuple[int, float, tuple[str, ...]]:
+    """(chunks, mean characters, first five chunks) of a document, split once per settings."""
+    ref = getattr(tokenizer, "name_or_path", type(tokenizer).__name__) if tokenizer else ""
+    unit, size, overlap = settings.unit, settings.size, settings.overlap
+    return _chunk_summary(doc.doc_hash, unit, size, overlap, ref, doc.text, tokenizer)

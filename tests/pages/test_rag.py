@@ -44,13 +44,23 @@ def test_starter_collection_question_sources_and_collections(at):
     at = rerun(button(at, "Ask").click())
     assert any("empty" in e.lower() for e in texts(at.error)), texts(at.error)
 
-    at = rerun(at.checkbox(key="rag_delete_confirm").check())
+    policies = at.selectbox(key="rag_collection").value
+    at = rerun(at.checkbox(key=f"rag_delete_confirm_{policies}").check())
     at = rerun(button(at, "Delete collection").click())
     assert (
         at.selectbox(key="rag_collection")
         .format_func(at.selectbox(key="rag_collection").value)
         .startswith(STARTER_LABEL)
     )
+    # A tick confirms one deletion: it never carries over to the next collection.
+    assert not any(c.value for c in at.checkbox if c.label.startswith("Yes, delete the whole"))
+
+    # A document is deleted only from its confirmation (inside the Delete popover).
+    assert not [b for b in at.button if b.label == "Delete"]
+    before = next(c for c in texts(at.caption) if " documents · " in c)
+    at = rerun([b for b in at.button if b.label == "Yes, delete it"][0].click())
+    after = next(c for c in texts(at.caption) if " documents · " in c)
+    assert int(after.split()[0]) == int(before.split()[0]) - 1, (before, after)
 
 
 def test_retrieval_quality_on_the_starter(at):
