@@ -17,8 +17,8 @@ os.environ["LIFECYCLE_HOME"] = tempfile.mkdtemp(prefix="bench-home-")  # forces 
 import torch
 
 from lifecycle.models import EMBEDDED, GenParams, generate, load_model
-from lifecycle.models.generation import encode
 from lifecycle.models.sources import convert_embedded
+from lifecycle.models.transformers_model import encode
 
 NEW_TOKENS = 64
 ROUNDS = 5

@@ -45,7 +45,7 @@ import torch  # noqa: E402 (after the env is set)
 from transformers.generation.streamers import BaseStreamer  # noqa: E402 (after the env is set)
 
 from lifecycle.models import EMBEDDED, GenParams, load_model, stream  # noqa: E402 (after the env is set)
-from lifecycle.models.generation import encode  # noqa: E402 (after the env is set)
+from lifecycle.models.transformers_model import encode  # noqa: E402 (after the env is set)
 from lifecycle.serving import local_server  # noqa: E402 (after the env is set)
 from lifecycle.serving.llamacpp import default_threads, load_llamacpp  # noqa: E402 (after the env is set)
 from lifecycle.serving.openai_api import open_endpoint, request_body  # noqa: E402 (after the env is set)

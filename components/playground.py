@@ -9,7 +9,7 @@ import streamlit as st
 from components.serving import open_model, serving_options
 from components.state import Keys
 from components.untrusted import show_error, stream_untrusted
-from lifecycle.models import EMBEDDED, GenParams, LoadedModel, ModelLoadError
+from lifecycle.models import EMBEDDED, ChatModel, GenParams, ModelLoadError
 from lifecycle.models.generation import GenerationError, GenerationResult, stream
 from lifecycle.models.sources import convert_embedded, embedded_ready
 from lifecycle.prompting import SHOTS, PromptError, PromptSpec, variables
@@ -57,7 +57,7 @@ def model_choice_ui(project_model: str) -> str:
     ).strip()
 
 
-def load_ui(ref: str) -> LoadedModel | None:
+def load_ui(ref: str) -> ChatModel | None:
     """The loaded model, converting the embedded one first with progress; errors shown."""
     try:
         if ref == EMBEDDED and not embedded_ready():
@@ -179,7 +179,7 @@ def prompt_ui() -> tuple[str, PromptSpec, dict[str, str]]:
 
 
 def stream_into(
-    box, lm: LoadedModel, messages: list[dict], params: GenParams
+    box, lm: ChatModel, messages: list[dict], params: GenParams
 ) -> GenerationResult | None:
     """Stream an answer into `box`; the text so far survives a stop pressed mid-way."""
     try:

@@ -8,7 +8,7 @@ import streamlit as st
 from components.playground import metrics_ui, stream_into
 from components.state import Keys
 from components.untrusted import show_error, show_untrusted
-from lifecycle.models import GenParams, LoadedModel
+from lifecycle.models import ChatModel, GenParams
 from lifecycle.rag import (
     Hit,
     RagCollection,
@@ -27,7 +27,7 @@ PARAMS = GenParams(max_new_tokens=120)  # greedy: the same question gives the sa
 EXAMPLE = "What does LoRA change in the model, and why is it cheaper than full fine-tuning?"
 
 
-def ask_ui(lm: LoadedModel, coll: RagCollection) -> None:
+def ask_ui(lm: ChatModel, coll: RagCollection) -> None:
     """One question answered without and with retrieval, side by side."""
     question = st.text_input("Question", EXAMPLE, key=Keys.RAG_QUESTION)
     c1, c2 = st.columns(2)

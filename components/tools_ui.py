@@ -7,7 +7,7 @@ import streamlit as st
 
 from components.state import Keys
 from components.untrusted import show_untrusted, show_warning
-from lifecycle.models import GenParams, LoadedModel
+from lifecycle.models import ChatModel, GenParams
 from lifecycle.text import md_escape
 from lifecycle.tools.pal import model_asker, program_aided, score_tools
 
@@ -15,7 +15,7 @@ PARAMS = GenParams(max_new_tokens=64)
 EXAMPLE = "A shop sells 17 boxes of 23 pens and 4 loose pens. How many pens is that?"
 
 
-def tools_ui(lm: LoadedModel) -> None:
+def tools_ui(lm: ChatModel) -> None:
     """One question both ways, then the built-in set's accuracy direct vs with the tool."""
     st.caption(
         "LLMs are weak at exact arithmetic and dates. Here the model answers directly, then "

@@ -7,7 +7,7 @@ from dataclasses import dataclass, replace
 
 from lifecycle.alignment.reward import RewardModel
 from lifecycle.models.generation import GenerationResult, GenParams, generate
-from lifecycle.models.loader import LoadedModel
+from lifecycle.models.protocol import ChatModel
 
 MAX_N = 16  # each sample is a full generation: 16 already takes a minute on CPU
 OnSample = Callable[[int, int], None]  # (done, total)
@@ -56,7 +56,7 @@ class BestOfN:
 
 
 def best_of_n(
-    lm: LoadedModel,
+    lm: ChatModel,
     messages: list[dict],
     reward: RewardModel,
     n: int = 4,

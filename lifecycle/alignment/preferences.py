@@ -10,7 +10,7 @@ from functools import lru_cache
 
 from lifecycle.config import KNOWLEDGE
 from lifecycle.models.generation import GenParams, generate
-from lifecycle.models.loader import LoadedModel
+from lifecycle.models.protocol import ChatModel
 from lifecycle.store import Store, StoreError, now
 from lifecycle.typed import dataclass_from
 
@@ -138,8 +138,8 @@ class Pair:
 
 
 def make_pair(
-    lm_a: LoadedModel,
-    lm_b: LoadedModel | None,
+    lm_a: ChatModel,
+    lm_b: ChatModel | None,
     messages: list[dict],
     params_a: GenParams,
     params_b: GenParams,

@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import json
 import os
-import threading
 import time
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -21,65 +19,9 @@ from lifecycle.models.sources import (
     embedded_ready,
     resolve,
 )
+from lifecycle.models.transformers_model import LoadedModel
 
 FALLBACK_WINDOW = 512  # when neither config nor tokenizer states a context length
-
-
-@dataclass
-class LoadedModel:
-    """A model ready to generate, shared by every session: generation holds `lock`."""
-
-    ref: str
-    name: str
-    kind: str
-    model: Any
-    tokenizer: Any
-    is_seq2seq: bool
-    context_window: int
-    has_chat_template: bool
-    device: str
-    load_seconds: float
-    lock: threading.Lock = field(default_factory=threading.Lock)
-    waiting: int = 0  # generations queued behind the lock (for "waiting for another tab")
-
-    exact_tokens: bool = True  # count_tokens uses the model's own tokenizer
-
-    @property
-    def runtime(self) -> str:
-        """Which engine answers, for the page to say."""
-        dtype = str(getattr(self.model, "dtype", "")).replace("torch.", "")
-        return f"transformers on {self.device} ({dtype})"
-
-    @property
-    def parameters(self) -> int:
-        """Total parameter count."""
-        return sum(p.numel() for p in self.model.parameters())
-
-    # The ChatModel interface (lifecycle.models.protocol); generation code is imported lazily
-    # because it builds on this class.
-    def render_prompt(self, messages: list[dict[str, str]]) -> str:
-        """Exactly the text the model reads: the chat template, or plain turns without one."""
-        from lifecycle.models.generation import template_prompt
-
-        return template_prompt(self, messages)
-
-    def count_tokens(self, messages: list[dict[str, str]]) -> int:
-        """Prompt length in tokens of the model's own tokenizer."""
-        from lifecycle.models.generation import encode
-
-        return len(encode(self, messages))
-
-    def stream(self, messages: list[dict[str, str]], params: Any) -> Any:
-        """A transformers stream of text chunks (checked before anything runs)."""
-        from lifecycle.models.generation import Stream
-
-        return Stream(self, messages, params)
-
-    def generate(self, messages: list[dict[str, str]], params: Any) -> Any:
-        """Run to the end and return the text with its token counts and timings."""
-        from lifecycle.models.generation import drain
-
-        return drain(self.stream(messages, params))
 
 
 def pick_device() -> tuple[str, Any]:

@@ -4,16 +4,78 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Iterator
-from typing import TYPE_CHECKING, Protocol, runtime_checkable
-
-if TYPE_CHECKING:
-    from lifecycle.models.generation import GenerationResult, GenParams
+from dataclasses import dataclass
+from typing import Protocol, runtime_checkable
 
 Messages = list[dict[str, str]]
 
 
 class GenerationError(Exception):
     """A generation that cannot run or failed; the message says why."""
+
+
+MAX_NEW_TOKENS = 2048  # beyond this a CPU run takes minutes: almost surely a typo
+
+
+class ContextError(GenerationError):
+    """The prompt does not fit the model's context window."""
+
+    def __init__(self, prompt_tokens: int, max_new_tokens: int, window: int):
+        self.prompt_tokens, self.window = prompt_tokens, window
+        super().__init__(
+            f"The prompt has {prompt_tokens:,} tokens; with {max_new_tokens:,} new tokens that is "
+            f"over the model's context window of {window:,}. Shorten it, use fewer examples, or "
+            "allow truncation (drops the start of the prompt)."
+        )
+
+
+@dataclass(frozen=True)
+class GenParams:
+    """Decoding settings; the same settings and seed repeat a run exactly."""
+
+    max_new_tokens: int = 128
+    do_sample: bool = False  # greedy when False: deterministic, best for extraction and tests
+    temperature: float = 0.7  # < 1 sharper, > 1 more random (sampling only)
+    top_k: int = 50  # sample among the k likeliest tokens (0 = no limit)
+    top_p: float = 0.95  # ... or the smallest set whose probability reaches p
+    repetition_penalty: float = 1.0  # > 1 discourages repeating tokens
+    seed: int = 0
+    stop: tuple[str, ...] = ()  # generation ends before any of these strings
+    truncate: bool = False  # drop the start of an over-long prompt instead of refusing it
+
+    def check(self) -> None:
+        """Refuse settings no run can use, naming the knob."""
+        if not 1 <= self.max_new_tokens <= MAX_NEW_TOKENS:
+            raise GenerationError(f"Max new tokens must be between 1 and {MAX_NEW_TOKENS:,}.")
+        if self.do_sample and self.temperature <= 0:
+            raise GenerationError(
+                "Temperature 0 with sampling on is undefined: raise the temperature, or turn "
+                "sampling off for greedy decoding (the same thing, done properly)."
+            )
+        if not 0 < self.top_p <= 1 or self.top_k < 0:
+            raise GenerationError("Top-p must be in (0, 1] and top-k at least 0.")
+        if self.repetition_penalty <= 0:
+            raise GenerationError("Repetition penalty must be positive (1 = off).")
+
+
+@dataclass
+class GenerationResult:
+    """What came out and how fast."""
+
+    text: str = ""
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    latency_s: float = 0.0
+    ttft_s: float | None = None  # time to first token
+    finish_reason: str = ""  # length | eos | stop_sequence | cancelled
+    truncated_tokens: int = 0  # prompt tokens dropped to fit the window
+    counts: str = "exact"  # exact | estimated (a server that reports no usage while streaming)
+
+    @property
+    def tokens_per_s(self) -> float:
+        """Completion tokens per second after the first token."""
+        span = self.latency_s - (self.ttft_s or 0.0)
+        return (self.completion_tokens - 1) / span if self.completion_tokens > 1 and span else 0.0
 
 
 def check_request(messages: Messages, params: GenParams) -> None:

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from lifecycle.models.generation import GenerationResult, GenParams, Messages, generate
-from lifecycle.models.loader import LoadedModel
+from lifecycle.models.protocol import ChatModel
 from lifecycle.rag.retrieval import Hit, retrieve
 from lifecycle.rag.store import RagCollection
 
@@ -92,7 +92,7 @@ def is_low_relevance(hits: list[Hit]) -> bool:
 
 
 def answer_chain(
-    lm: LoadedModel, coll: RagCollection, params: GenParams, k: int = 4, mmr: bool = False
+    lm: ChatModel, coll: RagCollection, params: GenParams, k: int = 4, mmr: bool = False
 ) -> Any:
     """LCEL: question -> retriever -> prompt -> model -> parser; yields a dict of every step."""
     from langchain_core.output_parsers import StrOutputParser
@@ -114,7 +114,7 @@ def answer_chain(
 
 
 def grounded_answer(
-    lm: LoadedModel,
+    lm: ChatModel,
     coll: RagCollection,
     question: str,
     params: GenParams,
@@ -132,13 +132,13 @@ def finish_answer(question: str, hits: list[Hit], result: GenerationResult) -> A
     return Answer(question, text, hits, citations(text, hits), result, is_low_relevance(hits))
 
 
-def plain_answer(lm: LoadedModel, question: str, params: GenParams) -> GenerationResult:
+def plain_answer(lm: ChatModel, question: str, params: GenParams) -> GenerationResult:
     """The model's answer without retrieval."""
     return generate(lm, plain_messages(question), params)
 
 
 def rag_predictor(
-    lm: LoadedModel, coll: RagCollection, params: GenParams, k: int = 4, mmr: bool = False
+    lm: ChatModel, coll: RagCollection, params: GenParams, k: int = 4, mmr: bool = False
 ) -> Callable[[str], GenerationResult]:
     """A Predictor (input -> GenerationResult) for evaluation runs: the grounded answer."""
     chain = answer_chain(lm, coll, params, k, mmr)

@@ -8,7 +8,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from lifecycle.models.generation import GenParams, generate
-from lifecycle.models.loader import LoadedModel
+from lifecycle.models.protocol import ChatModel
 from lifecycle.rag.contents import chunk_metadatas, document_text, documents
 from lifecycle.rag.embedder import RagError
 from lifecycle.rag.retrieval import MAX_K, retrieve
@@ -62,7 +62,7 @@ class QualityReport:
         return sum(1 / r.rank for r in self.rows if r.rank) / len(self.rows) if self.rows else 0.0
 
 
-def question_asker(lm: LoadedModel, params: GenParams) -> Callable[[str], str]:
+def question_asker(lm: ChatModel, params: GenParams) -> Callable[[str], str]:
     """An `ask` for make_question backed by a loaded model (its lock and settings)."""
     system = {"role": "system", "content": "You write short questions about passages."}
     return lambda prompt: generate(lm, [system, {"role": "user", "content": prompt}], params).text

@@ -12,7 +12,7 @@ import yaml
 
 from lifecycle.config import KNOWLEDGE
 from lifecycle.models.generation import GenParams, Messages, generate
-from lifecycle.models.loader import LoadedModel
+from lifecycle.models.protocol import ChatModel
 from lifecycle.tools.calc import CalcError, evaluate, format_value
 
 QUESTIONS_FILE = KNOWLEDGE / "tools" / "questions.yaml"
@@ -97,7 +97,7 @@ def expression_messages(question: str) -> Messages:
     ]
 
 
-def model_asker(lm: LoadedModel, params: GenParams) -> Ask:
+def model_asker(lm: ChatModel, params: GenParams) -> Ask:
     """An Ask backed by a loaded model (its lock and settings)."""
     return lambda messages: generate(lm, messages, params).text
 
