@@ -15,6 +15,7 @@ from lifecycle.alignment.preferences import (
 )
 from lifecycle.alignment.reward import list_rewards, train_reward
 from lifecycle.finetune.runs import ACTIVE, RUN, list_runs
+from lifecycle.text import md_escape
 
 from .helpers import button, goto, rerun, texts
 
@@ -139,7 +140,8 @@ def test_dpo_launches_a_job_on_this_tasks_pairs(at, store, project):
     summaries = sum(p.task == "summarization" for p in load_seed())
     assert run.dataset["train"] + run.dataset["validation"] == summaries
     assert store.get_record(project.id, RUN, run.id).data["method"] == "dpo"
-    assert any(run.id in m.value and "dpo on" in m.value for m in at.markdown)  # the live view
+    live = [m.value for m in at.markdown if md_escape(run.id) in m.value]  # the live view
+    assert any("dpo on" in m for m in live), live
     end = time.monotonic() + 600
     while list_runs(project.id)[0].status.state in ACTIVE and time.monotonic() < end:
         time.sleep(0.5)  # let the worker finish before the temp data folder goes
