@@ -6,7 +6,7 @@ import streamlit as st
 
 from components.model_pick import serving_pick
 from components.playground import load_ui
-from components.resources import get_store
+from components.resources import get_store, uploaded_table
 from components.state import Keys
 from components.untrusted import show_error
 from lifecycle.evaluation.datasets import (
@@ -15,7 +15,6 @@ from lifecycle.evaluation.datasets import (
     Example,
     columns,
     load_shipped,
-    read_table,
     shipped_index,
     to_set,
 )
@@ -61,7 +60,7 @@ def _upload_form(project_id: str) -> None:
     if upload is None:
         return
     try:
-        rows = read_table(upload.getvalue(), upload.name)
+        rows = uploaded_table(upload.name, upload.getvalue())
     except DatasetError as err:
         show_error(err)
         return

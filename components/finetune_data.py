@@ -9,7 +9,7 @@ from dataclasses import dataclass
 import streamlit as st
 
 from components.project import flash
-from components.resources import get_store
+from components.resources import get_store, uploaded_table
 from components.state import Keys
 from components.untrusted import show_error
 from lifecycle.evaluation.datasets import (
@@ -17,7 +17,6 @@ from lifecycle.evaluation.datasets import (
     Example,
     columns,
     load_shipped,
-    read_table,
     shipped_index,
 )
 from lifecycle.finetune.data import DataError, training_examples
@@ -69,7 +68,7 @@ def _upload_form(project_id: str) -> None:
         )
         return
     try:
-        rows = read_table(upload.getvalue(), upload.name)
+        rows = uploaded_table(upload.name, upload.getvalue())
     except DatasetError as err:
         show_error(err)
         return
