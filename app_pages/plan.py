@@ -13,7 +13,7 @@ from components.resources import get_store
 from components.state import Keys
 from components.untrusted import show_error
 from lifecycle.overview import overview
-from lifecycle.plan import check_days, end_date
+from lifecycle.plan import EARLIEST, LATEST, check_days, end_date, start_date
 from lifecycle.report import markdown_report
 from lifecycle.text import slug
 from lifecycle.transfer import export_project
@@ -21,11 +21,7 @@ from lifecycle.transfer import export_project
 
 def to_widgets(data: dict) -> dict:
     """Widget values for a saved plan record."""
-    try:
-        start = date.fromisoformat(str(data.get("start_date")))
-    except ValueError:
-        start = date.today()
-    return {Keys.PLAN_START: start}
+    return {Keys.PLAN_START: start_date(data.get("start_date"))}
 
 
 project = require_project()
@@ -39,7 +35,7 @@ saved = sync_record(
     project.id, "plan", {"start_date": date.today().isoformat(), "overrides": {}}, to_widgets
 )
 left, right = st.columns([3, 1])
-start = left.date_input("Project start", key=Keys.PLAN_START)
+start = left.date_input("Project start", min_value=EARLIEST, max_value=LATEST, key=Keys.PLAN_START)
 if right.button("Reset to derived durations", icon=":material/restart_alt:"):
     save_record(project.id, "plan", {**saved, "overrides": {}}, to_widgets)
 ov = overview(store, project.id)

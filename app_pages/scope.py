@@ -24,11 +24,11 @@ LABELS = {
 
 
 def to_widgets(data: dict) -> dict:
-    """Widget values for a saved scope record."""
-    scope = Scope.from_dict(data)
+    """Widget values for a saved scope record (tasks this app does not know are left out)."""
+    scope, known = Scope.from_dict(data), load_tasks()
     values = {
-        Keys.SCOPE_PRIMARY: scope.primary_task or None,
-        Keys.SCOPE_SECONDARY: list(scope.secondary_tasks),
+        Keys.SCOPE_PRIMARY: scope.primary_task if scope.primary_task in known else None,
+        Keys.SCOPE_SECONDARY: list(dict.fromkeys(t for t in scope.secondary_tasks if t in known)),
         Keys.SCOPE_WEEKS: scope.answers.timeline_weeks,
     }
     values.update({Keys.SCOPE_ANSWER + q: getattr(scope.answers, q) for q in QUESTIONS})

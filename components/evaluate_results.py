@@ -106,11 +106,14 @@ def examples_view(project_id: str, a: EvalRun, b: EvalRun | None, evalset: EvalS
             "input": ex.input,
             "reference": ex.output,
             "A": a.predictions[ex.id]["prediction"],
-            f"A {key}": a.per_example[key].get(ex.id),
+            f"A {key}": a.per_example.get(key, {}).get(ex.id),  # an imported run may lack it
         }
         if b and ex.id in b.predictions:
             row.update(
-                {"B": b.predictions[ex.id]["prediction"], f"B {key}": b.per_example[key].get(ex.id)}
+                {
+                    "B": b.predictions[ex.id]["prediction"],
+                    f"B {key}": b.per_example.get(key, {}).get(ex.id),
+                }
             )
             row["B - A"] = round((row[f"B {key}"] or 0) - (row[f"A {key}"] or 0), 3)
         rows.append(row)

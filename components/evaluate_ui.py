@@ -12,7 +12,6 @@ from components.untrusted import show_error
 from lifecycle.evaluation.datasets import (
     DatasetError,
     EvalSet,
-    Example,
     columns,
     load_shipped,
     shipped_index,
@@ -27,31 +26,32 @@ from lifecycle.serving import default_ref
 from lifecycle.settings import load_settings
 from lifecycle.tasks import load_tasks
 from lifecycle.text import md_escape
+from lifecycle.uploads import EVAL_SET, list_sets, save_set
 from lifecycle.versions import list_versions
 
-UPLOADED = "eval_set"  # record kind of uploaded sets (kept so their runs can resume)
 CURRENT = "__playground__"
 RAG_K = 4  # sources per answer of a RAG candidate
 
 
 def set_picker(project_id: str) -> EvalSet | None:
     """A shipped test set, or an uploaded CSV/JSONL with its columns mapped."""
-    store = get_store()
-    saved = {r.key: r.data for r in store.list_records(project_id, UPLOADED)}
+    saved = list_sets(get_store(), project_id, EVAL_SET)
     names = {d["id"]: d["name"] for d in shipped_index()}
-    names.update({key: f"Uploaded: {data['name']}" for key, data in saved.items()})
+    names.update({key: f"Uploaded: {u.name}" for key, u in saved.items() if u.examples})
+    if st.session_state.get(Keys.EVAL_SHIPPED) not in names:  # e.g. a set whose file is missing
+        st.session_state.pop(Keys.EVAL_SHIPPED, None)
     pick = st.selectbox("Evaluation set", list(names), key=Keys.EVAL_SHIPPED, format_func=names.get)
+    missing = [u.name for u in saved.values() if u.missing]
+    if missing:
+        st.caption(
+            f"Not in this data folder (left out of an import): {md_escape(', '.join(missing))}. "
+            "Upload them again to evaluate on them."
+        )
     with st.expander("Upload your own set (CSV or JSONL)"):
         _upload_form(project_id)
     if pick in saved:
-        data = saved[pick]
-        return EvalSet(
-            data["name"],
-            data["task_id"],
-            tuple(data["metrics"]),
-            tuple(Example(**e) for e in data["examples"]),
-            "Uploaded by the user.",
-        )
+        up = saved[pick]
+        return EvalSet(up.name, up.task_id, up.metrics, up.examples, "Uploaded by the user.")
     return load_shipped(pick)
 
 
@@ -86,16 +86,15 @@ def _upload_form(project_id: str) -> None:
         except DatasetError as err:
             show_error(err)
             return
-        get_store().put_record(
+        save_set(
+            get_store(),
             project_id,
-            UPLOADED,
-            {
-                "name": evalset.name,
-                "task_id": task_id,
-                "metrics": list(metrics),
-                "examples": [e.__dict__ for e in evalset.examples],
-            },
-            key=evalset.hash,
+            EVAL_SET,
+            evalset.hash,
+            evalset.name,
+            task_id,
+            evalset.examples,
+            tuple(metrics),
         )
         st.success(
             f"Added {len(evalset.examples)} examples; pick “Uploaded: {md_escape(upload.name)}”."

@@ -22,8 +22,7 @@ from lifecycle.evaluation.datasets import (
 from lifecycle.finetune.data import DataError, training_examples
 from lifecycle.tasks import load_tasks
 from lifecycle.text import md_escape
-
-TRAIN_SET = "finetune_set"  # record kind of uploaded training sets
+from lifecycle.uploads import TRAIN_SET, list_sets, save_set
 
 
 @dataclass(frozen=True)
@@ -44,17 +43,24 @@ class TrainingData:
 
 def data_ui(project_id: str) -> TrainingData:
     """A shipped training split or an uploaded set (CSV/JSONL mapped to instruction format)."""
-    saved = {r.key: r.data for r in get_store().list_records(project_id, TRAIN_SET)}
+    saved = list_sets(get_store(), project_id, TRAIN_SET)
     names = {f"shipped:{d['id']}": f"{d['name']} (train split)" for d in shipped_index()}
-    names.update({f"upload:{k}": f"Uploaded: {d['name']}" for k, d in saved.items()})
+    names.update({f"upload:{k}": f"Uploaded: {u.name}" for k, u in saved.items() if u.examples})
+    if st.session_state.get(Keys.FT_SOURCE) not in names:  # e.g. a set whose file is missing
+        st.session_state.pop(Keys.FT_SOURCE, None)
     pick = st.selectbox("Training data", list(names), format_func=names.get, key=Keys.FT_SOURCE)
+    missing = [u.name for u in saved.values() if u.missing]
+    if missing:
+        st.caption(
+            f"Not in this data folder (left out of an import): {md_escape(', '.join(missing))}. "
+            "Upload them again to train on them."
+        )
     with st.expander("Upload your own training data (CSV or JSONL)"):
         _upload_form(project_id)
     kind, key = pick.split(":", 1)
     if kind == "upload":
-        data = saved[key]
-        examples = tuple(Example(**e) for e in data["examples"])
-        return TrainingData(data["name"], data["task_id"], examples)
+        up = saved[key]
+        return TrainingData(up.name, up.task_id, up.examples)
     shipped = load_shipped(key, "train")
     return TrainingData(shipped.name, shipped.task_id, shipped.examples, key)
 
@@ -103,12 +109,7 @@ def _upload_form(project_id: str) -> None:
             show_error(err)
             return
         data = TrainingData(upload.name, task_id, tuple(examples))
-        get_store().put_record(
-            project_id,
-            TRAIN_SET,
-            {"name": upload.name, "task_id": task_id, "examples": [e.__dict__ for e in examples]},
-            key=data.hash,
-        )
+        save_set(get_store(), project_id, TRAIN_SET, data.hash, upload.name, task_id, examples)
         st.session_state[Keys.FT_SOURCE] = f"upload:{data.hash}"
         name = md_escape(upload.name)
         flash(f"Added {len(examples)} rows from {name}; it is now the training data.")

@@ -7,10 +7,11 @@ import streamlit as st
 from components.project import flash, open_project
 from components.resources import get_store
 from components.state import Keys
+from components.untrusted import show_error
 from lifecycle.project_cleanup import active_jobs, delete_project_everywhere
-from lifecycle.store import Project, StoreError
+from lifecycle.store import MAX_IMPORT_BYTES, MB, Project, StoreError
 from lifecycle.text import md_escape, safe_markdown, slug
-from lifecycle.transfer import export_bytes, import_project
+from lifecycle.transfer import encode_export, export_project, import_project, left_out_note
 
 
 def _create() -> None:
@@ -78,11 +79,16 @@ def _import() -> None:
         return
     try:
         project = import_project(get_store(), upload.getvalue())
-    except StoreError as err:
-        flash(f"Import failed: {md_escape(str(err))}")
+    except StoreError as err:  # kept on the page until dismissed: a toast is gone too soon
+        st.session_state[Keys.HOME_IMPORT_ERROR] = f"Import of {upload.name} failed: {err}"
         return
+    st.session_state[Keys.HOME_IMPORT_ERROR] = None
     open_project(project.id)
     flash(f"Imported “{md_escape(project.name)}” and opened it.")
+
+
+def _dismiss_import_error() -> None:
+    st.session_state[Keys.HOME_IMPORT_ERROR] = None
 
 
 def manage_project(project: Project) -> None:
@@ -92,13 +98,16 @@ def manage_project(project: Project) -> None:
     with left.form("home_rename_form", border=False):
         st.text_input("Rename", key=Keys.HOME_RENAME, max_chars=200)
         st.form_submit_button("Rename", icon=":material/edit:", on_click=_rename, args=(project,))
+    doc = export_project(get_store(), project.id)
     right.download_button(
         "Export as JSON",
-        data=export_bytes(get_store(), project.id),
+        data=encode_export(doc),
         file_name=f"{slug(project.name)}.lifecycle.json",
         mime="application/json",
         icon=":material/download:",
     )
+    if left_out_note(doc):
+        right.caption(md_escape(left_out_note(doc)))
     right.button("Duplicate", icon=":material/content_copy:", on_click=_duplicate, args=(project,))
     with st.container(border=True):
         jobs = active_jobs(project.id)
@@ -122,16 +131,20 @@ def manage_project(project: Project) -> None:
 
 
 def import_form() -> None:
-    """Upload an exported project file."""
-    st.file_uploader(
+    """Upload an exported project file; a refusal stays on the page until dismissed."""
+    st.file_uploader(  # any file type: a wrong file gets a sentence, not a bare red mark
         "Import a project (.json export)",
-        type=["json"],
         key=Keys.HOME_IMPORT,
+        max_upload_size=MAX_IMPORT_BYTES // MB,
         help="A file exported from Lifecycle. It becomes a new project.",
     )
-    st.button(
-        "Import",
-        icon=":material/upload:",
-        on_click=_import,
-        disabled=st.session_state.get(Keys.HOME_IMPORT) is None,
-    )
+    chosen = st.session_state.get(Keys.HOME_IMPORT) is not None
+    st.button("Import", icon=":material/upload:", on_click=_import, disabled=not chosen)
+    if not chosen:
+        st.caption(f"Choose a Lifecycle export (.json, up to {MAX_IMPORT_BYTES // MB} MB) first.")
+    error = st.session_state.get(Keys.HOME_IMPORT_ERROR)
+    if error:
+        show_error(error, icon=":material/error:")
+        st.button(
+            "Dismiss", key=Keys.HOME_IMPORT_ERROR + "_dismiss", on_click=_dismiss_import_error
+        )

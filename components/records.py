@@ -24,6 +24,7 @@ def _remember(kind: str, project_id: str, revision: int, data: dict) -> None:
         "project": project_id,
         "revision": revision,
         "data": data,
+        "like": (_loaded(kind) or {}).get("like", {}),  # widget defaults, for fit_widgets
     }
 
 
@@ -31,6 +32,28 @@ def _widgets_unchanged(kind: str, to_widgets: ToWidgets) -> bool:
     loaded = _loaded(kind)
     expected = to_widgets(loaded["data"]) if loaded else {}
     return all(st.session_state.get(k, v) == v for k, v in expected.items())
+
+
+def fit_widgets(values: dict[str, Any], like: dict[str, Any]) -> dict[str, Any]:
+    """Widget values of the type each widget has by default; a wrongly typed one is replaced.
+
+    Ranges and options are the typed readers' job (`dataclass_from` with LIMITS); this is the
+    net under every page, so a saved "12" never reaches a number input.
+    """
+    fitted = {}
+    for key, value in values.items():
+        default = like.get(key)
+        if default is None:  # no default to compare with (e.g. no task chosen yet)
+            fitted[key] = value
+        elif isinstance(default, float) and type(value) is int:
+            fitted[key] = float(value)
+        elif isinstance(value, type(default)) and isinstance(value, bool) == isinstance(
+            default, bool
+        ):
+            fitted[key] = value
+        else:
+            fitted[key] = default
+    return fitted
 
 
 def sync_record(
@@ -45,13 +68,15 @@ def sync_record(
     loaded = _loaded(kind)
     stale = loaded is None or loaded["project"] != project_id
     newer = record is not None and loaded is not None and record.revision != loaded["revision"]
+    like = to_widgets(defaults)
     if stale or (newer and _widgets_unchanged(kind, to_widgets)):
         data = normalise(record.data) if record else defaults  # viewing alone never re-saves
         _remember(kind, project_id, record.revision if record else 0, data)
-        st.session_state.update(to_widgets(data))
+        st.session_state.update(fit_widgets(to_widgets(data), like))
     else:  # widgets of a page not shown in the last run were dropped by Streamlit: restore them
-        for key, value in to_widgets(_loaded(kind)["data"]).items():
+        for key, value in fit_widgets(to_widgets(_loaded(kind)["data"]), like).items():
             st.session_state.setdefault(key, value)
+    _loaded(kind)["like"] = like
     return _loaded(kind)["data"]
 
 
@@ -101,7 +126,8 @@ def _keep_mine(project_id: str, kind: str) -> None:
 
 def _load_theirs(project_id: str, kind: str, to_widgets: ToWidgets) -> None:
     st.session_state[Keys.CONFLICTS].pop(kind, None)
+    like = (_loaded(kind) or {}).get("like", {})
     record = get_store().get_record(project_id, kind)
     if record:
         _remember(kind, project_id, record.revision, record.data)
-        st.session_state.update(to_widgets(record.data))
+        st.session_state.update(fit_widgets(to_widgets(record.data), like))

@@ -19,6 +19,7 @@ class Keys:
     HOME_RENAME = "home_rename"
     HOME_DELETE_CONFIRM = "home_delete_confirm"
     HOME_IMPORT = "home_import"
+    HOME_IMPORT_ERROR = "home_import_error"  # the last refused import, shown until dismissed
 
     SCOPE_QUERY = "scope_query"
     SCOPE_ARCH = "scope_arch"

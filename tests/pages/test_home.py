@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 
 from lifecycle.text import md_escape
@@ -142,3 +143,65 @@ def test_stage_cards_show_the_decisions_of_other_pages(make_app, store, project)
     at = rerun(at.selectbox(key="scope_primary_task").select("summarization"))
     at = goto(at, "app_pages/home.py")
     assert "Conversation Summarization" in [m.value for m in at.markdown]
+
+
+def write_row(store, project_id, kind, text, key="main"):
+    """Raw text in the data column, as a person editing the SQLite file leaves it."""
+    import sqlite3
+
+    with sqlite3.connect(store.path) as con:
+        con.execute(
+            "INSERT OR REPLACE INTO records VALUES (?, ?, ?, ?, 1, '2026-01-01')",
+            (project_id, kind, key, text),
+        )
+
+
+def test_a_project_with_broken_records_opens_and_can_be_deleted(make_app, store, project):
+    write_row(store, project.id, "scope", "[1, 2]")
+    write_row(store, project.id, "eval_run", '{"id": "r", "scores": {"f1": 1}}', key="r")
+    write_row(store, project.id, "plan", '{"start_date": "9999-12-31", "overrides": []}')
+    write_row(store, project.id, "model", "{not json")
+    at = make_app()
+    assert "Project: Demo" in texts(at.subheader)
+    assert len(stage_cards(at)) == 7
+    at = rerun(at.checkbox(key="home_delete_confirm").check())
+    at = rerun(button(at, "Delete project").click())
+    assert store.list_projects() == []
+
+
+def upload(at, name: str, raw: bytes):
+    return rerun(at.file_uploader(key="home_import").set_value((name, raw, "text/plain")))
+
+
+def test_a_refused_import_stays_on_the_page_until_dismissed(make_app, store):
+    at = make_app()
+    assert button(at, "Import").disabled
+    at = upload(at, "notes.txt", b"hello, not a project")  # any file type may be chosen
+    assert not button(at, "Import").disabled
+    at = rerun(button(at, "Import").click())
+    [error] = at.error
+    assert "notes.txt" in error.value and "not valid JSON" in error.value
+    at = rerun(at)
+    assert len(at.error) == 1  # still there after another run, unlike a toast
+    at = rerun(button(at, "Dismiss").click())
+    assert not at.error
+    assert store.list_projects() == []
+
+
+def test_an_import_with_a_bad_record_names_it(make_app, store):
+    doc = {
+        "format": "lifecycle-project",
+        "schema_version": 1,
+        "project": {"name": "Imported"},
+        "records": [{"kind": "scope", "key": "main", "data": [1, 2]}],
+    }
+    at = upload(make_app(), "p.lifecycle.json", json.dumps(doc).encode())
+    at = rerun(button(at, "Import").click())
+    assert "Record 1 (scope 'main')" in at.error[0].value
+    assert store.list_projects() == []
+
+
+def test_the_uploader_limit_is_the_import_limit(make_app):
+    uploader = make_app().file_uploader(key="home_import")
+    assert uploader.proto.max_upload_size_mb == 20
+    assert uploader.allowed_type == []

@@ -198,3 +198,17 @@ def test_switching_project_in_the_sidebar_loads_its_scope(make_app, store, proje
         assert at.multiselect(key="scope_secondary_tasks").value == secondary
     assert store.get_record(other.id, "scope").revision == 1  # switching wrote nothing
     assert store.get_record(project.id, "scope").revision == 1
+
+
+def test_a_hand_edited_scope_is_repaired_for_the_widgets(make_app, store, project):
+    import sqlite3
+
+    row = '{"primary_task": "summarization", "secondary_tasks": ["gone"], "answers": {"timeline_weeks": 500, "budget": 7}}'  # noqa: E501
+    with sqlite3.connect(store.path) as con:
+        con.execute(
+            "INSERT INTO records VALUES (?, 'scope', 'main', ?, 1, '2026-01-01')", (project.id, row)
+        )
+    at = goto(make_app(), "app_pages/scope.py")
+    assert at.selectbox(key="scope_primary_task").value == "summarization"
+    assert at.multiselect(key="scope_secondary_tasks").value == []
+    assert at.slider(key="scope_answer_timeline_weeks").value == 12  # out of range: the default
