@@ -76,17 +76,36 @@ def llama_server(gguf: Path, api_key: str, log: Path):
 
 
 CHUNK = {"choices": [{"delta": {"content": "Hello"}, "finish_reason": None}]}
+GOOD_KEY = "sk-good-key-1234567890"  # what the `auth` mode accepts
+
+
+def _sse(*events) -> str:
+    return "".join(f"data: {json.dumps(e)}\n\n" for e in events) + "data: [DONE]\n\n"
+
+
 BEHAVIOURS = {
     # path prefix -> (status, content type, body)
     "html": (502, "text/html", "<html><head><title>502 Bad Gateway</title></head></html>"),
     "notjson": (200, "application/json", "this is not json"),
     "cutoff": (200, "text/event-stream", f"data: {json.dumps(CHUNK)}\n\n"),  # no [DONE]
     "nomodel": (404, "application/json", '{"error": {"message": "The model x does not exist"}}'),
+    # Well-formed JSON in shapes no OpenAI server sends.
+    "choicesdict": (200, "text/event-stream", _sse({"choices": {"delta": {"content": "x"}}})),
+    "deltastr": (200, "text/event-stream", _sse({"choices": [{"delta": "Hello"}]})),
+    "usagenum": (200, "text/event-stream", _sse(CHUNK, {"choices": [], "usage": 12})),
+    "contentnum": (200, "text/event-stream", _sse({"choices": [{"delta": {"content": 7}}]})),
+    "jsonshape": (200, "application/json", '{"choices": [{"message": "Hello"}]}'),
+    "deepjson": (200, "application/json", "[" * 100_000 + "]" * 100_000),
+    "longline": (
+        200,
+        "text/event-stream",
+        _sse({"choices": [{"delta": {"content": "x" * 1_100_000}}]}),  # valid, but one huge line
+    ),
 }
 
 
 class _Handler(BaseHTTPRequestHandler):
-    """Answers by the first path segment: html, notjson, cutoff, nomodel, flaky, silent."""
+    """Answers by the first path segment: a BEHAVIOURS key, flaky, silent, auth or endless."""
 
     def log_message(self, *args) -> None:  # keep test output clean
         pass
@@ -97,6 +116,10 @@ class _Handler(BaseHTTPRequestHandler):
         if mode == "silent":
             time.sleep(5)  # longer than the test's timeout: the client gives up first
             return
+        if mode == "auth":
+            return self._auth()
+        if mode == "endless":  # text until the client hangs up
+            return self._endless()
         if mode == "flaky":  # 503 on the first request, then a proper stream
             self.server.hits += 1
             if self.server.hits == 1:
@@ -104,6 +127,32 @@ class _Handler(BaseHTTPRequestHandler):
             done = f"data: {json.dumps(CHUNK)}\n\ndata: [DONE]\n\n"
             return self._send(200, "text/event-stream", done)
         self._send(*BEHAVIOURS[mode])
+
+    def do_GET(self) -> None:
+        if self.path.strip("/").split("/")[0] == "auth":
+            return self._auth({"object": "list", "data": [{"id": "m"}]})
+        self._send(404, "application/json", '{"error": "no such path"}')
+
+    def _auth(self, answer: dict | None = None) -> None:
+        """Refuse any key but GOOD_KEY, echoing what was sent (as careless servers do)."""
+        sent = self.headers.get("Authorization", "")
+        if sent != f"Bearer {GOOD_KEY}":
+            error = {"error": {"message": f"Invalid API key: {sent!r} ({sent[-6:]})"}}
+            return self._send(401, "application/json", json.dumps(error))
+        if answer is not None:
+            return self._send(200, "application/json", json.dumps(answer))
+        self._send(200, "text/event-stream", _sse(CHUNK))
+
+    def _endless(self) -> None:
+        self.send_response(200)
+        self.send_header("Content-Type", "text/event-stream")
+        self.end_headers()
+        line = f"data: {json.dumps(CHUNK)}\n\n".encode()
+        try:
+            for _ in range(200_000):  # ~14 MB: far over the limit the test sets
+                self.wfile.write(line)
+        except OSError:  # the client stopped reading
+            pass
 
     def _send(self, status: int, kind: str, body: str) -> None:
         data = body.encode()

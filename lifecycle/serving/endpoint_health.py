@@ -9,15 +9,18 @@ import httpx
 
 from lifecycle.models.generation import GenParams
 from lifecycle.serving.endpoint_http import (
+    MAX_BODY_BYTES,
     EndpointError,
     headers,
     html_message,
     http_error,
     parse_json,
+    read_capped,
     shared_client,
     timeout,
     timeout_message,
     unreachable_message,
+    without_key,
 )
 from lifecycle.serving.openai_api import EndpointStream, open_endpoint
 from lifecycle.settings import Endpoint, SettingsError, check_url
@@ -25,9 +28,21 @@ from lifecycle.settings import Endpoint, SettingsError, check_url
 
 def list_models(ep: Endpoint, api_key: str = "") -> list[str]:
     """The model names the server serves (GET /v1/models)."""
-    url = f"{check_url(ep.base_url)}/models"
     try:
-        response = shared_client().get(url, headers=headers(api_key), timeout=timeout(ep))
+        return _list_models(ep, api_key)
+    except EndpointError as err:
+        clean = without_key(err, api_key)  # last line: no message shows the key
+        if clean is err:
+            raise
+        raise clean from None
+
+
+def _list_models(ep: Endpoint, api_key: str) -> list[str]:
+    url = f"{check_url(ep.base_url)}/models"
+    auth = headers(api_key, ep.key_name)
+    try:
+        with shared_client().stream("GET", url, headers=auth, timeout=timeout(ep)) as streamed:
+            response = read_capped(streamed, ep, MAX_BODY_BYTES)
     except httpx.TimeoutException as err:
         raise EndpointError(timeout_message(ep, err, False)) from err
     except httpx.TransportError as err:
@@ -39,7 +54,8 @@ def list_models(ep: Endpoint, api_key: str = "") -> list[str]:
     data = parse_json(response, ep).get("data")
     if not isinstance(data, list):
         raise EndpointError(f"{ep.name}'s /models answer has no model list: is it OpenAI-like?")
-    return [str(m.get("id")) for m in data if isinstance(m, dict) and m.get("id")]
+    ids = (m.get("id") for m in data if isinstance(m, dict))
+    return [str(i)[:200] for i in ids if isinstance(i, (str, int)) and i != ""]
 
 
 @dataclass(frozen=True)

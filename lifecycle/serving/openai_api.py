@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -12,17 +11,22 @@ import httpx
 
 from lifecycle.models.generation import GenerationResult, GenParams, Messages
 from lifecycle.serving.base import ServedModel, ServedStream, estimate_tokens
+from lifecycle.serving.endpoint_events import DONE, apply_event, json_event, sse_events
 from lifecycle.serving.endpoint_http import (
+    MAX_BODY_BYTES,
+    MAX_ERROR_BYTES,
     EndpointError,
+    clean_key,
     headers,
     html_message,
     http_error,
-    message_of,
     parse_json,
+    read_capped,
     shared_client,
     timeout,
     timeout_message,
     unreachable_message,
+    without_key,
 )
 from lifecycle.settings import Endpoint, SettingsError, check_url
 
@@ -58,6 +62,7 @@ def open_endpoint(endpoint: Endpoint, api_key: str = "") -> EndpointModel:
         endpoint.check()
     except SettingsError as err:
         raise EndpointError(f"Endpoint {endpoint.name or '(unnamed)'}: {err}") from err
+    api_key = clean_key(api_key, endpoint.key_name)  # a pasted key's stray newline goes here
     return EndpointModel(
         ref=f"endpoint:{endpoint.name}",
         name=f"{endpoint.model} at {endpoint.name}",
@@ -104,6 +109,15 @@ class EndpointStream(ServedStream):
         self.result.counts = "estimated"  # until the server reports its usage
 
     def __iter__(self) -> Iterator[str]:
+        try:
+            yield from self._run()
+        except EndpointError as err:
+            clean = without_key(err, self.lm.api_key)  # last line: no message shows the key
+            if clean is err:
+                raise
+            raise clean from None
+
+    def _run(self) -> Iterator[str]:
         ep = self.lm.endpoint
         body = request_body(ep.model, self.messages, self.params, stream=self.live)
         start = time.perf_counter()
@@ -111,7 +125,7 @@ class EndpointStream(ServedStream):
         try:
             with _open(shared_client(), ep, body, self.lm.api_key) as response:
                 for event in _events(response, ep):
-                    piece = _apply_event(event, self.result)
+                    piece = apply_event(event, self.result, ep.name)
                     if piece:
                         if self.result.ttft_s is None:
                             self.result.ttft_s = time.perf_counter() - start
@@ -145,9 +159,6 @@ class EndpointStream(ServedStream):
                 self.result.finish_reason = "cancelled"  # the page stopped reading
 
 
-DONE = object()  # the [DONE] marker
-
-
 class _open:
     """POST with retries until the server accepts the request (200) or clearly refuses."""
 
@@ -164,7 +175,7 @@ class _open:
                     "POST",
                     url,
                     json=self.body,
-                    headers=headers(self.api_key),
+                    headers=headers(self.api_key, self.ep.key_name),
                     timeout=timeout(self.ep),
                 )
                 response = self.client.send(request, stream=True)
@@ -176,10 +187,10 @@ class _open:
             if response.status_code == 200:
                 self.response = response
                 return response
-            response.read()
+            refusal = read_capped(response, self.ep, MAX_ERROR_BYTES, strict=False)
             response.close()
             if response.status_code not in RETRY_STATUS or last:
-                raise EndpointError(http_error(self.ep, response, "chat/completions"))
+                raise EndpointError(http_error(self.ep, refusal, "chat/completions"))
             time.sleep(0.5 * 2**attempt)
         raise EndpointError(f"{self.ep.name} did not accept the request.")  # not reached
 
@@ -192,56 +203,13 @@ def _events(response: httpx.Response, ep: Endpoint) -> Iterator[Any]:
     """Parsed server-sent events; a plain JSON answer (no streaming) becomes one event."""
     kind = response.headers.get("content-type", "")
     if "text/html" in kind:
-        response.read()
-        raise EndpointError(html_message(ep, response))
+        raise EndpointError(html_message(ep, read_capped(response, ep, MAX_ERROR_BYTES, False)))
     if "application/json" in kind:
-        response.read()
-        answer = parse_json(response, ep)
-        yield {**answer, "choices": [_as_delta(answer)]}
+        answer = parse_json(read_capped(response, ep, MAX_BODY_BYTES), ep)
+        yield json_event(answer, ep.name)
         yield DONE
         return
-    for line in response.iter_lines():
-        if not line.startswith("data:"):
-            continue  # comments, event names, keep-alives
-        data = line[5:].strip()
-        if data == "[DONE]":
-            yield DONE
-            return
-        try:
-            yield json.loads(data)
-        except ValueError as err:
-            raise EndpointError(
-                f"{ep.name} sent a stream event that is not JSON: {data[:120]!r}"
-            ) from err
-
-
-def _as_delta(answer: dict) -> dict:
-    """A non-streamed choice in the shape of a streamed one."""
-    choice = (answer.get("choices") or [{}])[0]
-    content = (choice.get("message") or {}).get("content") or choice.get("text") or ""
-    return {"delta": {"content": content}, "finish_reason": choice.get("finish_reason")}
-
-
-def _apply_event(event: Any, result) -> str:
-    """Record usage and the finish reason; return the event's new text."""
-    if event is DONE or not isinstance(event, dict):
-        return ""
-    if "error" in event:
-        err = event["error"]
-        raise EndpointError(f"The server stopped with an error: {message_of(err)}")
-    usage = event.get("usage") or {}
-    if usage:
-        result.prompt_tokens = int(usage.get("prompt_tokens") or result.prompt_tokens)
-        result.completion_tokens = int(usage.get("completion_tokens") or 0)
-        result.counts = "exact"
-    piece = ""
-    for choice in event.get("choices") or []:
-        delta = choice.get("delta") or {}
-        piece += delta.get("content") or choice.get("text") or ""
-        reason = choice.get("finish_reason")
-        if reason:
-            result.finish_reason = {"stop": "eos", "length": "length"}.get(reason, reason)
-    return piece
+    yield from sse_events(response.iter_text(), ep.name)
 
 
 __all__ = ["EndpointError", "EndpointModel", "estimate_tokens", "open_endpoint"]
