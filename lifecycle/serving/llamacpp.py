@@ -143,6 +143,10 @@ class LlamaCppStream(ServedStream):
 
     def _run(self) -> Iterator[str]:
         p, start, text = self.params, time.perf_counter(), ""
+        # Read the whole prompt afresh: reusing the cached prefix re-reads only its last token,
+        # whose logits differ in the last bits, and a greedy answer can then change completely
+        # (measured: another language on an AVX2 build). The same settings give the same text.
+        self.lm.llm.reset()
         pieces = self.lm.llm.create_completion(
             self.ids,
             max_tokens=p.max_new_tokens,
