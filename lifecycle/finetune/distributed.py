@@ -1,8 +1,9 @@
 """Multi-process runs: how many processes fit, the launch commands, and the ranks' weight check.
 
-One job on N processes is `torchrun --standalone --nproc_per_node N -m lifecycle.finetune.worker
-<run folder>`: every rank trains on its share of each batch (DDP: gloo on CPU, nccl on GPUs),
-rank 0 alone writes the run folder's progress and results.
+One job on N processes is `python -m lifecycle.finetune.launch --nproc_per_node N -m
+lifecycle.finetune.worker <run folder>` (torchrun with its stores on loopback): every rank trains on
+its share of each batch (DDP: gloo on CPU, nccl on GPUs), rank 0 alone writes the run folder's
+progress and results.
 """
 
 from __future__ import annotations
@@ -19,6 +20,9 @@ from lifecycle.transfer import write_json_atomic
 
 LAUNCHERS = ("torchrun", "accelerate")
 WORKER = ("-m", "lifecycle.finetune.worker")
+TORCHRUN = ("-m", "lifecycle.finetune.launch")  # torchrun, every listening socket on loopback
+# Process groups bind their sockets to this interface: loopback, as the job is on one machine.
+LOOPBACK_VARS = {"GLOO_SOCKET_IFNAME": "lo", "NCCL_SOCKET_IFNAME": "lo"}
 RANKS = "ranks"  # run subfolder: one report (and, for ranks above 0, one log) per rank
 # What torchrun and accelerate set in each rank. A job started from inside a rank (the queue's
 # next one) must not inherit them, or its Trainer would join the finished job's process group.
@@ -78,8 +82,8 @@ def check_processes(n: int) -> None:
 def launch_command(folder: Path, n: int, launcher: str = "torchrun") -> list[str]:
     """The argv that trains the run in `folder` on `n` processes."""
     if launcher == "torchrun":
-        # --standalone: a local rendezvous on a free loopback port, nothing to configure.
-        head = ["-m", "torch.distributed.run", "--standalone", "--nproc_per_node", str(n)]
+        # Not torchrun --standalone: its store would listen on every interface.
+        head = [*TORCHRUN, "--nproc_per_node", str(n)]
     elif launcher == "accelerate":
         # --multi_gpu, not --cpu: `--cpu --num_processes N` silently starts a single process.
         head = ["-m", "accelerate.commands.launch", "--multi_gpu", "--num_processes", str(n)]
@@ -92,7 +96,9 @@ def launch_command(folder: Path, n: int, launcher: str = "torchrun") -> list[str
 def export_command(folder: Path, n: int, launcher: str, home: Path, root: Path) -> str:
     """A shell line to paste in a terminal: the data folder, the code, then the launcher."""
     argv = launch_command(folder, n, launcher)[1:]
-    program = "torchrun" if launcher == "torchrun" else "accelerate launch"
+    program = (
+        "python -m lifecycle.finetune.launch" if launcher == "torchrun" else "accelerate launch"
+    )
     args = " ".join(shlex.quote(a) for a in argv[2:])  # drop `-m <launcher module>`
     env = f"LIFECYCLE_HOME={shlex.quote(str(home))} PYTHONPATH={shlex.quote(str(root))}"
     return f"cd {shlex.quote(str(root))} && {env} {program} {args}"
@@ -112,6 +118,8 @@ def launch_env(env: dict[str, str], n: int) -> dict[str, str]:
         # torchrun would pin every rank to one thread, leaving cores idle when N < cores.
         cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else 1
         clean["OMP_NUM_THREADS"] = str(max(1, cores // n))
+    if n > 1:
+        clean = {**LOOPBACK_VARS, **clean}  # a user's own interface choice stays
     return clean
 
 

@@ -16,6 +16,7 @@ from lifecycle.finetune.config import FinetuneConfig
 from lifecycle.finetune.data import DataError
 from lifecycle.finetune.runs import RUN, create_run, latest_checkpoint, read_run, samples
 from lifecycle.store import Store
+from tests.sockets import is_loopback, listening, process_tree
 
 EXAMPLES = [
     Example(str(i), f"alice: hi bob ! bob: lunch at noon ? {i}", "the capital of france is paris .")
@@ -82,7 +83,7 @@ def test_two_ranks_train_together_and_end_with_identical_weights(store, tiny_cau
     from safetensors.torch import load_file
 
     run = submit(store, tiny_causal)
-    assert "torch.distributed.run" in Path(f"/proc/{run.status.pid}/cmdline").read_text()
+    assert "lifecycle.finetune.launch" in Path(f"/proc/{run.status.pid}/cmdline").read_text()
     done = wait(run, lambda r: r.status.state == "completed")
     assert done.status.step == 6 and done.status.processes == done.processes == 2
     assert done.status.ranks_equal is True
@@ -123,6 +124,30 @@ def test_a_stop_reaches_every_rank_and_a_kill_ends_them_all(store, tiny_causal):
     assert jobs.current_status(store, read_run(run.folder)).status.state == "interrupted"
 
 
+@two_cores
+def test_no_socket_of_a_job_listens_beyond_loopback(store, tiny_causal):
+    run = submit(store, tiny_causal, max_steps=4000, eval_every=4000, save_every=4000, samples=0)
+    seen: set[tuple[str, int]] = set()
+    try:
+        end = time.monotonic() + 120
+        while time.monotonic() < end:
+            for pid in distributed.run_processes(run.folder):  # the launcher and both ranks
+                seen |= listening(process_tree(pid))
+            current = read_run(run.folder)
+            if current.status.state in ("failed", "interrupted", "completed"):
+                raise AssertionError(f"ended early: {current.status}")
+            if current.status.step >= 2:  # both ranks' process group has trained together
+                break
+            time.sleep(0.1)
+        else:
+            raise AssertionError(f"{run.id} stuck at {read_run(run.folder).status}")
+    finally:
+        jobs.kill(read_run(run.folder))
+    assert gone(run)
+    assert seen, "no listening socket seen: the rendezvous store must have one"
+    assert all(is_loopback(host) for host, _ in seen), sorted(seen)
+
+
 def test_more_processes_than_the_machine_allows_are_refused_clearly(store, monkeypatch):
     monkeypatch.setenv("LIFECYCLE_DEVICE", "cpu")
     limit, what = distributed.machine_limit()
@@ -145,7 +170,7 @@ def test_launch_and_export_commands(tmp_path):
     torchrun = distributed.launch_command(folder, 2)
     assert torchrun == [
         sys.executable,
-        *("-m", "torch.distributed.run", "--standalone", "--nproc_per_node", "2"),
+        *("-m", "lifecycle.finetune.launch", "--nproc_per_node", "2"),
         *("-m", "lifecycle.finetune.worker", str(folder)),
     ]
     accelerate = distributed.launch_command(folder, 4, "accelerate")
@@ -157,8 +182,8 @@ def test_launch_and_export_commands(tmp_path):
     home, root = tmp_path / "data", Path("/srv/lifecycle")
     line = distributed.export_command(folder, 2, "torchrun", home, root)
     assert line == (
-        f"cd /srv/lifecycle && LIFECYCLE_HOME={home} PYTHONPATH=/srv/lifecycle torchrun "
-        f"--standalone --nproc_per_node 2 -m lifecycle.finetune.worker '{folder}'"
+        f"cd /srv/lifecycle && LIFECYCLE_HOME={home} PYTHONPATH=/srv/lifecycle python -m "
+        f"lifecycle.finetune.launch --nproc_per_node 2 -m lifecycle.finetune.worker '{folder}'"
     )
     line = distributed.export_command(folder, 8, "accelerate", home, root)
     assert "accelerate launch --multi_gpu --num_processes 8 " in line and line.endswith(
@@ -174,4 +199,6 @@ def test_a_job_started_from_inside_a_rank_does_not_inherit_its_process_group():
     assert distributed.launch_env(mine, 1) == mine  # a user's own settings stay
     threads = max(1, len(os.sched_getaffinity(0)) // 2)
     assert distributed.launch_env({"HOME": "/h"}, 2)["OMP_NUM_THREADS"] == str(threads)
+    assert distributed.launch_env({"HOME": "/h"}, 2)["GLOO_SOCKET_IFNAME"] == "lo"
+    assert distributed.launch_env({"GLOO_SOCKET_IFNAME": "eth1"}, 2)["GLOO_SOCKET_IFNAME"] == "eth1"
     assert distributed.launch_env({"OMP_NUM_THREADS": "3"}, 2)["OMP_NUM_THREADS"] == "3"
