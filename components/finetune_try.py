@@ -9,17 +9,18 @@ from components.playground import load_ui, metrics_ui, stream_into
 from components.resources import get_store
 from components.state import Keys
 from components.untrusted import show_error, show_untrusted
+from lifecycle.data_folder import folder_size
 from lifecycle.evaluation.datasets import EvalSet, load_shipped, shipped_index
 from lifecycle.evaluation.runs import Candidate, EvalRun, list_eval_runs
 from lifecycle.finetune.config import ADAPTER_METHODS
 from lifecycle.finetune.data import task_spec
-from lifecycle.finetune.merge import MergeError, folder_size, merge_run, merged_folder
+from lifecycle.finetune.merge import MergeError, merge_run, merged_folder
 from lifecycle.finetune.runs import Run, read_examples
 from lifecycle.models import GenParams
 from lifecycle.prompting import build_messages
 from lifecycle.tasks import load_tasks
-
 from lifecycle.text import md_code, md_escape
+
 EVAL_TOKENS = 64  # new tokens per answer: summaries and answers are short
 
 

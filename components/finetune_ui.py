@@ -15,8 +15,9 @@ from lifecycle.config import ROOT, data_home
 from lifecycle.finetune.config import FinetuneConfig
 from lifecycle.finetune.data import DataError, DataReport, data_report, task_spec
 from lifecycle.finetune.distributed import export_command, machine_limit
-from lifecycle.finetune.estimate import estimate_run, lora_targets
+from lifecycle.finetune.estimate import estimate_run
 from lifecycle.finetune.jobs import submit
+from lifecycle.finetune.lora import lora_targets
 from lifecycle.finetune.runs import create_run, runs_root
 from lifecycle.models import EMBEDDED, LoadedModel
 from lifecycle.models.sources import EMBEDDED_NAME

@@ -31,17 +31,22 @@ class FolderHealth:
     problem: str = ""  # why it is not writable
 
 
-def folder_size(path: Path) -> int:
-    """Bytes of the files under path (links are not followed: linked models count elsewhere)."""
+def folder_size(path: Path, follow_links: bool = False) -> int:
+    """Bytes of the files under path; links are followed only when asked.
+
+    The data folder's size skips links (linked models count where they live); a model to ship
+    follows them (a hub snapshot's weights are links into the cache).
+    """
     total = 0
-    for folder, dirs, files in os.walk(path):
+    for folder, dirs, files in os.walk(path, followlinks=follow_links):
         for name in files:
             try:
-                stat = os.lstat(os.path.join(folder, name))
+                stat = (os.stat if follow_links else os.lstat)(os.path.join(folder, name))
             except OSError:
                 continue
             total += stat.st_size
-        dirs[:] = [d for d in dirs if not os.path.islink(os.path.join(folder, d))]
+        if not follow_links:
+            dirs[:] = [d for d in dirs if not os.path.islink(os.path.join(folder, d))]
     return total
 
 

@@ -146,30 +146,13 @@ def dpo_args(config: FinetuneConfig, folder: Path, cuda: bool, evaluate: bool) -
     )
 
 
-def lora_config(model: Any, config: FinetuneConfig) -> Any:
-    """The LoRA adapter DPO trains (the frozen base without it is the reference model)."""
-    from peft import LoraConfig
-
-    from lifecycle.finetune.config import FAN_IN_FAN_OUT, default_targets
-    from lifecycle.finetune.train import linears
-
-    model_type = getattr(model.config, "model_type", "")
-    return LoraConfig(
-        r=config.lora_r,
-        lora_alpha=config.lora_alpha,
-        lora_dropout=config.lora_dropout,
-        target_modules=list(config.target_modules or default_targets(model_type, linears(model))),
-        fan_in_fan_out=model_type in FAN_IN_FAN_OUT,
-        task_type="CAUSAL_LM",
-    )
-
-
 def train_dpo(run: Run, callbacks: tuple = ()) -> str:
     """Train (or resume) a DPO run to the end or to a stop request; returns the final state."""
     from datasets import Dataset
     from transformers import set_seed
     from trl import DPOTrainer
 
+    from lifecycle.finetune.lora import lora_config
     from lifecycle.finetune.train import save_final, trainable_counts
     from lifecycle.models.loader import LoadedModel, load_model
 
@@ -190,7 +173,7 @@ def train_dpo(run: Run, callbacks: tuple = ()) -> str:
         train_dataset=Dataset.from_list(train_rows),
         eval_dataset=Dataset.from_list(val_rows) if val_rows else None,
         processing_class=lm.tokenizer,
-        peft_config=lora_config(model, config),
+        peft_config=lora_config(model, config),  # the frozen base is the reference model
         callbacks=[progress, *callbacks],
     )
     # Samples come from the policy being trained (the LoRA-wrapped model), not the bare base.

@@ -10,6 +10,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from lifecycle.data_folder import folder_size
 from lifecycle.deploy.int8 import (
     INT8_WEIGHTS,
     MAX_OUTLIER_RATIO,
@@ -120,8 +121,8 @@ def memory_bytes(model: Any) -> int:
 
 
 def folder_bytes(folder: Path) -> int:
-    """Size of every file in a folder (what must be shipped)."""
-    return sum(p.stat().st_size for p in Path(folder).rglob("*") if p.is_file())
+    """Size of every file in a folder, links followed (what must be shipped)."""
+    return folder_size(Path(folder), follow_links=True)
 
 
 def save_variant(model: Any, tokenizer: Any, name: str, folder: Path, source_ref: str) -> Path:

@@ -5,7 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from lifecycle.finetune.config import ADAPTER_METHODS, FinetuneConfig, default_targets
+from lifecycle.finetune.config import ADAPTER_METHODS, FinetuneConfig
+from lifecycle.finetune.lora import lora_targets
 from lifecycle.selection.catalog import custom_model
 from lifecycle.selection.memory import (
     ADAM_BYTES,
@@ -33,20 +34,6 @@ class TrainEstimate:
     def share(self) -> float:
         """Trainable share of all parameters."""
         return self.trainable / self.total if self.total else 0.0
-
-
-def lora_targets(model: Any, config: FinetuneConfig) -> tuple[str, ...]:
-    """Target module names for this model (the user's, or the architecture default)."""
-    if config.target_modules:
-        return config.target_modules
-    model_type = getattr(model.config, "model_type", "")
-    return default_targets(model_type, _linear_names(model))
-
-
-def _linear_names(model: Any) -> list[str]:
-    import torch
-
-    return [n for n, m in model.named_modules() if isinstance(m, torch.nn.Linear)]
 
 
 def lora_trainable(model: Any, targets: tuple[str, ...], rank: int) -> tuple[int, tuple[str, ...]]:

@@ -48,8 +48,3 @@ def merge_run(run: Run, target: Path | None = None) -> Path:
         shutil.rmtree(tmp, ignore_errors=True)
         raise MergeError(f"Could not write {target} ({err.strerror or err}).") from err
     return target
-
-
-def folder_size(folder: Path) -> int:
-    """Bytes of every file under a folder."""
-    return sum(p.stat().st_size for p in folder.rglob("*") if p.is_file())

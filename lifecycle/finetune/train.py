@@ -14,9 +14,10 @@ from typing import Any
 # Only the worker process imports this module, so importing transformers here costs the app nothing.
 from transformers import TrainerCallback
 
-from lifecycle.finetune.config import FAN_IN_FAN_OUT, FinetuneConfig, default_targets
+from lifecycle.finetune.config import FinetuneConfig
 from lifecycle.finetune.data import IGNORE, DataError, Features, format_example, task_spec
 from lifecycle.finetune.distributed import any_rank, rank, settle_ranks, world_size
+from lifecycle.finetune.lora import lora_config
 from lifecycle.finetune.runs import (
     Run,
     append_jsonl,
@@ -41,28 +42,12 @@ def prepare_model(lm: LoadedModel, config: FinetuneConfig) -> Any:
     if config.method == "full":
         model.requires_grad_(True)
         return model
-    from peft import LoraConfig, get_peft_model
+    from peft import get_peft_model
 
-    model_type = getattr(model.config, "model_type", "")
-    lora = LoraConfig(
-        r=config.lora_r,
-        lora_alpha=config.lora_alpha,
-        lora_dropout=config.lora_dropout,
-        target_modules=list(config.target_modules or default_targets(model_type, linears(model))),
-        fan_in_fan_out=model_type in FAN_IN_FAN_OUT,
-        task_type="CAUSAL_LM",
-    )
     try:
-        return get_peft_model(model, lora)
+        return get_peft_model(model, lora_config(model, config))
     except ValueError as err:  # peft names the module it could not find
         raise DataError(f"LoRA cannot wrap these target modules: {err}") from err
-
-
-def linears(model: Any) -> list[str]:
-    """Names of the model's Linear-like layers (LoRA candidates)."""
-    import torch
-
-    return [n for n, m in model.named_modules() if isinstance(m, torch.nn.Linear)]
 
 
 def trainable_counts(model: Any) -> tuple[int, int]:
