@@ -14,7 +14,7 @@ from components.untrusted import show_error
 from lifecycle.config import ROOT, data_home
 from lifecycle.finetune.config import FinetuneConfig
 from lifecycle.finetune.data import DataError, DataReport, data_report, task_spec
-from lifecycle.finetune.distributed import export_command, machine_limit
+from lifecycle.finetune.distributed import check_processes, export_command, machine_limit
 from lifecycle.finetune.estimate import estimate_run
 from lifecycle.finetune.jobs import submit
 from lifecycle.finetune.lora import lora_targets
@@ -181,6 +181,7 @@ def report_ui(lm: LoadedModel, config: FinetuneConfig, data: TrainingData) -> Da
     """The pre-launch check: rows, drops, split, exact training text, parameters, memory."""
     try:
         config.check()
+        check_processes(config.processes)
         report = data_report(
             lm.tokenizer,
             task_spec(config.task_id),

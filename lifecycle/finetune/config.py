@@ -80,16 +80,12 @@ class FinetuneConfig:
             raise DataError("Dropout and warm-up share must be in [0, 1).")
         if self.eval_every < 1 or self.save_every < 1:
             raise DataError("Evaluation and checkpoint intervals must be at least 1 step.")
-        if self.processes != 1:
-            self.check_processes()
-
-    def check_processes(self) -> None:
-        """Multi-process runs: LoRA or full fine-tunes, on no more processes than fit here."""
-        from lifecycle.finetune.distributed import check_processes
-
-        if self.method not in ("lora", "full"):
+        if self.processes < 1:
+            raise DataError("Processes must be at least 1.")
+        # How many processes this machine runs is checked at launch (distributed.check_processes):
+        # a saved config stays valid when it is read on a machine with fewer cores.
+        if self.processes != 1 and self.method not in ("lora", "full"):
             raise DataError("Multi-process training runs LoRA and full fine-tunes: use 1 process.")
-        check_processes(self.processes)
 
     @property
     def effective_batch(self) -> int:

@@ -208,22 +208,6 @@ def compare_ranks(folder: Path, n: int) -> tuple[bool, str]:
     return False, f"The ranks ended with DIFFERENT weights (DDP out of sync): {detail}."
 
 
-def settle_ranks(folder: Path, model: Any, step: int) -> None:
-    """Each rank reports its weights; rank 0 compares them into the status and the log."""
-    if world_size() == 1:
-        return
-    from lifecycle.finetune.runs import read_status, write_status
-
-    write_rank_report(folder, step, weights_checksum(model))
-    barrier()  # every report is on disk before rank 0 reads them
-    if rank() != 0:
-        return
-    status = read_status(folder)
-    status.ranks_equal, status.ranks_note = compare_ranks(folder, world_size())
-    write_status(folder, status)
-    print(status.ranks_note, flush=True)
-
-
 def run_processes(folder: Path) -> list[int]:
     """Every live process training the run in `folder` (launcher and ranks), from /proc."""
     wanted = str(folder).encode()

@@ -15,6 +15,7 @@ from pathlib import Path
 from lifecycle.config import data_home
 from lifecycle.evaluation.datasets import Example
 from lifecycle.finetune.config import FinetuneConfig
+from lifecycle.finetune.distributed import check_processes
 from lifecycle.store import Store, now
 from lifecycle.transfer import write_json_atomic
 
@@ -107,6 +108,7 @@ def create_run(
 ) -> Run:
     """Write the run folder (config, data, a queued status) and its record in the project."""
     config.check()
+    check_processes(config.processes)  # on this machine, now: the config itself stays portable
     run_id = f"ft-{now()[:10]}-{uuid.uuid4().hex[:6]}"
     folder = run_folder(run_id)
     (folder / "data").mkdir(parents=True)

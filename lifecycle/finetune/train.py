@@ -16,7 +16,15 @@ from transformers import TrainerCallback
 
 from lifecycle.finetune.config import FinetuneConfig
 from lifecycle.finetune.data import IGNORE, DataError, Features, format_example, task_spec
-from lifecycle.finetune.distributed import any_rank, rank, settle_ranks, world_size
+from lifecycle.finetune.distributed import (
+    any_rank,
+    barrier,
+    compare_ranks,
+    rank,
+    weights_checksum,
+    world_size,
+    write_rank_report,
+)
 from lifecycle.finetune.lora import lora_config
 from lifecycle.finetune.runs import (
     Run,
@@ -32,6 +40,20 @@ from lifecycle.prompting import build_messages
 from lifecycle.store import now
 
 STOP_FILE = "stop"
+
+
+def settle_ranks(folder: Path, model: Any, step: int) -> None:
+    """Each rank reports its weights; rank 0 compares them into the status and the log."""
+    if world_size() == 1:
+        return
+    write_rank_report(folder, step, weights_checksum(model))
+    barrier()  # every report is on disk before rank 0 reads them
+    if rank() != 0:
+        return
+    status = read_status(folder)
+    status.ranks_equal, status.ranks_note = compare_ranks(folder, world_size())
+    write_status(folder, status)
+    print(status.ranks_note, flush=True)
 
 
 def prepare_model(lm: LoadedModel, config: FinetuneConfig) -> Any:

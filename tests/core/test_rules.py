@@ -54,3 +54,43 @@ def test_home_page_does_not_import_heavy_libraries():
         [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True
     ).stdout.strip()
     assert out == "[]"
+
+
+def _module_imports(path: Path) -> set[str]:
+    """lifecycle.* modules imported anywhere in a file (function-level imports count too)."""
+    found = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.ImportFrom) and node.module and node.module.startswith("lifecycle"):
+            found.add(node.module)
+            found.update(f"{node.module}.{a.name}" for a in node.names)
+        elif isinstance(node, ast.Import):
+            found.update(a.name for a in node.names if a.name.startswith("lifecycle"))
+    return found
+
+
+def test_the_core_has_no_import_cycles():
+    """A cycle hidden by a function-level import still makes modules depend on each other."""
+    modules = {}
+    for path in (ROOT / "lifecycle").rglob("*.py"):
+        name = ".".join(path.relative_to(ROOT).with_suffix("").parts).removesuffix(".__init__")
+        modules[name] = path
+    graph = {
+        name: {m for m in _module_imports(path) if m in modules and m != name}
+        - {n for n in modules if name.startswith(n + ".")}  # a package's own __init__
+        for name, path in modules.items()
+    }
+    cycles = []
+
+    def visit(node: str, stack: list[str], done: set[str]) -> None:
+        for nxt in sorted(graph[node]):
+            if nxt in stack:
+                cycles.append(" -> ".join(stack[stack.index(nxt) :] + [nxt]))
+            elif nxt not in done:
+                visit(nxt, stack + [nxt], done)
+        done.add(node)
+
+    done: set[str] = set()
+    for name in sorted(graph):
+        if name not in done:
+            visit(name, [name], done)
+    assert cycles == []
