@@ -85,12 +85,12 @@ def _text_ops(n: int) -> bytes:
 
 
 def test_a_pdf_with_a_huge_content_stream_is_refused_quickly():
-    data = _pdf([_text_ops(60_000)] * 3)  # three ~1 MB streams in a small file
+    data = _pdf([_text_ops(120_000)] * 3)  # three 2.2 MB streams in a 17 KB file
     assert len(data) < 100_000
-    start = time.perf_counter()
+    start = time.process_time()  # CPU time: other processes on the machine do not count
     with pytest.raises(RagError, match="too complex to read"):
         read_upload("drawing.pdf", data)
-    assert time.perf_counter() - start < 10
+    assert time.process_time() - start < 10  # about 3 s; before the budgets 29 s
     with_text = read_upload("paper.pdf", _pdf([_text_ops(60_000), _text_ops(3)]))
     assert with_text.text.count("word") == 3
     assert with_text.note == "Left out page 1: too complex to read (drawings rather than text)."
