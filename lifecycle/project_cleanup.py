@@ -46,11 +46,13 @@ def delete_project_everywhere(
     from lifecycle.alignment.reward import reward_root
     from lifecycle.finetune.runs import list_runs
     from lifecycle.rag import RagError
+    from lifecycle.uploads import remove_unreferenced
 
     if not re.fullmatch(r"[0-9a-f]{32}", project_id):
         raise ValueError(f"{project_id!r} is not a project id.")  # it becomes part of paths
     _stop_jobs(store, project_id)
     store.delete_project(project_id)
+    remove_unreferenced(store)  # uploaded sets no other project uses
     for run in list_runs(project_id):
         shutil.rmtree(run.folder, ignore_errors=True)
     shutil.rmtree(reward_root(project_id), ignore_errors=True)

@@ -7,6 +7,7 @@ import json
 import os
 import re
 import tempfile
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -130,3 +131,18 @@ def referenced_files(store: Store, project_id: str) -> list[tuple[str, str]]:
             if "file" in rec.data:
                 seen.setdefault(rec.data["file"], rec.data["name"])
     return list(seen.items())
+
+
+def remove_unreferenced(store: Store, min_age_s: float = 3600.0) -> int:
+    """Delete stored files no project points to any more (after a project is deleted).
+
+    Files younger than `min_age_s` stay: a set being uploaded in another tab has its file
+    written a moment before its record.
+    """
+    used = {name for p in store.list_projects() for name, _ in referenced_files(store, p.id)}
+    removed, now = 0, time.time()
+    for path in files_folder(store).glob("*.json"):
+        if path.stem not in used and now - path.stat().st_mtime > min_age_s:
+            path.unlink(missing_ok=True)
+            removed += 1
+    return removed

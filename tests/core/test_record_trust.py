@@ -302,3 +302,24 @@ def test_sets_saved_inline_by_older_versions_still_read(store):
         project.id, TRAIN_SET, {"name": "t", "task_id": "summarization", "examples": rows}, "k"
     )
     assert list_sets(store, project.id, TRAIN_SET)["k"].examples == (Example("1", "a", "b"),)
+
+
+def test_files_no_project_uses_are_removed_once_old(store):
+    import os
+
+    from lifecycle.project_cleanup import delete_project_everywhere
+    from lifecycle.uploads import EVAL_SET, files_folder, remove_unreferenced, save_set
+
+    keep, drop = store.create_project("Keep"), store.create_project("Drop")
+    save_set(store, keep.id, EVAL_SET, "k", "a.csv", "summarization", _examples(2), ("f1",))
+    save_set(store, drop.id, EVAL_SET, "k", "a.csv", "summarization", _examples(2), ("f1",))
+    save_set(store, drop.id, EVAL_SET, "j", "b.csv", "summarization", _examples(3), ("f1",))
+    for path in files_folder(store).iterdir():
+        os.utime(path, (0, 0))  # old enough: no upload in another tab is waiting for them
+    delete_project_everywhere(store, drop.id)
+    assert len(list(files_folder(store).iterdir())) == 1  # the file Keep shares stays
+    store.delete_project(keep.id)
+    other = store.create_project("New")
+    save_set(store, other.id, EVAL_SET, "n", "c.csv", "summarization", _examples(4), ("f1",))
+    assert remove_unreferenced(store) == 1  # Keep's old file goes; New's fresh one stays
+    assert len(list(files_folder(store).iterdir())) == 1
