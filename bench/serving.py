@@ -162,7 +162,8 @@ def plain_http(client: httpx.Client, endpoint, params: GenParams) -> Runner:
     def run(i: int) -> Sample:
         body = request_body(endpoint.model, PROMPTS[i], params, stream=True)
         begin, first, chunks, usage = time.perf_counter(), 0.0, 0, 0
-        with client.stream("POST", url, json=body) as response:
+        auth = {"Authorization": f"Bearer {local_server.server_key()}"}  # its own key
+        with client.stream("POST", url, json=body, headers=auth) as response:
             if response.status_code != 200:
                 raise RuntimeError(f"HTTP {response.status_code}: {response.read()[:200]!r}")
             for line in response.iter_lines():
@@ -273,7 +274,7 @@ def server_pair(rounds: int, threads: int) -> tuple[list[Row], float]:
         up = time.perf_counter() - begin
         print(f"llama.cpp server: 127.0.0.1:{state.port}, {threads} threads, up in {up:.1f} s")
         endpoint = local_server.endpoint_for(state.port)  # the port it really listens on
-        lm = open_endpoint(endpoint)
+        lm = open_endpoint(endpoint, local_server.server_key())
         with httpx.Client(timeout=httpx.Timeout(120.0, connect=5.0)) as client:
             long, short = (
                 GenParams(max_new_tokens=NEW_TOKENS),
