@@ -116,11 +116,19 @@ def document_text(coll: RagCollection, doc_hash: str) -> str:
     if not got["ids"]:
         raise RagError("That document is not in the collection any more.")
     text = ""
-    for doc, meta in sorted(zip(got["documents"], got["metadatas"]), key=lambda p: p[1]["start"]):
-        start = int(meta["start"])
-        # Offsets are exact; gaps between chunks were whitespace the splitter dropped.
-        text = text.ljust(start) + doc[max(0, len(text) - start) :]
+    pairs = [(doc or "", _start(meta)) for doc, meta in zip(got["documents"], got["metadatas"])]
+    limit = sum(len(doc) for doc, _ in pairs) * 2 + 10_000  # gaps are short whitespace runs
+    for doc, start in sorted(pairs, key=lambda p: p[1]):
+        # Offsets are exact; gaps between chunks were whitespace the splitter dropped. A tampered
+        # offset could ask for gigabytes of padding: the gap is capped by the text's own size.
+        text = text.ljust(min(start, limit)) + doc[max(0, len(text) - start) :]
     return text
+
+
+def _start(meta: object) -> int:
+    """A chunk's start offset from its metadata (0 when it is missing or not a number)."""
+    value = meta.get("start", 0) if isinstance(meta, dict) else 0
+    return value if isinstance(value, int) and value >= 0 else 0
 
 
 def _text_path(coll: RagCollection, doc_hash: str) -> Path | None:

@@ -246,6 +246,17 @@ def test_document_text_is_kept_and_rebuilt_from_chunks(coll):
     assert len(rebuilt) == len(GUIDE) and rebuilt.split() == GUIDE.split()
 
 
+def test_a_tampered_chunk_offset_cannot_ask_for_gigabytes(coll):
+    add_documents(coll, [SourceDoc("g.md", GUIDE)])
+    (doc,) = documents(coll)
+    (coll.texts / f"{doc.doc_hash}.txt").unlink()
+    got = coll.chroma.get(where={"doc_hash": doc.doc_hash}, include=["metadatas"])
+    metas = [{**m, "start": 10**12} for m in got["metadatas"]]
+    metas[0]["start"] = "not a number"
+    coll.chroma.update(ids=got["ids"], metadatas=metas)
+    assert len(document_text(coll, doc.doc_hash)) < 3 * len(GUIDE) + 10_000
+
+
 def test_delete_document_and_collection(store, coll):
     add_documents(coll, [SourceDoc("g.md", GUIDE), SourceDoc("o.txt", "other text here")])
     guide = next(d for d in documents(coll) if d.source == "g.md")
