@@ -2,41 +2,71 @@
 
 from __future__ import annotations
 
+import math
+
 from lifecycle.plan import PlanRow
 from lifecycle.selection.memory import Device, MemoryRow
 
 
 def memory_chart(rows: list[MemoryRow], devices: list[Device]):
-    """Grouped bars of inference, full fine-tune and LoRA memory per precision; GPUs as lines."""
+    """Grouped bars of inference, full fine-tune and LoRA memory per precision; GPUs as lines.
+
+    The y axis is logarithmic (a 70B model's training and a 135M model's int4 weights differ by
+    10^4). Plotly places shapes at data values but annotations at log10 of them on a log axis, so
+    each label is put at log10(GiB) explicitly, and the range is fixed to the data.
+    """
     import plotly.graph_objects as go
 
     fig = go.Figure()
+    values = []
     series = (
         ("Inference", "inference"),
         ("Full fine-tune (Adam)", "full_finetune"),
         ("LoRA / QLoRA", "lora"),
     )
     for label, attr in series:
-        fig.add_bar(
-            name=label, x=[r.precision for r in rows], y=[getattr(r, attr) or 0 for r in rows]
+        ys = [getattr(r, attr) for r in rows]  # None (no int8 full fine-tune) draws no bar
+        fig.add_bar(name=label, x=[r.precision for r in rows], y=ys)
+        values += [y for y in ys if y]
+    for memory, names in _device_lines(devices):
+        fig.add_hline(y=memory, line_dash="dot", line_width=1, line_color="#888")
+        fig.add_annotation(
+            xref="paper",
+            x=0,
+            xanchor="left",
+            yref="y",
+            y=math.log10(memory),
+            yanchor="bottom",
+            text=f"{names} ({memory:.0f} GiB)",
+            showarrow=False,
+            font_size=11,
         )
-    for device in devices:
-        fig.add_hline(
-            y=device.memory_gib,
-            line_dash="dot",
-            line_width=1,
-            annotation_text=device.name,
-            annotation_position="top left",
-        )
+        values.append(memory)
     fig.update_layout(
         barmode="group",
         yaxis_title="GiB (log scale)",
         yaxis_type="log",
+        yaxis_range=log_range(values),
         height=420,
         margin=dict(t=30, b=10),
         legend_orientation="h",
     )
     return fig
+
+
+def _device_lines(devices: list[Device]) -> list[tuple[float, str]]:
+    """One line per memory size: GPUs of the same size share a line and a label."""
+    sizes: dict[float, list[str]] = {}
+    for device in devices:
+        if device.memory_gib > 0:
+            sizes.setdefault(round(device.memory_gib, 1), []).append(device.name)
+    return [(memory, " / ".join(names)) for memory, names in sorted(sizes.items())]
+
+
+def log_range(values: list[float], pad: float = 0.15) -> list[float]:
+    """A log10 axis range just around the positive values (a 15 % margin in log units)."""
+    positive = [v for v in values if v and v > 0] or [1.0]
+    return [math.log10(min(positive)) - pad, math.log10(max(positive)) + pad]
 
 
 def cost_chart(pretrain_usd: float, reuse_usd: float):

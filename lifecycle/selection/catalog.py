@@ -36,6 +36,8 @@ class ModelSpec:
     notes: str
     head_dim: int = 0  # 0 means hidden_size // heads
     encoder_layers: int = 0  # encoder depth of encoder-decoder models
+    source: str = "catalogue"  # catalogue | config (read from a config.json) | size (entered)
+    shape_exact: bool = True  # False: layers, widths and KV heads are guessed from the size
 
     @property
     def attention_head_dim(self) -> int:
@@ -53,7 +55,7 @@ class ModelSpec:
 
 
 def custom_model(params: int, name: str = "Custom model", **shape: int) -> ModelSpec:
-    """A model that is not in the catalogue, shaped like a typical decoder of that size."""
+    """A model known only by its size, shaped like a typical decoder of that size (a guess)."""
     hidden = shape.get("hidden_size") or _typical_hidden(params)
     heads = shape.get("heads") or max(1, hidden // 128)
     layers = shape.get("layers") or max(1, round(params / (12 * hidden * hidden)))
@@ -77,6 +79,8 @@ def custom_model(params: int, name: str = "Custom model", **shape: int) -> Model
         embedded=False,
         released="",
         notes="Entered by hand.",
+        source="size",
+        shape_exact=False,
     )
 
 

@@ -119,6 +119,35 @@ def estimate(model: ModelSpec, work: Workload) -> list[MemoryRow]:
     return rows
 
 
+def exactness(model: ModelSpec) -> dict[str, tuple[str, str]]:
+    """Which figures are exact for this model and which are estimates: {figure: (kind, why)}."""
+    counted = {
+        "catalogue": "the published parameter count",
+        "config": "the parameter count of the model built from its config",
+        "size": "the size you entered",
+    }[model.source]
+    shape = model.shape_exact and model.architecture != "encoder-decoder"
+    if model.architecture == "encoder-only":
+        kv = ("exact", "none: an encoder reads the whole input at once and caches nothing")
+    elif shape:
+        kv = ("exact", "2 x layers x KV heads x head size x 2 bytes per token, from the config")
+    elif model.shape_exact:
+        kv = ("estimate", "decoder self-attention only; cross-attention adds the input's keys")
+    else:
+        kv = ("estimate", "layers and heads guessed from the size, as full attention")
+    return {
+        "Weights": ("exact", f"parameters x bytes per parameter, from {counted}"),
+        "KV cache": kv,
+        "Inference": ("estimate", "weights + KV cache + ~20 % for buffers and the framework"),
+        "Full fine-tune (Adam)": (
+            "estimate",
+            "16 bytes per parameter exact; activations estimated",
+        ),
+        "LoRA trainable": ("exact" if shape else "estimate", "adapters on q, k, v and o"),
+        "LoRA (QLoRA at int4)": ("estimate", "frozen weights + adapters with Adam + activations"),
+    }
+
+
 @dataclass(frozen=True)
 class Device:
     """Somewhere a model can run, with its memory in GiB."""
