@@ -7,6 +7,7 @@ from datetime import date
 import streamlit as st
 
 from components.charts import gantt_chart
+from components.plan_fit import render_fit
 from components.project import require_project
 from components.records import save_record, sync_record
 from components.resources import get_store
@@ -42,7 +43,7 @@ ov = overview(store, project.id)
 
 editor_key = Keys.PLAN_EDITOR + str(st.session_state[Keys.LOADED]["plan"]["revision"])
 table = [
-    {"Stage": r.title, "Derived days": r.derived_days, "Days": r.days, "Why": r.why}
+    {"Stage": r.title, "Need": r.need, "Derived days": r.derived_days, "Days": r.days, "Why": r.why}
     for r in ov.plan
 ]
 edited = st.data_editor(
@@ -50,7 +51,7 @@ edited = st.data_editor(
     key=editor_key,
     hide_index=True,
     width="stretch",
-    disabled=["Stage", "Derived days", "Why"],
+    disabled=["Stage", "Need", "Derived days", "Why"],
     column_config={
         "Days": st.column_config.NumberColumn(
             "Days",
@@ -58,7 +59,7 @@ edited = st.data_editor(
             max_value=730,
             step=1,
             required=True,
-            help="Your estimate; 0 skips Align or Infrastructure.",
+            help="Your estimate; stages the scope does not need start at 0 days.",
         )
     },
 )
@@ -82,6 +83,7 @@ c1, c2, c3 = st.columns(3)
 c1.metric("Start", f"{ov.start:%d %b %Y}")
 c2.metric("End", f"{end_date(list(ov.plan)):%d %b %Y}")
 c3.metric("Duration", f"{(end_date(list(ov.plan)) - ov.start).days} days")
+render_fit(ov.fit)
 st.plotly_chart(gantt_chart(list(ov.plan)), width="stretch")
 st.markdown("**Critical path:** " + " → ".join(r.title for r in ov.plan if r.critical))
 

@@ -5,9 +5,11 @@ import streamlit as st
 from components.guide import render_guide
 from components.project import require_project
 from components.records import save_record, sync_record
-from components.scope_cards import render_task_card
+from components.scope_cards import render_stage_needs, render_task_card
 from components.state import Keys
-from lifecycle.scope import QUESTIONS, TIMELINE_WEEKS, Scope, ScopeAnswers, task_card
+from lifecycle.needs import stage_needs
+from lifecycle.scope import QUESTIONS, TIMELINE_WEEKS, Scope, ScopeAnswers, band_models, task_card
+from lifecycle.selection.catalog import load_catalog
 from lifecycle.tasks import ARCHITECTURES, load_tasks, search_tasks
 
 LABELS = {
@@ -20,6 +22,11 @@ LABELS = {
     "privacy": "Privacy",
     "budget": "Budget",
     "quality_bar": "Quality bar",
+}
+HELP = {  # the answers other pages check against, so the user sets them once, here
+    "budget": "Compute budget: the build-or-reuse advice and the plan check against it.",
+    "timeline_weeks": "The plan warns, with what to cut, when its stages take longer.",
+    "labelled_examples": "A few hundred labels make training a small model the first step.",
 }
 
 
@@ -95,10 +102,10 @@ cols = st.columns(3)
 answers = {}
 for i, (question, options_) in enumerate(QUESTIONS.items()):
     answers[question] = cols[i % 3].selectbox(
-        LABELS[question], options_, key=Keys.SCOPE_ANSWER + question
+        LABELS[question], options_, key=Keys.SCOPE_ANSWER + question, help=HELP.get(question)
     )
 answers["timeline_weeks"] = cols[0].slider(
-    "Timeline (weeks)", *TIMELINE_WEEKS, key=Keys.SCOPE_WEEKS
+    "Timeline (weeks)", *TIMELINE_WEEKS, key=Keys.SCOPE_WEEKS, help=HELP["timeline_weeks"]
 )
 
 scope = Scope(primary or "", tuple(t for t in secondary if t != primary), ScopeAnswers(**answers))
@@ -107,5 +114,10 @@ save_record(project.id, "scope", scope.to_dict(), to_widgets)
 st.subheader("What your choice implies")
 if not scope.primary_task:
     st.info("Choose a primary task to see its architecture, size, metric, ladder and risks.")
-for i, task_id in enumerate(scope.task_ids):
-    render_task_card(task_card(tasks[task_id], scope.answers), "Primary" if i == 0 else "Secondary")
+cards = [task_card(tasks[t], scope.answers) for t in scope.task_ids]
+for i, card in enumerate(cards):
+    render_task_card(card, "Primary" if i == 0 else "Secondary", band_models(card, load_catalog()))
+if cards:
+    st.subheader("What each stage needs")
+    st.caption("Home, the plan and the report show the same; the plan schedules the needed ones.")
+    render_stage_needs(stage_needs(scope, cards))

@@ -7,28 +7,38 @@ from dataclasses import asdict, fields
 import streamlit as st
 
 from components.charts import cost_chart, memory_chart
+from components.model_custom import HOW, MAX_CUSTOM_B
 from components.state import Keys
 from components.untrusted import show_error
-from lifecycle.selection.advisor import CONTROL, VOCABULARY, Advice, AdvisorInput, advise
+from lifecycle.overview import linked_advisor
+from lifecycle.scope import Scope
+from lifecycle.selection.advisor import (
+    CONTROL,
+    VOCABULARY,
+    Advice,
+    AdvisorInput,
+    advise,
+    compare_routes,
+)
 from lifecycle.selection.catalog import ModelSpec
 from lifecycle.selection.compute import GPUS
+from lifecycle.selection.configs import shape_record, spec_from_shape
 from lifecycle.selection.memory import (
     EstimateError,
     Workload,
     devices,
     estimate,
+    exactness,
     fit_verdict,
+    kv_cache_gib,
 )
 from lifecycle.text import days, gib, md_escape
+from lifecycle.typed import dataclass_from
 
 CUSTOM = "__custom__"
+# The advisor inputs this page asks for; budget and time are the scope's answers.
+ASKED = {f.name for f in fields(AdvisorInput)} - {"params_b", "budget_usd", "time_weeks"}
 TOKENS = (1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12)
-SORTS = {
-    "Size": "params",
-    "Context": "context_length",
-    "Licence": "licence",
-    "Released": "released",
-}
 
 
 def tokens_label(n: float) -> str:
@@ -39,46 +49,53 @@ def tokens_label(n: float) -> str:
     return f"{n:g} tokens"
 
 
-def advisor_panel(params_b: float) -> tuple[AdvisorInput, Advice | None]:
-    """Questions about data, budget, time and control -> a build-vs-reuse recommendation."""
+def advisor_panel(params_b: float, scope: Scope) -> tuple[AdvisorInput, Advice | None]:
+    """Questions about data and control -> a build-vs-reuse recommendation.
+
+    Budget and time are the scope's answers (one input, not two): the advice and the plan check
+    against the same numbers.
+    """
     k = Keys.MODEL_ADVISOR
-    c1, c2, c3 = st.columns(3)
+    a = scope.answers
+    st.caption(
+        f"Budget **{a.budget}** and timeline **{a.timeline_weeks} weeks** come from your scope; "
+        "change them on the Scope page."
+    )
+    c1, c3 = st.columns(2)
     c1.selectbox("Domain vocabulary", VOCABULARY, key=k + "vocabulary")
     c1.select_slider(
         "Domain text you have", TOKENS, key=k + "domain_tokens", format_func=tokens_label
     )
-    c2.number_input("Budget (USD)", min_value=0.0, step=1000.0, key=k + "budget_usd")
-    c2.number_input(
-        "Time available (weeks)", min_value=0.0, max_value=520.0, step=1.0, key=k + "time_weeks"
-    )
+    lim = AdvisorInput.LIMITS
     c3.radio("Control over data and weights", CONTROL, key=k + "control")
     with st.expander("Compute assumptions (pre-training fleet)"):
         a1, a2, a3, a4 = st.columns(4)
         a1.selectbox("GPU", list(GPUS), key=k + "gpu")
-        a2.number_input("GPUs", min_value=1, max_value=100_000, key=k + "gpus")
+        a2.number_input("GPUs", *lim["gpus"], key=k + "gpus")
         a3.number_input(
             "Tokens per parameter",
-            min_value=0.0,
-            max_value=10_000.0,
+            *lim["tokens_per_param"],
             key=k + "tokens_per_param",
             help="Chinchilla: ~20 is compute-optimal.",
         )
         a4.slider(
             "Utilisation (MFU)",
-            0.05,
-            1.0,
+            *lim["utilisation"],
             key=k + "utilisation",
             help="Share of the GPU's peak FLOP/s a real run reaches; 0.3-0.5 is typical.",
         )
         a1.number_input(
-            "USD per GPU-hour (0 = typical price)", min_value=0.0, step=0.1, key=k + "usd_per_hour"
+            "USD per GPU-hour (0 = typical price)",
+            *lim["usd_per_hour"],
+            step=0.1,
+            key=k + "usd_per_hour",
         )
     values = {
         f.name: st.session_state[k + f.name]
         for f in fields(AdvisorInput)
-        if k + f.name in st.session_state
+        if k + f.name in st.session_state and f.name in ASKED
     }
-    inp = AdvisorInput(**{**values, "params_b": params_b})
+    inp = linked_advisor(values, scope, params_b)
     try:
         return inp, advise(inp)
     except ValueError as err:
@@ -95,39 +112,20 @@ def render_advice(advice: Advice, params_b: float) -> None:
     right.plotly_chart(cost_chart(advice.pretrain.cost_usd, advice.reuse.cost_usd), width="stretch")
 
 
-def catalogue_table(models: list[ModelSpec], sort: str) -> None:
-    """The filtered catalogue as a sortable table."""
-    rows = sorted(models, key=lambda m: getattr(m, SORTS[sort]))
-    st.dataframe(
-        [
-            {
-                "Model": m.name,
-                "Hub id": m.id,
-                "Params (B)": round(m.params_b, 3),
-                "Architecture": m.architecture,
-                "Context": m.context_length,
-                "Licence": m.licence,
-                "Commercial": m.licence_commercial,
-                "Released": m.released,
-                "Offline": "embedded" if m.embedded else "",
-                "Notes": m.notes,
-            }
-            for m in rows
-        ],
-        hide_index=True,
-        width="stretch",
-    )
+def kv_per_token(model: ModelSpec) -> str:
+    """The KV cache one token adds, in 16 bits ('none' for an encoder)."""
+    per_token = kv_cache_gib(model, 1, 1, "fp16/bf16") * 2**30
+    return "none (encoder)" if not per_token else f"{per_token / 1024:,.1f} KiB"
 
 
 def workload_inputs() -> Workload:
     """Context, batch, LoRA rank and checkpointing for the estimates."""
     k = Keys.MODEL_WORK
     c1, c2, c3, c4 = st.columns(4)
-    c1.number_input(
-        "Context (tokens)", min_value=0, max_value=2_000_000, step=512, key=k + "context"
-    )
-    c2.number_input("Batch", min_value=0, max_value=4096, key=k + "batch")
-    c3.number_input("LoRA rank", min_value=0, max_value=1024, key=k + "lora_rank")
+    lim = Workload.LIMITS
+    c1.number_input("Context (tokens)", *lim["context"], step=512, key=k + "context")
+    c2.number_input("Batch", *lim["batch"], key=k + "batch")
+    c3.number_input("LoRA rank", *lim["lora_rank"], key=k + "lora_rank")
     c4.checkbox("Gradient checkpointing", key=k + "gradient_checkpointing")
     return Workload(**{f.name: st.session_state[k + f.name] for f in fields(Workload)})
 
@@ -161,7 +159,16 @@ def estimate_panel(model: ModelSpec, work: Workload) -> None:
     )
     st.caption(
         f"LoRA trains {rows[0].lora_trainable:,} parameters "
-        f"({100 * rows[0].lora_trainable / model.params:.2f} % of the model)."
+        f"({100 * rows[0].lora_trainable / model.params:.2f} % of the model). "
+        f"KV cache: {kv_per_token(model)} per token in 16 bits."
+    )
+    exact = exactness(model)
+    st.caption(
+        "**Exact:** "
+        + "; ".join(f"{k} ({why})" for k, (kind, why) in exact.items() if kind == "exact")
+        + ". **Estimated:** "
+        + "; ".join(f"{k} ({why})" for k, (kind, why) in exact.items() if kind == "estimate")
+        + "."
     )
     verdicts = [
         {
@@ -178,32 +185,57 @@ def estimate_panel(model: ModelSpec, work: Workload) -> None:
     st.plotly_chart(memory_chart(rows, devices()[:-1]), width="stretch")
 
 
-def compute_panel(advice: Advice) -> None:
-    """Pre-training compute C = 6·N·D in numbers."""
+def compute_panel(advice: Advice, gpus: int) -> None:
+    """Pre-training compute C = 6·N·D in numbers, beside the other routes in the same units."""
     p = advice.pretrain
     c1, c2, c3, c4 = st.columns(4)
     c1.metric("Compute (FLOPs)", f"{p.flops:.2e}")
     c2.metric("GPU-hours", f"{p.gpu_hours:,.0f}")
     c3.metric("Cost", f"${p.cost_usd:,.0f}")
     c4.metric("Calendar time", days(p.calendar_days))
+    st.caption(f"C ≈ 6·N·D with D = {p.tokens / 1e9:,.1f}B tokens, for the final run alone.")
+    st.dataframe(
+        [
+            {
+                "Route": r.route,
+                "Tokens": tokens_label(r.tokens),
+                "FLOPs": f"{r.flops:.2e}",
+                "GPU-hours": f"{r.gpu_hours:,.1f}",
+                "Cost (USD)": f"{r.cost_usd:,.2f}",
+                "Calendar": f"{days(r.calendar_days)} on {r.gpus} GPU"
+                + ("s" if r.gpus > 1 else ""),
+            }
+            for r in compare_routes(advice, gpus)
+        ],
+        hide_index=True,
+        width="stretch",
+    )
     st.caption(
-        f"C ≈ 6·N·D with D = {p.tokens / 1e9:,.1f}B tokens. Reuse + LoRA instead: "
-        f"{advice.reuse.gpu_hours:,.1f} GPU-hours, ${advice.reuse.cost_usd:,.2f}."
+        "With failed runs: restarts, failed runs and ablations add about half the final run's "
+        "compute, and data preparation takes weeks before it starts. Open models of this size "
+        "were trained on 2-15T tokens, far more than a compute-optimal run: a model pre-trained "
+        "here will be weaker at general language than one you can reuse."
     )
 
 
 def record_widgets(record: dict, catalog: dict[str, ModelSpec]) -> dict:
     """Widget values for a saved model record."""
-    work = {**asdict(Workload()), **(record.get("workload") or {})}
-    adv = {**asdict(AdvisorInput()), **(record.get("advisor") or {})}
-    adv.pop("params_b")
+    work = asdict(dataclass_from(Workload, record.get("workload")))
+    adv = asdict(dataclass_from(AdvisorInput, record.get("advisor")))
     values = {Keys.MODEL_WORK + k: v for k, v in work.items()}
-    values.update({Keys.MODEL_ADVISOR + k: v for k, v in adv.items()})
+    values.update({Keys.MODEL_ADVISOR + k: v for k, v in adv.items() if k in ASKED})
     values[Keys.MODEL_ADVISOR + "domain_tokens"] = min(
         TOKENS, key=lambda t: abs(t - adv["domain_tokens"])
     )
     model_id = record.get("model_id") or ""
     values[Keys.MODEL_PICK] = model_id if not model_id or model_id in catalog else CUSTOM
     values[Keys.MODEL_CUSTOM_ID] = "" if model_id in catalog else model_id
-    values[Keys.MODEL_CUSTOM_PARAMS] = (record.get("custom_params") or 0) / 1e9
+    params = record.get("custom_params")
+    params = params if isinstance(params, int) and not isinstance(params, bool) else 0
+    values[Keys.MODEL_CUSTOM_PARAMS] = min(max(params / 1e9, 0.0), MAX_CUSTOM_B)
+    shaped = spec_from_shape(record.get("custom_shape"), model_id or "custom")
+    values[Keys.MODEL_CUSTOM_SHAPE] = shape_record(shaped) if shaped else None
+    how = record.get("custom_how")
+    sized = params > 0 and not shaped  # an older record, or a model entered by its size
+    values[Keys.MODEL_CUSTOM_HOW] = how if how in HOW else HOW[-1] if sized else HOW[0]
     return values

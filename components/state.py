@@ -31,6 +31,13 @@ class Keys:
     MODEL_PICK = "model_pick"
     MODEL_CUSTOM_ID = "model_custom_id"
     MODEL_CUSTOM_PARAMS = "model_custom_params"
+    MODEL_CUSTOM_HOW = "model_custom_how"  # config.json | local folder | hub id | size only
+    MODEL_CUSTOM_TEXT = "model_custom_config_text"  # a pasted config.json
+    MODEL_CUSTOM_FILE = "model_custom_config_file"  # an uploaded config.json
+    MODEL_CUSTOM_FOLDER = "model_custom_folder"
+    MODEL_CUSTOM_SHAPE = "model_custom_shape"  # the shape read from the config, or None
+    MODEL_CUSTOM_ERROR = "model_custom_error"  # why the last read failed, shown until the next
+    MODEL_IN_BAND = "model_in_band"  # catalogue filter: only sizes inside the scoped bands
     MODEL_FOR_TASKS = "model_for_tasks"
     MODEL_COMMERCIAL = "model_commercial"
     MODEL_WORK = "model_work_"  # + Workload field

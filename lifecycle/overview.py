@@ -6,10 +6,13 @@ from dataclasses import dataclass
 from datetime import date
 
 from lifecycle.evaluation.runs import EvalRun, list_eval_runs, primary_key
+from lifecycle.needs import stage_needs
 from lifecycle.plan import PlanRow, derive_durations, schedule, start_date, valid_overrides
+from lifecycle.plan_fit import PlanFit, plan_fit
 from lifecycle.scope import Scope, TaskCard, task_card
 from lifecycle.selection.advisor import Advice, AdvisorInput, advise
 from lifecycle.selection.catalog import ModelSpec, custom_model, load_catalog
+from lifecycle.selection.configs import spec_from_shape
 from lifecycle.selection.memory import Workload
 from lifecycle.store import Project, Store, StoreError
 from lifecycle.tasks import load_tasks
@@ -34,17 +37,33 @@ class Overview:
     versions: tuple[PromptVersion, ...] = ()
     eval_runs: tuple[EvalRun, ...] = ()
     finetunes: tuple[dict, ...] = ()  # fine-tune run summaries as stored (lineage, report)
+    fit: PlanFit | None = None  # the plan against the scope's timeline and budget
+    preferences: int = 0  # preference pairs judged on the Align page
+    measurements: int = 0  # deployment variants measured on the Deploy page
+
+
+@dataclass(frozen=True)
+class StageState:
+    """One stage as every page shows it: does the scope need it, what is done, days planned."""
+
+    need: str  # needed | if needed | not needed
+    why: str
+    progress: str  # "not started" until something is done on the stage's page
+    days: int
 
 
 def chosen_model(record: dict | None) -> ModelSpec | None:
-    """The model a project chose: from the catalogue, or entered by hand with its size."""
+    """The model a project chose: from the catalogue, by its config's shape, or by its size."""
     record = record or {}
     model_id = record.get("model_id")
-    if not model_id:
+    if not model_id or not isinstance(model_id, str):
         return None
     catalog = load_catalog()
     if model_id in catalog:
         return catalog[model_id]
+    shaped = spec_from_shape(record.get("custom_shape"), model_id)
+    if shaped:
+        return shaped
     params = record.get("custom_params")
     return (
         custom_model(int(params), name=model_id) if isinstance(params, int) and params > 0 else None
@@ -62,9 +81,7 @@ def overview(store: Store, project_id: str) -> Overview:
     cards = tuple(task_card(tasks[t], scope.answers) for t in scope.task_ids if t in tasks)
     model_rec = records.get("model") or {}
     model = chosen_model(model_rec)
-    adv_in = dataclass_from(AdvisorInput, model_rec.get("advisor"))
-    if model:
-        adv_in = AdvisorInput(**{**adv_in.__dict__, "params_b": model.params_b})
+    adv_in = linked_advisor(model_rec.get("advisor"), scope, advisor_size(model, cards))
     advice = None
     if model_rec.get("advisor"):
         try:
@@ -81,6 +98,7 @@ def overview(store: Store, project_id: str) -> Overview:
         model.params_b if model else 0.0,
         advice.pretrain.calendar_days if advice else 0.0,
     )
+    params_b = model.params_b if model else 0.0
     return Overview(
         project,
         scope,
@@ -95,26 +113,57 @@ def overview(store: Store, project_id: str) -> Overview:
         tuple(list_versions(store, project_id)),
         tuple(list_eval_runs(store, project_id)),
         tuple(r.data for r in store.list_records(project_id, "finetune_run")),
+        plan_fit(scope, cards, durations, overrides, start, advice, params_b),
+        len(store.list_records(project_id, "preference")),
+        len(store.list_records(project_id, "deploy_measurement")),
     )
 
 
+def advisor_size(model: ModelSpec | None, cards: tuple[TaskCard, ...]) -> float:
+    """The size the build-or-reuse advice is for: the chosen model, else the scope's largest."""
+    if model:
+        return model.params_b
+    return max((card.size_range_b[1] for card in cards), default=1.0)
+
+
+def linked_advisor(saved: dict | None, scope: Scope, params_b: float) -> AdvisorInput:
+    """The advisor's inputs: budget and time come from the scope (one input, not two)."""
+    base = dataclass_from(AdvisorInput, saved)
+    budget = min(scope.answers.budget_usd, AdvisorInput.LIMITS["budget_usd"][1])
+    fields = {"params_b": params_b, "budget_usd": budget}
+    return AdvisorInput(**{**base.__dict__, **fields, "time_weeks": scope.answers.timeline_weeks})
+
+
+def stage_states(ov: Overview) -> dict[str, StageState]:
+    """Every stage's need (from the scope), progress (from the records) and planned days."""
+    needs = stage_needs(ov.scope, ov.cards)
+    progress = stage_status(ov)
+    days = {r.stage: r.days for r in ov.plan}
+    return {
+        stage: StageState(need.need, need.why, progress[stage], days[stage])
+        for stage, need in needs.items()
+    }
+
+
 def stage_status(ov: Overview) -> dict[str, str]:
-    """One line per stage saying what the project has decided there so far."""
+    """One line per stage saying what the project has done there so far ("not started")."""
     tasks = load_tasks()
-    status = {r.stage: f"{r.days} days planned" if r.days else "skipped" for r in ov.plan}
+    status = {r.stage: "not started" for r in ov.plan}
     if ov.scope.primary_task in tasks:
         extra = len(ov.scope.task_ids) - 1
         status["scope"] = tasks[ov.scope.primary_task].name + (f" (+{extra} more)" if extra else "")
-    else:
-        status["scope"] = "not decided"
-    status["model_selection"] = ov.model.name if ov.model else "not decided"
-    if ov.cards:
-        status["adapt"] = f"plan up to {ov.cards[0].top_rung}"
+    if ov.model:
+        status["model_selection"] = ov.model.name
+    adapt = []
     if ov.versions:
-        status["adapt"] = f"{len(ov.versions)} prompt versions; " + status["adapt"]
-    tuned = [f for f in ov.finetunes if f.get("state") == "completed"]
+        adapt.append(f"{len(ov.versions)} prompt versions")
     if ov.finetunes:
-        status["adapt"] = f"{len(tuned)}/{len(ov.finetunes)} fine-tunes done; " + status["adapt"]
+        tuned = [f for f in ov.finetunes if f.get("state") == "completed"]
+        adapt.append(f"{len(tuned)}/{len(ov.finetunes)} fine-tunes done")
+    if adapt:
+        status["adapt"] = "; ".join(adapt)
+    if ov.preferences:
+        status["align"] = f"{ov.preferences} preference pairs judged"
     done = [r for r in ov.eval_runs if r.scores]
     if done:
         best = max(done, key=lambda r: r.scores.get(primary_key(r.metrics), 0.0))
@@ -122,4 +171,6 @@ def stage_status(ov: Overview) -> dict[str, str]:
         status["evaluate"] = (
             f"{len(done)} runs; best {best.candidate.label}: {key} {best.scores.get(key, 0.0):.3f}"
         )
+    if ov.measurements:
+        status["deploy"] = f"{ov.measurements} variants measured"
     return status

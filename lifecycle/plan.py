@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, timedelta
 
+from lifecycle.needs import stage_needs
 from lifecycle.scope import Scope, TaskCard
 from lifecycle.stages import STAGES
 
@@ -28,10 +29,11 @@ LINKS = (
 
 @dataclass(frozen=True)
 class Duration:
-    """A stage's derived duration in days and why."""
+    """A stage's derived duration in days, why, and whether the scope needs the stage."""
 
     days: int
     why: str
+    need: str = "needed"  # needed | if needed | not needed (lifecycle.needs)
 
 
 @dataclass(frozen=True)
@@ -47,6 +49,12 @@ class PlanRow:
     end: date
     slack: int
     critical: bool
+    need: str = "needed"
+
+
+ADAPT_DAYS = {"zero-shot": 5, "few-shot": 10, "rag": 15, "peft": 20, "full-fine-tune": 30}
+SMALL_TRAINING_DAYS = 15  # a small encoder or seq2seq model trains in hours, not days
+ALIGN_DAYS = 20  # collect preference pairs, then a DPO or RLHF run and its checks
 
 
 def derive_durations(
@@ -56,64 +64,64 @@ def derive_durations(
     params_b: float = 0.0,
     pretrain_days: float = 0.0,
 ) -> dict[str, Duration]:
-    """Days per stage from the scope, the task cards, the build decision and the model size."""
+    """Days per stage from the scope, the task cards, the build decision and the model size.
+
+    A stage the scope does not need (lifecycle.needs) gets 0 days: it is not scheduled.
+    """
     a = scope.answers
-    rungs = {c.top_rung for c in cards}
-    top = max(
-        rungs,
-        key=("zero-shot", "few-shot", "rag", "peft", "full-fine-tune", "rlhf").index,
-        default="few-shot",
+    needs = stage_needs(scope, cards)
+    retrieval = needs["infrastructure"].need == "needed" and any(
+        c.rung("rag").status in ("start", "plan") for c in cards
     )
-    needs_rag = "rag" in {r.step for c in cards for r in c.ladder if r.status in ("start", "plan")}
-    needs_rag = needs_rag or bool(
-        {"information_retrieval", "external_data_api"} & set(scope.task_ids)
-    )
-    adapt = {
-        "zero-shot": 5,
-        "few-shot": 10,
-        "rag": 15,
-        "peft": 20,
-        "full-fine-tune": 30,
-        "rlhf": 20,
-    }[top]
-    aligned = top == "rlhf" or a.level("quality_bar") >= 2
-    out = {
-        "scope": Duration(
-            5 + 2 * max(0, len(scope.task_ids) - 1), "a week, plus 2 days per extra task"
-        ),
+    planned = {
+        "scope": (5 + 2 * max(0, len(scope.task_ids) - 1), "a week, plus 2 days per extra task"),
         "model_selection": _selection_days(decision, pretrain_days),
-        "adapt": Duration(adapt, f"highest planned rung: {top}"),
-        "align": Duration(
-            25 if top == "rlhf" else 15 if aligned else 0,
-            "preference tuning planned"
-            if top == "rlhf"
-            else "a customer-facing bar needs a safety pass"
-            if aligned
-            else "not needed for this quality bar (0 = skipped)",
-        ),
-        "evaluate": Duration(
+        "adapt": _adapt_days(cards),
+        "align": (ALIGN_DAYS, "collect preference pairs, then DPO or RLHF"),
+        "evaluate": (
             5 + 5 * max(0, a.level("quality_bar") - 1),
             "grows with the quality bar (test sets, human review)",
         ),
-        "deploy": Duration(
+        "deploy": (
             _deploy_days(params_b, a.level("latency") == 0),
             "grows with model size and a tight latency target",
         ),
-        "infrastructure": Duration(
-            15 if needs_rag else 5,
-            "retrieval pipeline and vector store" if needs_rag else "monitoring and logging only",
-        ),
+        "infrastructure": (15, "retrieval pipeline and vector store")
+        if retrieval
+        else (10, "tool and API integrations"),
     }
+    out = {}
+    for stage, need in needs.items():
+        days, why = planned[stage]
+        if need.need != "needed":
+            days, why = 0, f"{need.need}: {need.why} Not scheduled."
+        out[stage] = Duration(days, why, need.need)
     return out
 
 
-def _selection_days(decision: str, pretrain_days: float) -> Duration:
+def _adapt_days(cards: list[TaskCard]) -> tuple[int, str]:
+    if not cards:
+        return ADAPT_DAYS["few-shot"], "no task yet: a few-shot prompt"
+    days = {
+        card.task.name: SMALL_TRAINING_DAYS
+        if card.top_rung in ("peft", "full-fine-tune")
+        and card.architecture.name != "decoder-only"
+        and card.size_range_b[1] <= 3.5
+        else ADAPT_DAYS[card.top_rung]
+        for card in cards
+    }
+    slowest = max(days, key=days.get)
+    top = next(c.top_rung for c in cards if c.task.name == slowest)
+    return days[slowest], f"highest planned rung: {top} ({slowest})"
+
+
+def _selection_days(decision: str, pretrain_days: float) -> tuple[int, str]:
     if decision == "pre-train from scratch":
         days = 30 + round(min(pretrain_days, MAX_DAYS))  # beyond two years the inputs are typos
-        return Duration(min(days, MAX_DAYS), "data preparation plus the pre-training run")
+        return min(days, MAX_DAYS), "data preparation plus the pre-training run"
     if decision == "continue pre-training":
-        return Duration(20, "domain-adaptive pre-training of a base model")
-    return Duration(5, "reuse: compare a few base models")
+        return 20, "domain-adaptive pre-training of a base model"
+    return 5, "reuse: compare a few base models"
 
 
 def _deploy_days(params_b: float, interactive: bool) -> int:
@@ -197,6 +205,7 @@ def schedule(
                 begin + timedelta(days=days[s.id]),
                 round(slack),
                 slack < 0.5 and days[s.id] > 0,  # a skipped stage is never critical
+                durations[s.id].need,
             )
         )
     return rows

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from lifecycle.evaluation.runs import primary_key
-from lifecycle.overview import Overview, stage_status
+from lifecycle.overview import Overview, stage_states
 from lifecycle.plan import end_date
 from lifecycle.selection.memory import EstimateError, estimate
 from lifecycle.stages import STAGES
@@ -37,9 +37,14 @@ def _table(header: list[str], rows: list[list[object]]) -> str:
 
 
 def _stages(ov: Overview) -> str:
-    status = stage_status(ov)
-    rows = [[s.number, s.title, md_escape(status[s.id])] for s in STAGES]
-    return "## Decisions at a glance\n\n" + _table(["#", "Stage", "Decision"], rows)
+    states = stage_states(ov)  # the same need, progress and days as Home and the Plan page
+    rows = [
+        [s.number, s.title, states[s.id].need, md_escape(states[s.id].progress), states[s.id].days]
+        for s in STAGES
+    ]
+    return "## Decisions at a glance\n\n" + _table(
+        ["#", "Stage", "Need", "Progress", "Days planned"], rows
+    )
 
 
 def _scope(ov: Overview) -> str:
@@ -181,4 +186,16 @@ def _plan(ov: Overview) -> str:
         "## Plan\n\n"
         f"Start {ov.start}, end **{end_date(list(ov.plan))}**. Critical path: {critical}.\n\n"
         + _table(["Stage", "Start", "End", "Days", "Slack", "Critical", "Why"], rows)
+        + _fit(ov)
+    )
+
+
+def _fit(ov: Overview) -> str:
+    if ov.fit is None or ov.fit.fits:
+        return ""
+    cuts = "".join(f"\n- {cut}" for cut in ov.fit.cuts)
+    return (
+        "\n\n**Does not fit the scope.** "
+        + " ".join(ov.fit.problems)
+        + (f"\n\nWhat to cut:{cuts}" if cuts else "")
     )

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import asdict, dataclass, field
 
-from lifecycle.tasks import LADDER, LADDER_LABELS, Because, Task
+from lifecycle.ladder import LABELS_TO_TRAIN, Rung, first_rung, plan_ladder
+from lifecycle.selection.catalog import ModelSpec
+from lifecycle.tasks import FITS, Because, Task
 
 # The options of each scope question, in the order shown; the first is the default.
 QUESTIONS: dict[str, tuple[str, ...]] = {
@@ -20,10 +23,12 @@ QUESTIONS: dict[str, tuple[str, ...]] = {
     "latency": ("interactive (< 1 s)", "near real time (< 5 s)", "batch (minutes are fine)"),
     "labelled_examples": ("none", "under 100", "100-1k", "1k-10k", "over 10k"),
     "privacy": ("cloud APIs allowed", "must stay on premises"),
-    "budget": ("under $1k", "$1k-10k", "$10k-100k", "over $100k"),
+    "budget": ("under $1k", "$1k-10k", "$10k-100k", "$100k-1M", "over $1M"),
     "quality_bar": ("prototype", "internal tool", "customer-facing", "safety-critical"),
 }
 TIMELINE_WEEKS = (1, 104)  # bounds of the timeline question
+LEGACY = {"budget": {"over $100k": "$100k-1M"}}  # older answers, read as their nearest option
+BUDGET_USD = dict(zip(QUESTIONS["budget"], (1e3, 1e4, 1e5, 1e6, math.inf)))  # top of each band
 
 
 @dataclass(frozen=True)
@@ -44,18 +49,26 @@ class ScopeAnswers:
     @classmethod
     def from_dict(cls, data: dict) -> ScopeAnswers:
         """Answers from a saved record, ignoring unknown or invalid values."""
-        clean = {}
+        data, clean = data if isinstance(data, dict) else {}, {}
         for name, options in QUESTIONS.items():
-            if data.get(name) in options:
-                clean[name] = data[name]
+            value = data.get(name)
+            value = LEGACY.get(name, {}).get(value, value) if isinstance(value, str) else None
+            if value in options:
+                clean[name] = value
         weeks = data.get("timeline_weeks")
-        if isinstance(weeks, int) and TIMELINE_WEEKS[0] <= weeks <= TIMELINE_WEEKS[1]:
+        in_range = isinstance(weeks, int) and TIMELINE_WEEKS[0] <= weeks <= TIMELINE_WEEKS[1]
+        if in_range and not isinstance(weeks, bool):  # true is an int to Python, not to a slider
             clean["timeline_weeks"] = weeks
         return cls(**clean)
 
     def level(self, name: str) -> int:
         """The position of an answer among its options (0 = first)."""
         return QUESTIONS[name].index(getattr(self, name))
+
+    @property
+    def budget_usd(self) -> float:
+        """The most the budget answer allows, in dollars (infinite for the top band)."""
+        return BUDGET_USD[self.budget]
 
 
 @dataclass(frozen=True)
@@ -68,12 +81,15 @@ class Scope:
 
     @classmethod
     def from_dict(cls, data: dict | None) -> Scope:
-        """A scope from its saved record (an empty scope when nothing is saved)."""
-        data = data or {}
+        """A scope from its saved record (an empty scope when nothing usable is saved)."""
+        data = data if isinstance(data, dict) else {}
+        secondary = data.get("secondary_tasks")
         return cls(
             primary_task=str(data.get("primary_task") or ""),
-            secondary_tasks=tuple(data.get("secondary_tasks") or ()),
-            answers=ScopeAnswers.from_dict(data.get("answers") or {}),
+            secondary_tasks=tuple(t for t in secondary if isinstance(t, str))
+            if isinstance(secondary, list)
+            else (),
+            answers=ScopeAnswers.from_dict(data.get("answers")),
         )
 
     def to_dict(self) -> dict:
@@ -92,14 +108,68 @@ class Scope:
         )
 
 
-@dataclass(frozen=True)
-class Rung:
-    """One step of the adaptation ladder as planned for this project."""
+LATENCY_CAP_B = 4.0  # a 3-4B model answers within a second on one GPU; larger ones rarely do
+ON_PREM_CAP_B = 10.0  # one 24 GB GPU holds a ~10B model at int8 with room for its KV cache
 
-    step: str
-    label: str
-    status: str  # start | plan | if needed | skip
+
+@dataclass(frozen=True)
+class SizeBand:
+    """The sizes worth using for one architecture under these answers, with why."""
+
+    architecture: str
+    low: float
+    high: float
     why: str
+
+    @property
+    def label(self) -> str:
+        """'60M-3B'."""
+        return f"{billions_label(self.low)}-{billions_label(self.high)}"
+
+    def holds(self, params_b: float) -> bool:
+        """True when a model of this size is inside the band."""
+        return self.low <= params_b <= self.high
+
+
+def billions_label(billions: float) -> str:
+    """0.135 -> '135M', 7 -> '7B'."""
+    return f"{billions * 1000:.0f}M" if billions < 1 else f"{billions:g}B"
+
+
+def size_cap(answers: ScopeAnswers) -> tuple[float, str] | None:
+    """The largest size the latency, hosting and budget answers allow, with why."""
+    if answers.level("latency") == 0 or answers.level("budget") == 0:
+        return LATENCY_CAP_B, "interactive latency or a budget under $1k caps it near 4B"
+    if answers.privacy == "must stay on premises" and answers.level("budget") <= 1:
+        return ON_PREM_CAP_B, "self-hosting on a modest budget caps it near 10B (one 24 GB GPU)"
+    return None
+
+
+def size_band(task: Task, answers: ScopeAnswers, architecture: str) -> SizeBand | None:
+    """The band of one architecture narrowed by the answers; None when the answers rule it out."""
+    band = task.band(architecture)
+    if band is None:
+        return None
+    low, high, reasons = band.min_b, band.max_b, [band.why.rstrip(".")]
+    cap = size_cap(answers)
+    if cap and cap[0] < high:
+        if cap[0] < low:
+            return None
+        high = cap[0]
+        reasons.append(cap[1])
+    if answers.level("quality_bar") >= 2 and band.customer_min_b > low:
+        if band.customer_min_b <= high:
+            low = band.customer_min_b
+            reasons.append(
+                f"a customer-facing bar starts near {billions_label(low)} for {architecture} models"
+            )
+        else:
+            low = max(low, high / 2)
+            reasons.append(
+                f"a customer-facing bar would want {billions_label(band.customer_min_b)} or "
+                "more, but the cap wins: take the largest model that fits"
+            )
+    return SizeBand(architecture, low, high, "; ".join(reasons) + ".")
 
 
 @dataclass(frozen=True)
@@ -110,66 +180,51 @@ class TaskCard:
     architecture: Because
     size: Because
     size_range_b: tuple[float, float]
+    bands: tuple[SizeBand, ...]  # the recommended architecture's first, then the alternatives
     metric: Because
     ladder: tuple[Rung, ...]
     risks: tuple[Because, ...]
 
     @property
+    def start_rung(self) -> str:
+        """The rung the project starts on."""
+        return next(r.step for r in self.ladder if r.status == "start")
+
+    @property
     def top_rung(self) -> str:
-        """The highest rung the project plans to climb (start or plan)."""
-        planned = [r.step for r in self.ladder if r.status in ("start", "plan")]
-        return planned[-1] if planned else self.task.start_at
+        """The highest adaptation rung the project plans to climb (alignment not counted)."""
+        planned = [
+            r.step for r in self.ladder if r.status in ("start", "plan") and r.step != "rlhf"
+        ]
+        return planned[-1]
+
+    def rung(self, step: str) -> Rung:
+        """One rung of the ladder by its step name."""
+        return next(r for r in self.ladder if r.step == step)
 
 
-def size_range(task: Task, answers: ScopeAnswers) -> tuple[float, float, str]:
-    """The task's size band in billions, narrowed by latency, hosting and budget, with why."""
-    low, high = task.size_min_b, task.size_max_b
-    reasons = [task.size_why.rstrip(".")]
-    if answers.level("latency") == 0 or answers.level("budget") == 0:
-        high = max(low, min(high, 3.0))
-        reasons.append("interactive latency or a small budget caps it near 3B parameters")
-    elif answers.privacy == "must stay on premises" and answers.level("budget") <= 1:
-        high = max(low, min(high, 8.0))
-        reasons.append("self-hosting on a modest budget caps it near 8B (one 24 GB GPU at int8)")
-    if answers.level("quality_bar") >= 2 and high >= 2 * low:
-        low = round(max(low, min(high / 4, 7.0)), 2)
-        reasons.append("a customer-facing quality bar argues against the smallest models")
-    return low, high, "; ".join(reasons) + "."
+def recommend(task: Task, answers: ScopeAnswers) -> tuple[Because, SizeBand]:
+    """The architecture to use with the data at hand, its band and why (best fit first)."""
+    labelled = answers.level("labelled_examples") >= LABELS_TO_TRAIN
+    ranked = sorted(task.architectures, key=lambda a: FITS.index(a.fit))  # stable: yaml order
+    best = ranked[0]
+    for arch in ranked:
+        band, spec = size_band(task, answers, arch.name), task.band(arch.name)
+        if band is None or (spec.needs_labels and not labelled):
+            continue
+        if arch is best:
+            return arch, band
+        why = (
+            f"{best.name.capitalize()} is best once you have a few hundred labelled examples; "
+            f"with {answers.labelled_examples} labelled, use {arch.name}: {arch.why}"
+        )
+        return Because(arch.name, why, arch.fit), band
+    raise ValueError(f"No architecture fits {task.name} under these answers.")
 
 
-def billions_label(billions: float) -> str:
-    """0.135 -> '135M', 7 -> '7B'."""
-    return f"{billions * 1000:.0f}M" if billions < 1 else f"{billions:g}B"
-
-
-def plan_ladder(task: Task, answers: ScopeAnswers) -> tuple[Rung, ...]:
-    """Mark each rung start / plan / if needed / skip from the task and the answers."""
-    start = LADDER.index(task.start_at)
-    needs_rag = answers.input_modality == "text + documents" or answers.level("input_length") >= 3
-    data = answers.level("labelled_examples")
-    quality = answers.level("quality_bar")
-    rungs = []
-    for i, rung in enumerate(task.ladder):
-        step = rung.name
-        if i == start:
-            status, note = "start", task.start_why
-        elif i < start:
-            status, note = "skip", "Keep it as a baseline; this task starts higher."
-        elif step == "rag" and needs_rag:
-            status, note = "plan", "Answers must come from your documents or long inputs."
-        elif step == "peft" and data >= 2:
-            status, note = "plan", "You have hundreds of labelled examples."
-        elif step == "full-fine-tune" and data >= 4 and quality >= 2:
-            status, note = "plan", "Over 10k examples and a high bar can repay it."
-        elif step == "rlhf" and quality >= 2 and task.id in ("chatbot", "essay_writing"):
-            status, note = "plan", "Open-ended output for customers needs preference tuning."
-        elif step in ("peft", "full-fine-tune") and data == 0:
-            status, note = "if needed", "Collect labelled examples first."
-        else:
-            status, note = "if needed", ""
-        why = note if i == start else f"{rung.why.rstrip('.')}. {note}".strip()
-        rungs.append(Rung(step, LADDER_LABELS[step], status, why))
-    return tuple(rungs)
+def needs_retrieval(answers: ScopeAnswers) -> bool:
+    """True when answers must come from documents or inputs too long for a context window."""
+    return answers.input_modality == "text + documents" or answers.level("input_length") >= 3
 
 
 def scope_risks(task: Task, answers: ScopeAnswers) -> tuple[Because, ...]:
@@ -192,13 +247,51 @@ def scope_risks(task: Task, answers: ScopeAnswers) -> tuple[Because, ...]:
 
 def task_card(task: Task, answers: ScopeAnswers) -> TaskCard:
     """The result card for one chosen task."""
-    low, high, why = size_range(task, answers)
+    arch, band = recommend(task, answers)
+    others = (size_band(task, answers, b.architecture) for b in task.bands)
+    labelled = answers.level("labelled_examples") >= LABELS_TO_TRAIN
+    start = first_rung(task, task.band(arch.name), labelled)
+    ladder = plan_ladder(
+        task,
+        arch.name,
+        start,
+        answers.level("labelled_examples"),
+        answers.level("quality_bar"),
+        needs_retrieval(answers),
+    )
     return TaskCard(
         task=task,
-        architecture=task.best_architecture(),
-        size=Because(f"{billions_label(low)}-{billions_label(high)}", why),
-        size_range_b=(low, high),
+        architecture=arch,
+        size=Because(band.label, band.why),
+        size_range_b=(band.low, band.high),
+        bands=(band,) + tuple(b for b in others if b and b.architecture != arch.name),
         metric=task.metrics[0],
-        ladder=plan_ladder(task, answers),
+        ladder=ladder,
         risks=scope_risks(task, answers),
+    )
+
+
+def in_scope(model: ModelSpec, cards: list[TaskCard] | tuple[TaskCard, ...]) -> bool:
+    """True when a scoped task suits the model and its size is inside that task's band."""
+    return any(
+        card.task.id in model.tasks
+        and any(
+            b.architecture == model.architecture and b.holds(model.params_b) for b in card.bands
+        )
+        for card in cards
+    )
+
+
+def band_models(card: TaskCard, catalog: dict[str, ModelSpec]) -> list[ModelSpec]:
+    """Catalogue models of the recommended architecture for this task, inside its band."""
+    band = card.bands[0]
+    return sorted(
+        (
+            m
+            for m in catalog.values()
+            if card.task.id in m.tasks
+            and m.architecture == band.architecture
+            and band.holds(m.params_b)
+        ),
+        key=lambda m: m.params,
     )

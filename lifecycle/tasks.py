@@ -45,6 +45,19 @@ class Because:
 
 
 @dataclass(frozen=True)
+class Band:
+    """The sizes worth using for one architecture on one task, in billions of parameters."""
+
+    architecture: str
+    min_b: float
+    max_b: float
+    customer_min_b: float  # where a customer-facing quality bar starts
+    why: str
+    start_at: str = ""  # the first rung on this route ("" = the task's own start)
+    needs_labels: bool = False  # True: this route cannot start without labelled examples
+
+
+@dataclass(frozen=True)
 class Example:
     """One demonstration for in-context learning."""
 
@@ -71,21 +84,35 @@ class Task:
     description: str
     keywords: tuple[str, ...]
     architectures: tuple[Because, ...]
-    size_min_b: float
-    size_max_b: float
     size_typical: str
     size_why: str
+    bands: tuple[Band, ...]
     metrics: tuple[Because, ...]
     ladder: tuple[Because, ...]
     start_at: str
     start_why: str
+    alignment: str  # customer-facing | if needed | not needed
     risks: tuple[Because, ...]
     prompt: PromptSpec
     example_inputs: tuple[str, ...]
 
     def best_architecture(self) -> Because:
-        """The architecture that fits this task best."""
+        """The architecture that fits this task best (the first listed among equals)."""
         return min(self.architectures, key=lambda a: FITS.index(a.fit))
+
+    def band(self, architecture: str) -> Band | None:
+        """The size band of one architecture, or None when it is not worth using here."""
+        return next((b for b in self.bands if b.architecture == architecture), None)
+
+    @property
+    def size_min_b(self) -> float:
+        """Smallest useful size over every architecture worth using."""
+        return min(b.min_b for b in self.bands)
+
+    @property
+    def size_max_b(self) -> float:
+        """Largest useful size over every architecture worth using."""
+        return max(b.max_b for b in self.bands)
 
     def matches(self, query: str) -> bool:
         """Case-insensitive search over name, description and keywords."""
@@ -101,14 +128,14 @@ def _task(raw: dict) -> Task:
         description=raw["description"].strip(),
         keywords=tuple(raw.get("keywords", ())),
         architectures=tuple(Because(a["name"], a["why"], a["fit"]) for a in raw["architectures"]),
-        size_min_b=float(size["min_b"]),
-        size_max_b=float(size["max_b"]),
         size_typical=size["typical"],
         size_why=size["why"],
+        bands=tuple(_band(arch, b) for arch, b in raw["bands"].items()),
         metrics=tuple(Because(m["name"], m["why"]) for m in raw["metrics"]),
         ladder=tuple(Because(s["step"], s["when"]) for s in raw["ladder"]),
         start_at=raw["start_at"],
         start_why=raw["start_why"],
+        alignment=raw["alignment"],
         risks=tuple(Because(r["risk"], r["mitigation"]) for r in raw["risks"]),
         prompt=PromptSpec(
             system=prompt["system"].strip(),
@@ -117,6 +144,18 @@ def _task(raw: dict) -> Task:
             examples=tuple(Example(e["input"], e["output"]) for e in prompt["examples"]),
         ),
         example_inputs=tuple(raw["example_inputs"]),
+    )
+
+
+def _band(architecture: str, raw: dict) -> Band:
+    return Band(
+        architecture,
+        float(raw["min_b"]),
+        float(raw["max_b"]),
+        float(raw["customer_min_b"]),
+        raw["why"],
+        raw.get("start_at", ""),
+        bool(raw.get("needs_labels", False)),
     )
 
 

@@ -15,6 +15,11 @@ VOCABULARY = (
 )
 CONTROL = ("a standard open licence is fine", "we must control training data and weights")
 FINETUNE_TOKENS = 20e6  # a generous instruction-tuning set: ~100k examples of ~200 tokens
+# Restarts after loss spikes, failed runs and small ablations: a large run's logbook (OPT, BLOOM)
+# shows them adding about half again to the final run's compute.
+FAILED_RUNS = 0.5
+DATA_PREP_WEEKS = 4  # collecting, deduplicating and filtering the corpus before the run starts
+OPEN_MODEL_TOKENS = 2e12  # the least data open models of this size saw (Llama 2: 2T tokens)
 
 
 @dataclass(frozen=True)
@@ -70,6 +75,76 @@ class Advice:
     reasons: tuple[str, ...]
     pretrain: ComputeEstimate
     reuse: ComputeEstimate
+    continued: ComputeEstimate | None = None  # continued pre-training on the domain text
+
+    @property
+    def pretrain_all_in_usd(self) -> float:
+        """Pre-training compute with restarts, failed runs and ablations."""
+        return self.pretrain.cost_usd * (1 + FAILED_RUNS)
+
+    @property
+    def route_cost_usd(self) -> float:
+        """The compute cost of the recommended route."""
+        if self.decision == "pre-train from scratch":
+            return self.pretrain_all_in_usd
+        if self.decision == "continue pre-training" and self.continued:
+            return self.continued.cost_usd
+        return self.reuse.cost_usd
+
+
+@dataclass(frozen=True)
+class RouteCost:
+    """One way to get a model, in the same units as the others."""
+
+    route: str
+    tokens: float
+    flops: float
+    gpu_hours: float
+    cost_usd: float
+    calendar_days: float
+    gpus: int
+
+
+def compare_routes(advice: Advice, gpus: int) -> list[RouteCost]:
+    """Pre-training (final run and all-in), continued pre-training and reuse + LoRA side by side."""
+    p, r = advice.pretrain, advice.reuse
+    rows = [
+        RouteCost(
+            "Pre-train: final run",
+            p.tokens,
+            p.flops,
+            p.gpu_hours,
+            p.cost_usd,
+            p.calendar_days,
+            gpus,
+        ),
+        RouteCost(
+            "Pre-train: with failed runs",
+            p.tokens,
+            p.flops * (1 + FAILED_RUNS),
+            p.gpu_hours * (1 + FAILED_RUNS),
+            advice.pretrain_all_in_usd,
+            p.calendar_days * (1 + FAILED_RUNS) + DATA_PREP_WEEKS * 7,
+            gpus,
+        ),
+    ]
+    if advice.continued:
+        c = advice.continued
+        rows.append(
+            RouteCost(
+                "Continue pre-training",
+                c.tokens,
+                c.flops,
+                c.gpu_hours,
+                c.cost_usd,
+                c.calendar_days,
+                gpus,
+            )
+        )
+    rows.append(
+        RouteCost("Reuse + LoRA", r.tokens, r.flops, r.gpu_hours, r.cost_usd, r.calendar_days, 1)
+    )
+    return rows
 
 
 def advise(inp: AdvisorInput) -> Advice:
@@ -80,22 +155,28 @@ def advise(inp: AdvisorInput) -> Advice:
     pretrain = estimate_training(
         n, tokens, gpu, inp.utilisation, inp.gpus, usd_per_hour=inp.usd_per_hour
     )
+    continued = estimate_training(
+        n,
+        min(inp.domain_tokens, tokens),
+        gpu,
+        inp.utilisation,
+        inp.gpus,
+        usd_per_hour=inp.usd_per_hour,
+    )
     reuse = estimate_training(n, FINETUNE_TOKENS, gpu, inp.utilisation, 1, 4.0, inp.usd_per_hour)
     need = _need_for_own_model(inp)
     gaps = _shortfalls(inp, tokens, pretrain)
-    costs = (
-        f"Pre-training {inp.params_b:.3g}B on {tokens / 1e9:,.1f}B tokens: "
-        f"~${pretrain.cost_usd:,.0f}, {days(pretrain.calendar_days)} on {inp.gpus} {gpu.name}.",
-        f"Reuse + LoRA on {FINETUNE_TOKENS / 1e6:.0f}M tokens: ~{usd(reuse.cost_usd)}, "
-        f"{reuse.gpu_hours:,.2g} GPU-hours.",
-    )
+    costs = _cost_lines(inp, tokens, pretrain, reuse)
     if need and not gaps:
         return Advice(
             "pre-train from scratch",
             "R1: a real need and everything to meet it",
-            (need, "You have the data, budget and time for a compute-optimal run.") + costs,
+            (need, "You have the data, budget and time for a compute-optimal run.")
+            + costs
+            + (_caveat(inp, tokens, pretrain),),
             pretrain,
             reuse,
+            continued,
         )
     if inp.vocabulary != VOCABULARY[0] and inp.domain_tokens >= 1e9:
         why = "Your domain differs from web text and you have over a billion tokens of it."
@@ -107,6 +188,7 @@ def advise(inp: AdvisorInput) -> Advice:
             + costs,
             pretrain,
             reuse,
+            continued,
         )
     reasons = (need or "General language is what base models already know.",) + tuple(gaps)
     return Advice(
@@ -115,6 +197,35 @@ def advise(inp: AdvisorInput) -> Advice:
         reasons + ("Start with prompting; fine-tune (LoRA) if it plateaus.",) + costs,
         pretrain,
         reuse,
+        continued,
+    )
+
+
+def _cost_lines(
+    inp: AdvisorInput, tokens: float, pretrain: ComputeEstimate, reuse: ComputeEstimate
+) -> tuple[str, str]:
+    gpu = GPUS[inp.gpu].name
+    return (
+        f"Pre-training {inp.params_b:.3g}B on {tokens / 1e9:,.1f}B tokens: "
+        f"{pretrain.flops:.2e} FLOPs, {pretrain.gpu_hours:,.0f} GPU-hours, "
+        f"~${pretrain.cost_usd:,.0f} for the final run and "
+        f"~${pretrain.cost_usd * (1 + FAILED_RUNS):,.0f} with failed runs and ablations, "
+        f"{days(pretrain.calendar_days)} on {inp.gpus} {gpu}, after {DATA_PREP_WEEKS}+ weeks "
+        "of data preparation.",
+        f"Reuse + LoRA on {FINETUNE_TOKENS / 1e6:.0f}M tokens: {reuse.flops:.2e} FLOPs, "
+        f"{reuse.gpu_hours:,.2g} GPU-hours, ~{usd(reuse.cost_usd)}, "
+        f"{days(reuse.calendar_days)} on 1 {gpu}.",
+    )
+
+
+def _caveat(inp: AdvisorInput, tokens: float, pretrain: ComputeEstimate) -> str:
+    matched = pretrain.cost_usd * OPEN_MODEL_TOKENS / tokens
+    return (
+        f"Caveat: {tokens / 1e9:,.0f}B tokens is compute-optimal for {inp.params_b:.3g}B "
+        "parameters, yet open models of this size were trained on 2-15T tokens (Llama 2: 2T, "
+        "Gemma 7B: 6T, Llama 3 8B: 15T) and will be far stronger at general language; matching "
+        f"even 2T tokens would cost ~${matched:,.0f} in compute. Pre-train only for what they "
+        "cannot do."
     )
 
 
@@ -133,11 +244,17 @@ def _shortfalls(inp: AdvisorInput, tokens: float, pretrain: ComputeEstimate) -> 
             f"Data: {inp.domain_tokens / 1e9:,.2f}B tokens of the ~{tokens / 1e9:,.1f}B a "
             f"compute-optimal run needs ({inp.tokens_per_param:g} per parameter)."
         )
-    if inp.budget_usd < pretrain.cost_usd:
-        gaps.append(f"Budget: ${inp.budget_usd:,.0f} of the ~${pretrain.cost_usd:,.0f} needed.")
-    if inp.time_weeks * 7 < pretrain.calendar_days:
+    all_in = pretrain.cost_usd * (1 + FAILED_RUNS)
+    if inp.budget_usd < all_in:
         gaps.append(
-            f"Time: {inp.time_weeks:g} weeks of the ~{pretrain.calendar_days / 7:,.1f} weeks "
-            "needed (before data preparation and evaluation)."
+            f"Budget: ${inp.budget_usd:,.0f} of the ~${all_in:,.0f} needed "
+            "(the run plus failed runs and ablations)."
+        )
+    weeks = pretrain.calendar_days * (1 + FAILED_RUNS) / 7 + DATA_PREP_WEEKS
+    if inp.time_weeks < weeks:
+        gaps.append(
+            f"Time: {inp.time_weeks:g} weeks of the ~{weeks:,.1f} weeks needed "
+            f"({DATA_PREP_WEEKS} of data preparation, the run and its restarts; "
+            "evaluation comes after)."
         )
     return gaps

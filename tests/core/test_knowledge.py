@@ -84,3 +84,33 @@ def test_catalogue_matches_published_parameter_counts():
     assert catalog["meta-llama/Llama-2-7b-hf"].params == 6_738_415_616
     assert catalog["HuggingFaceTB/SmolLM2-135M-Instruct"].params == 134_515_008
     assert catalog["gpt2"].params == 124_439_808
+
+
+@pytest.mark.parametrize("task_id", TASK_IDS)
+def test_every_architecture_worth_using_has_a_size_band(task_id):
+    task = load_tasks()[task_id]
+    for arch in task.architectures:
+        band = task.band(arch.name)
+        assert band is not None or arch.fit in ("possible", "poor"), arch.name
+        if band:
+            assert 0 < band.min_b <= band.customer_min_b <= band.max_b, arch.name
+            assert band.why and (band.start_at in LADDER or not band.start_at)
+    assert task.alignment in ("customer-facing", "if needed", "not needed")
+
+
+def test_catalogue_covers_embedders_a_30b_code_model_and_reference_sizes():
+    catalog = load_catalog()
+    for model_id in (
+        "BAAI/bge-small-en-v1.5",
+        "intfloat/multilingual-e5-large",
+        "codellama/CodeLlama-34b-Instruct-hf",
+        "google/gemma-2b",
+        "google/gemma-7b",
+        "meta-llama/Llama-2-13b-hf",
+        "meta-llama/Llama-2-70b-hf",
+        "Helsinki-NLP/opus-mt-en-fr",
+        "facebook/nllb-200-distilled-600M",
+    ):
+        assert model_id in catalog, model_id
+    assert catalog["facebook/nllb-200-distilled-600M"].licence_commercial is False  # CC-BY-NC
+    assert catalog["google/gemma-2b"].kv_heads == 1 and catalog["google/gemma-2b"].head_dim == 256

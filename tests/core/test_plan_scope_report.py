@@ -30,22 +30,24 @@ def test_card_explains_architecture_size_metric_and_ladder():
 
 def test_answers_change_the_consequences():
     task = load_tasks()["chatbot"]
-    relaxed = task_card(task, ScopeAnswers(latency="batch (minutes are fine)", budget="over $100k"))
+    relaxed = task_card(task, ScopeAnswers(latency="batch (minutes are fine)", budget="$100k-1M"))
     strict = task_card(task, ScopeAnswers(latency="interactive (< 1 s)", budget="under $1k"))
-    assert strict.size_range_b[1] <= 3 < relaxed.size_range_b[1]
+    assert strict.size_range_b[1] <= 4 < relaxed.size_range_b[1]
     answers = ScopeAnswers(labelled_examples="over 10k", quality_bar="customer-facing")
     rich = task_card(task, answers)
     assert {r.step: r.status for r in rich.ladder}["peft"] == "plan"
-    assert rich.top_rung == "rlhf"
+    assert rich.rung("rlhf").status == "plan" and rich.top_rung == "full-fine-tune"
     private = task_card(task, ScopeAnswers(privacy="must stay on premises"))
     assert any("premises" in r.name for r in private.risks)
 
 
 def test_scope_record_round_trips_and_ignores_garbage():
-    scope = Scope("ner", ("translation",), ScopeAnswers(budget="over $100k", timeline_weeks=30))
+    scope = Scope("ner", ("translation",), ScopeAnswers(budget="over $1M", timeline_weeks=30))
     assert Scope.from_dict(scope.to_dict()) == scope
     odd = Scope.from_dict({"answers": {"budget": "a million", "timeline_weeks": -4}})
     assert odd.answers == ScopeAnswers()
+    older = Scope.from_dict({"answers": {"budget": "over $100k", "quality_bar": ["x"]}})
+    assert older.answers.budget == "$100k-1M"  # the old top band reads as the nearest new one
 
 
 def test_stage_order_is_fixed_and_the_loop_overlaps():

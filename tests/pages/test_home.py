@@ -138,7 +138,9 @@ def test_a_project_deleted_in_another_tab_is_noticed(make_app, store, project):
 
 def test_stage_cards_show_the_decisions_of_other_pages(make_app, store, project):
     at = make_app()
-    assert "not decided" in [m.value for m in at.markdown]
+    shown = [m.value for m in at.markdown]
+    assert shown.count("not started") == 7  # untouched: no "10 days planned", no "skipped"
+    assert not [s for s in shown if "days planned" in s or s == "skipped"]
     at = goto(at, "app_pages/scope.py")
     at = rerun(at.selectbox(key="scope_primary_task").select("summarization"))
     at = goto(at, "app_pages/home.py")

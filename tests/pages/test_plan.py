@@ -104,11 +104,12 @@ def test_an_impossible_duration_is_refused_with_a_message(at, store, project):
 
 
 def test_skipping_align_is_allowed(make_app, store, project):
-    answers = {"quality_bar": "customer-facing"}  # derives a 15-day safety pass
-    store.put_record(project.id, "scope", {"primary_task": "summarization", "answers": answers})
+    answers = {"quality_bar": "customer-facing"}  # a customer-facing chatbot plans alignment
+    store.put_record(project.id, "scope", {"primary_task": "chatbot", "answers": answers})
     at = goto(make_app(), "app_pages/plan.py")
     align = STAGES.index("Align")
-    assert days_column(at)[align] == 15
+    assert days_column(at)[align] == 20
+    assert list(at.data_editor[0].value["Need"])[align] == "needed"
     at = edit_days(at, align, 0)
     assert not at.error
     assert store.get_record(project.id, "plan").data["overrides"] == {"align": 0}
@@ -166,3 +167,34 @@ def test_an_invalid_saved_duration_is_ignored_not_a_crash(make_app, store, proje
 def test_odd_saved_values_do_not_crash_the_plan(make_app, store, project, kind, data):
     store.put_record(project.id, kind, data)  # as an imported export can contain
     goto(make_app(), "app_pages/plan.py")
+
+
+def test_the_need_column_matches_the_scope_and_home(make_app, store, project):
+    answers = {"quality_bar": "customer-facing"}  # summaries: alignment only if needed
+    store.put_record(project.id, "scope", {"primary_task": "summarization", "answers": answers})
+    at = goto(make_app(), "app_pages/plan.py")
+    needs = dict(zip(at.data_editor[0].value["Stage"], at.data_editor[0].value["Need"]))
+    assert needs["Align"] == "if needed" and needs["Adapt"] == "needed"
+    assert days_column(at)[STAGES.index("Align")] == 0
+    home = goto(at, "app_pages/home.py")
+    badges = [m.value for m in home.markdown if "-badge[" in m.value]
+    assert badges[:7] == [
+        f":{'blue' if needs[s] == 'needed' else 'gray'}-badge[{needs[s]}]" for s in STAGES
+    ]
+
+
+def test_a_plan_longer_than_the_timeline_says_so_with_what_to_cut(make_app, store, project):
+    answers = {"timeline_weeks": 2, "quality_bar": "customer-facing"}
+    store.put_record(project.id, "scope", {"primary_task": "chatbot", "answers": answers})
+    at = goto(make_app(), "app_pages/plan.py")
+    [warning] = [w.value for w in at.warning if "does not fit" in w.value]
+    assert "your scope allows 2 weeks" in warning
+    assert "Leave preference tuning (Align) for a second release: saves" in warning
+    report = at.expander[0].markdown[0].value
+    assert "**Does not fit the scope.**" in report
+
+
+def test_a_plan_within_the_timeline_says_it_fits(make_app, store, project):
+    store.put_record(project.id, "scope", {"primary_task": "summarization", "answers": {}})
+    at = goto(make_app(), "app_pages/plan.py")
+    assert any("The plan fits your scope" in s.value for s in at.success)

@@ -56,14 +56,36 @@ def test_summarization_shows_its_card_and_is_saved(at, store, project):
     assert record.revision == 1
 
 
-def test_answers_narrow_the_size_band(at):
+def test_answers_narrow_the_size_band_of_the_recommended_architecture(at):
     at = rerun(at.selectbox(key="scope_primary_task").select("summarization"))
-    assert dict(metrics(at))["Model size (parameters)"] == "100M-3B"  # budget under $1k caps it
-    at.selectbox(key="scope_answer_budget").select("over $100k")
+    assert dict(metrics(at))["Model size (parameters)"] == "60M-3B"  # seq2seq models
+    at.selectbox(key="scope_answer_budget").select("over $1M")
     at = rerun(at.selectbox(key="scope_answer_quality_bar").select("customer-facing"))
-    band = dict(metrics(at))["Model size (parameters)"]
-    assert SIZE_BAND.match(band) and band != "100M-3B"
-    assert any("customer-facing quality bar" in c.value for c in at.caption)
+    assert dict(metrics(at))["Model size (parameters)"] == "400M-3B"  # not 2B-8B
+    assert any("customer-facing bar starts near 400M" in c.value for c in at.caption)
+    [models] = [m.value for m in at.markdown if m.value.startswith("**Catalogue models")]
+    assert "BART large CNN" in models and "FLAN-T5 large" in models
+
+
+def test_labelled_data_moves_ner_to_an_encoder_tagger_first(at):
+    at = rerun(at.selectbox(key="scope_primary_task").select("ner"))
+    assert dict(metrics(at))["Architecture"] == "decoder-only"  # no labels yet: prompt an LLM
+    at = rerun(at.selectbox(key="scope_answer_labelled_examples").select("1k-10k"))
+    assert dict(metrics(at))["Architecture"] == "encoder-only"
+    ladder = [m.value for m in at.markdown if "badge[" in m.value]
+    assert any(r.startswith(":green-badge[start here] **Full fine-tune**") for r in ladder)
+    assert any(r.startswith(":violet-badge[baseline] **Zero-shot prompt**") for r in ladder)
+    assert not any("badge[skip]" in r for r in ladder)
+
+
+def test_the_scope_says_what_each_stage_needs(at):
+    at = rerun(at.selectbox(key="scope_primary_task").select("summarization"))
+    needs = [m.value for m in at.markdown if m.value.split("]")[-1].startswith(" **")]
+    stages = [n for n in needs if "**4. Align**" in n]
+    assert stages == [
+        ":gray-badge[if needed] **4. Align**: Only if evaluation shows unhelpful or unsafe outputs."
+    ]
+    assert any(n.startswith(":blue-badge[needed] **3. Adapt**") for n in needs)
 
 
 def test_answers_persist_after_visiting_another_page(at, store, project):
@@ -74,7 +96,7 @@ def test_answers_persist_after_visiting_another_page(at, store, project):
     at = rerun(at.slider(key="scope_answer_timeline_weeks").set_value(30))
     for page in ("app_pages/home.py", "app_pages/model_selection.py", "app_pages/scope.py"):
         at = goto(at, page)
-    assert at.selectbox(key="scope_primary_task").value is None  # a task this app does not know
+    assert at.selectbox(key="scope_primary_task").value == "summarization"
     assert at.multiselect(key="scope_secondary_tasks").value == ["translation"]
     assert at.selectbox(key="scope_answer_privacy").value == "must stay on premises"
     assert at.selectbox(key="scope_answer_labelled_examples").value == "100-1k"
@@ -108,7 +130,7 @@ def test_search_filters_the_task_table(at):
 def test_a_chosen_task_stays_selectable_when_the_search_hides_it(at, store, project):
     at = rerun(at.selectbox(key="scope_primary_task").select("summarization"))
     at = rerun(at.text_input(key="scope_query").input("SQL"))
-    assert at.selectbox(key="scope_primary_task").value is None  # a task this app does not know
+    assert at.selectbox(key="scope_primary_task").value == "summarization"
     assert list(at.dataframe[0].value["Task"]) == ["Code Generation"]
     assert store.get_record(project.id, "scope").data["primary_task"] == "summarization"
 
