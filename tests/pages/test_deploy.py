@@ -7,6 +7,7 @@ import json
 import pytest
 
 from lifecycle.deploy.measure import MEASUREMENT, VariantReport, save_measurements
+from lifecycle.text import md_escape
 
 from .helpers import button, goto, rerun, texts
 
@@ -59,7 +60,7 @@ def test_tiny_model_variants_are_measured_saved_and_reloaded(
     ]
     assert (results["examples"] == 2).all() and (results["tokens/s"] > 0).all()
     [said] = [m.value for m in at.markdown if m.value.startswith("- bf16 vs fp32")]
-    assert "\n- int8 vs fp32: " in said and "\n- On these numbers ship " in said
+    assert f"\n- {md_escape('int8 vs fp32: ')}" in said and "\n- On these numbers ship " in said
     assert "Quality comes from 2 examples only" in said
     assert len([c for c in at.get("plotly_chart") if "decode speed" in c.proto.spec]) == 1
     [record] = store.list_records(project.id, MEASUREMENT)
