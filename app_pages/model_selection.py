@@ -25,7 +25,7 @@ from components.state import Keys
 from lifecycle.overview import advisor_size, chosen_model
 from lifecycle.scope import Scope, task_card
 from lifecycle.selection.advisor import AdvisorInput
-from lifecycle.selection.catalog import load_catalog
+from lifecycle.selection.catalog import embedded_model, load_catalog
 from lifecycle.selection.memory import Workload
 from lifecycle.tasks import load_tasks
 
@@ -54,7 +54,7 @@ with catalogue_tab:
 
 with chosen_box:
     pick = st.session_state.get(Keys.MODEL_PICK) or ""
-    shown = [m.id for m in models]
+    shown = [m.id for m in models] + [embedded_model(catalog).id]  # the one that runs offline
     options = list(dict.fromkeys([""] + shown + ([pick] if pick not in shown else []) + [CUSTOM]))
     labels = {"": "— choose a model —", CUSTOM: "Another model (its config.json, or its size)"}
     pick = st.selectbox(

@@ -45,7 +45,7 @@ def tokens_label(n: float) -> str:
     """1e9 -> '1B tokens'."""
     for unit, size in (("T", 1e12), ("B", 1e9), ("M", 1e6)):
         if n >= size:
-            return f"{n / size:g}{unit} tokens"
+            return f"{n / size:.3g}{unit} tokens"
     return f"{n:g} tokens"
 
 

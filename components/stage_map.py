@@ -26,14 +26,14 @@ def render_stage_map(ov: Overview) -> None:
     columns = st.columns(4) + st.columns(4)
     for stage, col in zip(STAGES, columns):
         state = states[stage.id]
-        with col.container(border=True, height=210):
+        with col.container(border=True, height=245):
             st.markdown(f"**{stage.number}. {stage.title}**")
             st.caption(stage.summary)
             st.markdown(NEED_BADGES[state.need], help=state.why)
             st.markdown(md_escape(state.progress))
             if stage.id in STAGE_PAGES:
                 st.page_link(STAGE_PAGES[stage.id], label="Open", icon=":material/arrow_forward:")
-    with columns[7].container(border=True, height=210):
+    with columns[7].container(border=True, height=245):
         end = max(r.end for r in ov.plan)
         st.markdown("**Plan**")
         st.caption("Gantt chart, critical path, report.")

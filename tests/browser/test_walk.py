@@ -18,6 +18,7 @@ from tests.browser.ui import (  # noqa: E402
     browser_tab,
     go_to,
     main,
+    tab,
     wait_idle,
 )
 
@@ -89,25 +90,41 @@ def test_walk_through_the_lifecycle(page: Page, app_url: str) -> None:
     result.scroll_into_view_if_needed()
     steps.done("scope")
 
-    # Stage 2: the model, its memory table and the build-or-reuse recommendation.
+    # Stage 2: the chosen model above four tabs (Catalogue, Build or reuse, Memory, Compute).
     go_to(page, "2 Model selection", "2 · Select a model")
     choose(page, "Chosen model", MODEL)
-    expect(main(page).get_by_text("Recommendation:")).to_be_visible(timeout=TIMEOUT)
-    # Three tables: the catalogue, memory per precision, the fit on each device.
-    tables = main(page).locator('[data-testid="stDataFrame"]')
-    expect(tables).to_have_count(3, timeout=TIMEOUT)
-    memory = tables.nth(1)
+    catalogue = tab(page, "Catalogue")
+    expect(catalogue.locator('[data-testid="stDataFrame"]')).to_have_count(1, timeout=TIMEOUT)
+    expect(catalogue).to_contain_text("Sizes inside your scoped bands", timeout=TIMEOUT)
+    build = tab(page, "Build or reuse")
+    expect(build.get_by_text("Recommendation:")).to_be_visible(timeout=TIMEOUT)
+    expect(build).to_contain_text("come from your scope", timeout=TIMEOUT)
+    # Memory: two tables (per precision, fit on each device) and the log-scale chart.
+    memory = tab(page, "Memory")
+    tables = memory.locator('[data-testid="stDataFrame"]')
+    expect(tables).to_have_count(2, timeout=TIMEOUT)
     for column in ("Precision", "Weights", "KV cache", "Inference", "LoRA (QLoRA at int4)"):
-        expect(memory).to_contain_text(column, timeout=TIMEOUT)
-    expect(main(page).get_by_text(re.compile(r"LoRA trains [\d,]+ parameters"))).to_be_visible()
-    main(page).get_by_role("heading", name="Memory").scroll_into_view_if_needed()
+        expect(tables.first).to_contain_text(column, timeout=TIMEOUT)
+    expect(memory.get_by_text(re.compile(r"LoRA trains [\d,]+ parameters"))).to_be_visible()
+    expect(memory.get_by_text(re.compile(r"Exact:"))).to_be_visible()
+    chart = memory.locator(".js-plotly-plot")
+    expect(chart).to_have_count(1, timeout=TIMEOUT)
+    expect(chart).to_contain_text("T4 (15 GiB)", timeout=TIMEOUT)  # a GPU line's label, drawn
+    chart.scroll_into_view_if_needed()
     steps.done("model")
+    compute = tab(page, "Compute")
+    expect(compute.locator('[data-testid="stDataFrame"]')).to_contain_text("Route")
+    expect(compute.get_by_text(re.compile(r"2-15T tokens"))).to_be_visible(timeout=TIMEOUT)
+    steps.done("model-compute")
 
     # Plan: Gantt chart, critical path, the Markdown report.
     go_to(page, "Plan and report", "Plan and report")
     critical = main(page).locator("p").filter(has=page.get_by_text("Critical path:", exact=True))
     expect(critical.first).to_be_visible(timeout=TIMEOUT)
     expect(critical.first).to_contain_text("Define scope → Select a model")
+    expect(main(page).get_by_text("The plan fits your scope", exact=False)).to_be_visible(
+        timeout=TIMEOUT
+    )
     gantt = main(page).locator(".js-plotly-plot")
     expect(gantt).to_have_count(1, timeout=TIMEOUT)
     expect(gantt).to_contain_text("Define scope", timeout=TIMEOUT)
