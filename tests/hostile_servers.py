@@ -16,7 +16,9 @@ def hostile_answer(recorder: str) -> str:
     return (
         f"Look: ![x]({recorder}/img) and [click]({recorder}/link).\n"
         f'<img src="{recorder}/html"> <{recorder}/autolink> {recorder}/bare\n'
-        f"![ref][r] **bold**\n\n[r]: {recorder}/definition\n"
+        f"![ref][r] **bold** $\\href{{{recorder}/math}}{{m}}$ "  # KaTeX's links and images
+        f"$\\includegraphics{{{recorder}/tex}}$\n\n"
+        f"[r]: {recorder}/definition\n"
     )
 
 
