@@ -12,7 +12,7 @@ from lifecycle.deploy.measure import VariantReport
 from lifecycle.deploy.variants import DeployError
 from lifecycle.safe_paths import UnsafePathError, check_target, mark, replace_folder, written_by_app
 from lifecycle.store import now
-from lifecycle.text import gib
+from lifecycle.text import gib, md_code
 
 TGI_IMAGE = "ghcr.io/huggingface/text-generation-inference:latest"
 
@@ -47,7 +47,7 @@ def readme(report: VariantReport, source_ref: str, folder: Path) -> str:
     lines = [
         f"# {report.label or report.name}",
         "",
-        f"Exported by Lifecycle on {now()} from `{source_ref}`.",
+        f"Exported by Lifecycle on {now()} from {md_code(source_ref)}.",
         "",
         "## Measured on the machine that built it",
         "",

@@ -117,20 +117,30 @@ def test_export_asks_before_overwriting_and_shows_serve_commands(
     make_app, measured, tiny_causal, tmp_path
 ):
     at = session(make_app, tiny_causal)
+    mine = tmp_path / "my-files"
+    mine.mkdir()
+    (mine / "thesis.txt").write_text("years of work")
+    at = rerun(at.text_input(key="deploy_export_path").input(str(mine)))
+    assert any("Lifecycle did not export" in e for e in texts(at.error)), texts(at.error)
+    assert button(at, "Export").disabled and (mine / "thesis.txt").is_file()
+
     target = tmp_path / "shipped"
-    target.mkdir()
-    (target / "old.txt").write_text("keep me?")
     at = rerun(at.text_input(key="deploy_export_path").input(str(target)))
-    assert any("already exists and is not empty" in w for w in texts(at.warning))
-    assert button(at, "Export").disabled
-    at = rerun(at.checkbox(key="deploy_export_overwrite").check())
     at = rerun(button(at, "Export").click())
-    assert not (target / "old.txt").exists() and (target / "config.json").is_file()
+    assert (target / "config.json").is_file() and (target / ".lifecycle-export").is_file()
     assert "Decode speed | 50.0 tokens/s" in (target / "README.md").read_text()
     assert any(s.startswith("Exported the fp32 variant to") for s in texts(at.success))
     commands = [c.value for c in at.code]
     assert any(c.startswith(f"vllm serve {target}") for c in commands)
     assert json.loads((target / "config.json").read_text())["model_type"] == "llama"
+
+    (target / "stale.txt").write_text("from the earlier export")
+    at = rerun(at)
+    assert any("earlier Lifecycle export" in w for w in texts(at.warning))
+    assert button(at, "Export").disabled
+    at = rerun(at.checkbox(key="deploy_export_overwrite").check())
+    at = rerun(button(at, "Export").click())
+    assert not (target / "stale.txt").exists() and (target / "config.json").is_file()
 
 
 def test_export_into_an_unusable_place_says_why(make_app, measured, tiny_causal, tmp_path):
