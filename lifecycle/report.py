@@ -5,7 +5,7 @@ from __future__ import annotations
 from lifecycle.evaluation.runs import primary_key
 from lifecycle.overview import Overview, stage_states
 from lifecycle.plan import end_date
-from lifecycle.selection.memory import EstimateError, estimate
+from lifecycle.selection.memory import EstimateError, estimate, exactness
 from lifecycle.stages import STAGES
 from lifecycle.store import now
 from lifecycle.text import gib, md_code, md_escape
@@ -90,6 +90,14 @@ def _model(ov: Overview) -> str:
         f"**Chosen model:** {md_escape(m.name)} ({md_code(m.id)}), {m.params_b:.3g}B parameters, "
         f"{m.architecture}, context {m.context_length:,}, licence {m.licence}. "
         f"{m.licence_note}"
+    )
+    kinds = exactness(m)
+    out.append(
+        "Exact: "
+        + ", ".join(k for k, (kind, _) in kinds.items() if kind == "exact")
+        + ". Estimated: "
+        + ", ".join(k for k, (kind, _) in kinds.items() if kind == "estimate")
+        + "."
     )
     try:
         rows = [

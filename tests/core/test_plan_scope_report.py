@@ -123,6 +123,8 @@ def test_report_collects_every_decision(tmp_path):
         "SmolLM2 135M Instruct",
         "## Plan",
         "Critical path",
+        "Exact: Weights, KV cache, LoRA trainable. Estimated: Inference",
+        "| 4 | Align | if needed | not started | 0 |",
     ):
         assert expected in text, expected
 
