@@ -5,12 +5,10 @@ from __future__ import annotations
 from urllib.parse import urlsplit
 
 import pytest
+from playwright.sync_api import Route, expect
 
-pytest.importorskip("playwright.sync_api")
-from playwright.sync_api import Route, expect  # noqa: E402
-
-from tests.browser.conftest import serve, with_model  # noqa: E402
-from tests.browser.ui import TIMEOUT, browser_tab, main, wait_idle  # noqa: E402
+from tests.browser.conftest import serve, with_model
+from tests.browser.ui import TIMEOUT, browser_tab, main, wait_idle
 
 LOOPBACK = {"127.0.0.1", "localhost", "::1", "[::1]"}
 LOCAL_SCHEMES = {"data", "blob", "about", "chrome-extension"}

@@ -5,12 +5,10 @@ from __future__ import annotations
 import re
 
 import pytest
+from playwright.sync_api import Locator, Page, expect
 
-pytest.importorskip("playwright.sync_api")
-from playwright.sync_api import Locator, Page, expect  # noqa: E402
-
-from tests.browser.conftest import serve, with_model  # noqa: E402
-from tests.browser.ui import (  # noqa: E402
+from tests.browser.conftest import serve, with_model
+from tests.browser.ui import (
     Steps,
     browser_tab,
     go_to,

@@ -6,13 +6,11 @@ import json
 import re
 
 import pytest
+from playwright.sync_api import Page, expect
 
-pytest.importorskip("playwright.sync_api")
-from playwright.sync_api import Page, expect  # noqa: E402
-
-from tests.browser.conftest import serve, with_model  # noqa: E402
-from tests.browser.ui import Steps, browser_tab, go_to, main, tab, wait_idle  # noqa: E402
-from tests.conftest import API_KEY  # noqa: E402
+from tests.browser.conftest import serve, with_model
+from tests.browser.ui import Steps, browser_tab, go_to, main, tab, wait_idle
+from tests.conftest import API_KEY
 
 PROJECT = "Endpoint demo"
 KEY_NAME = "LLAMA_TEST_KEY"  # the server process reads the key from this variable

@@ -5,14 +5,12 @@ from __future__ import annotations
 import json
 
 import pytest
+from playwright.sync_api import Page, expect
 
-pytest.importorskip("playwright.sync_api")
-from playwright.sync_api import Page, expect  # noqa: E402
-
-from lifecycle.text import WORD_JOINER  # noqa: E402
-from tests.browser.conftest import serve  # noqa: E402
-from tests.browser.ui import Steps, browser_tab, go_to, main, tab, wait_idle  # noqa: E402
-from tests.hostile_servers import MODEL, hostile_answer, markdown_endpoint, recorder  # noqa: E402
+from lifecycle.text import WORD_JOINER
+from tests.browser.conftest import serve
+from tests.browser.ui import Steps, browser_tab, go_to, main, tab, wait_idle
+from tests.hostile_servers import MODEL, hostile_answer, markdown_endpoint, recorder
 
 ANSWER_MS = 60_000  # the fake endpoint answers at once; room for a busy machine
 # Their images and links point at a loopback server that records every request: the page must

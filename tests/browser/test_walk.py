@@ -7,11 +7,9 @@ import re
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import Locator, Page, expect
 
-pytest.importorskip("playwright.sync_api")
-from playwright.sync_api import Locator, Page, expect  # noqa: E402
-
-from tests.browser.ui import (  # noqa: E402
+from tests.browser.ui import (
     REPO,
     TIMEOUT,
     Steps,
