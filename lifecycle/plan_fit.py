@@ -119,7 +119,7 @@ def _cut_options(inp: _Inputs) -> list[tuple[str, dict, dict | None]]:
                 None,
             )
         )
-    if len(inp.scope.task_ids) > 1:
+    if len(inp.cards) > 1:
         primary = Scope(inp.scope.primary_task, (), inp.scope.answers)
         durations = derive_durations(
             primary,
