@@ -323,3 +323,18 @@ def test_files_no_project_uses_are_removed_once_old(store):
     save_set(store, other.id, EVAL_SET, "n", "c.csv", "summarization", _examples(4), ("f1",))
     assert remove_unreferenced(store) == 1  # Keep's old file goes; New's fresh one stays
     assert len(list(files_folder(store).iterdir())) == 1
+
+
+def test_every_record_kind_the_app_writes_has_a_schema():
+    from lifecycle.alignment.preferences import PREFERENCE
+    from lifecycle.deploy.measure import MEASUREMENT
+    from lifecycle.evaluation.runs import RATING
+    from lifecycle.finetune.runs import RUN as FINETUNE_RUN
+    from lifecycle.schema import KINDS
+    from lifecycle.uploads import EVAL_SET, TRAIN_SET
+    from lifecycle.versions import RUN as PLAYGROUND_RUN
+    from lifecycle.versions import VERSION
+
+    written = {PREFERENCE, MEASUREMENT, RUN, PREDICTION, RATING, FINETUNE_RUN, EVAL_SET}
+    written |= {TRAIN_SET, PLAYGROUND_RUN, VERSION, "scope", "model", "plan", "playground"}
+    assert written == set(KINDS)
