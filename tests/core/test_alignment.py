@@ -220,6 +220,6 @@ def test_method_chooser_follows_the_data_and_the_budget():
     assert recommend(pairs=500, has_sft=False)[0][0].id == "orpo"
     top, reasons = recommend(pairs=40)[0]
     assert any("40 pairs" in r for r in reasons)
-    rich = ScopeAnswers(budget="over $100k", quality_bar="customer-facing")
+    rich = ScopeAnswers(budget="$100k-1M", quality_bar="customer-facing")
     ppo_rank = [m.id for m, _ in recommend(pairs=5000, answers=rich, gpu=True)].index("ppo_rlhf")
     assert ppo_rank < [m.id for m, _ in recommend(pairs=5000)].index("ppo_rlhf")
