@@ -145,3 +145,15 @@ def test_pre_training_advice_warns_that_open_models_saw_far_more_tokens():
     assert routes["Pre-train: final run"].gpu_hours == pytest.approx(13_088, rel=1e-3)
     reuse = routes["Reuse + LoRA"]
     assert reuse.flops > 0 and reuse.gpu_hours > 0 and reuse.cost_usd > 0 and reuse.gpus == 1
+
+
+def test_align_and_deploy_progress_come_from_their_records(store):
+    from lifecycle.alignment.preferences import PREFERENCE
+    from lifecycle.deploy.measure import MEASUREMENT
+
+    project = store.create_project("Busy")
+    store.put_record(project.id, PREFERENCE, {"id": "p1", "choice": "a"}, key="p1")
+    store.put_record(project.id, MEASUREMENT, {"ref": "embedded:x"}, key="m1")
+    status = stage_status(overview(store, project.id))
+    assert status["align"] == "1 preference pairs judged"
+    assert status["deploy"] == "1 variants measured"
