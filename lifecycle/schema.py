@@ -76,8 +76,8 @@ KINDS: dict[str, Shape] = {
     "model": Obj(model_id=Text(), custom_params=Opt(Int(0, 10**16)), workload=Obj(), advisor=Obj()),
     "plan": Obj(start_date=Text(), overrides=Obj()),
     "playground": Obj(
-        model=Text(),
-        model_other=Text(),
+        model=Opt(Text()),  # None before a model picker has run: read as the default
+        model_other=Opt(Text()),
         task=Text(),
         shots=Opt(NUMBER),
         system=Text(),
