@@ -20,6 +20,7 @@ from components.resources import get_store
 from components.state import Keys
 from lifecycle.evaluation.runs import list_eval_runs, primary_key
 from lifecycle.evaluation.shots import plateau_verdict, shots_curve
+from lifecycle.glossary import display_name
 from lifecycle.stages import guide_sections
 from lifecycle.text import md_escape
 
@@ -31,7 +32,7 @@ render_guide("evaluate")
 evalset = set_picker(project.id)
 st.caption(
     f"{len(evalset.examples)} examples · task {evalset.task_id} · metrics "
-    f"{', '.join(evalset.metrics)} · set hash {evalset.hash}"
+    f"{', '.join(map(display_name, evalset.metrics))} · set hash {evalset.hash}"
 )
 limit = st.slider(
     "Examples to evaluate (a slice keeps CPU runs short)",
@@ -61,7 +62,7 @@ with run_tab:
     if done:
         st.success(
             f"{md_escape(done.candidate.label)}: "
-            + ", ".join(f"{md_escape(k)} {v:.3f}" for k, v in done.scores.items())
+            + ", ".join(f"{md_escape(display_name(k))} {v:.3f}" for k, v in done.scores.items())
         )
 runs = list_eval_runs(store, project.id)
 same_set = [r for r in runs if r.set_hash == sliced.hash and r.done]

@@ -13,6 +13,7 @@ from components.records import save_record, sync_record
 from components.resources import get_store
 from components.state import Keys
 from components.untrusted import show_error
+from lifecycle.glossary import explain
 from lifecycle.overview import overview
 from lifecycle.plan import EARLIEST, LATEST, check_days, end_date, start_date
 from lifecycle.report import markdown_report
@@ -85,7 +86,10 @@ c2.metric("End", f"{end_date(list(ov.plan)):%d %b %Y}")
 c3.metric("Duration", f"{(end_date(list(ov.plan)) - ov.start).days} days")
 render_fit(ov.fit)
 st.plotly_chart(gantt_chart(list(ov.plan)), width="stretch")
-st.markdown("**Critical path:** " + " → ".join(r.title for r in ov.plan if r.critical))
+st.markdown(
+    "**Critical path:** " + " → ".join(r.title for r in ov.plan if r.critical),
+    help=explain("Critical path"),
+)
 
 st.subheader("Export")
 report = markdown_report(ov)

@@ -20,6 +20,7 @@ from lifecycle.evaluation.runs import (
     unsupported,
 )
 from lifecycle.evaluation.stats import bootstrap_interval
+from lifecycle.glossary import display_name
 from lifecycle.text import md_escape
 
 
@@ -48,7 +49,7 @@ def runs_table(runs: list[EvalRun]) -> None:
                 "Set": r.set_name,
                 "Done": f"{r.done}/{r.total}",
                 "Status": r.status,
-                **{k: round(v, 3) for k, v in r.scores.items()},
+                **{display_name(k): round(v, 3) for k, v in r.scores.items()},
                 "Saved": r.updated_at[:19],
             }
             for r in runs
@@ -61,14 +62,18 @@ def runs_table(runs: list[EvalRun]) -> None:
 def charts(selected: list[EvalRun]) -> None:
     """Grouped bars per metric with 95 % intervals, and the per-example distribution."""
     rows = [
-        (r.candidate.label, key, bootstrap_interval(list(r.per_example[key].values())))
+        (
+            r.candidate.label,
+            display_name(key),
+            bootstrap_interval(list(r.per_example[key].values())),
+        )
         for r in selected
         for key in r.per_example
     ]
     st.plotly_chart(score_bars(rows), width="stretch")
     key = primary_key(selected[0].metrics)
     series = {r.candidate.label: list(r.per_example.get(key, {}).values()) for r in selected}
-    st.plotly_chart(score_distribution(series, key), width="stretch")
+    st.plotly_chart(score_distribution(series, display_name(key)), width="stretch")
 
 
 def significance(a: EvalRun, b: EvalRun) -> None:
@@ -81,7 +86,7 @@ def significance(a: EvalRun, b: EvalRun) -> None:
         return
     box = st.success if diff.significant else st.info
     a_name, b_name = md_escape(a.candidate.label), md_escape(b.candidate.label)
-    box(diff.verdict(f"A ({a_name})", f"B ({b_name})", md_escape(key)))
+    box(diff.verdict(f"A ({a_name})", f"B ({b_name})", md_escape(display_name(key))))
 
 
 def _highlight(prediction: str, reference: str) -> str:
@@ -97,6 +102,7 @@ def _highlight(prediction: str, reference: str) -> str:
 def examples_view(project_id: str, a: EvalRun, b: EvalRun | None, evalset: EvalSet) -> None:
     """Input, reference and outputs side by side, sortable by score difference, with ratings."""
     key = primary_key(a.metrics)
+    name = display_name(key)  # column labels: "A ROUGE-L", not "A rougeL"
     rows = []
     for ex in evalset.examples:
         if ex.id not in a.predictions:
@@ -106,16 +112,16 @@ def examples_view(project_id: str, a: EvalRun, b: EvalRun | None, evalset: EvalS
             "input": ex.input,
             "reference": ex.output,
             "A": a.predictions[ex.id]["prediction"],
-            f"A {key}": a.per_example.get(key, {}).get(ex.id),  # an imported run may lack it
+            f"A {name}": a.per_example.get(key, {}).get(ex.id),  # an imported run may lack it
         }
         if b and ex.id in b.predictions:
             row.update(
                 {
                     "B": b.predictions[ex.id]["prediction"],
-                    f"B {key}": b.per_example.get(key, {}).get(ex.id),
+                    f"B {name}": b.per_example.get(key, {}).get(ex.id),
                 }
             )
-            row["B - A"] = round((row[f"B {key}"] or 0) - (row[f"A {key}"] or 0), 3)
+            row["B - A"] = round((row[f"B {name}"] or 0) - (row[f"A {name}"] or 0), 3)
         rows.append(row)
     if not rows:
         st.info("No example predicted yet.")
@@ -134,7 +140,7 @@ def examples_view(project_id: str, a: EvalRun, b: EvalRun | None, evalset: EvalS
         with st.container(border=True):
             st.markdown(
                 f"**{side}: {md_escape(run.candidate.label)}** · "
-                f"{md_escape(key)} {row[f'{side} {key}']:.3f}"
+                f"{md_escape(name)} {row[f'{side} {name}']:.3f}"
             )
             st.markdown(_highlight(row[side], row["reference"]))
             invented = unsupported(row["input"], row[side])
@@ -165,7 +171,9 @@ def ratings_summary(project_id: str, runs: list[EvalRun]) -> None:
                     "Candidate": run.candidate.label,
                     "Rated examples": len(given),
                     "Mean rating (1-5)": round(sum(given.values()) / len(given), 2),
-                    primary_key(run.metrics): round(run.scores.get(primary_key(run.metrics), 0), 3),
+                    display_name(primary_key(run.metrics)): round(
+                        run.scores.get(primary_key(run.metrics), 0), 3
+                    ),
                 }
             )
     if rows:

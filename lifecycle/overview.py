@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from lifecycle.evaluation.runs import EvalRun, list_eval_runs, primary_key
+from lifecycle.glossary import display_name
 from lifecycle.needs import stage_needs
 from lifecycle.plan import PlanRow, derive_durations, schedule, start_date, valid_overrides
 from lifecycle.plan_fit import PlanFit, plan_fit
@@ -169,7 +170,8 @@ def stage_status(ov: Overview) -> dict[str, str]:
         best = max(done, key=lambda r: r.scores.get(primary_key(r.metrics), 0.0))
         key = primary_key(best.metrics)
         status["evaluate"] = (
-            f"{len(done)} runs; best {best.candidate.label}: {key} {best.scores.get(key, 0.0):.3f}"
+            f"{len(done)} runs; best {best.candidate.label}: "
+            f"{display_name(key)} {best.scores.get(key, 0.0):.3f}"
         )
     if ov.measurements:
         status["deploy"] = f"{ov.measurements} variants measured"

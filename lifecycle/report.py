@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from lifecycle.evaluation.runs import primary_key
+from lifecycle.glossary import display_name
 from lifecycle.overview import Overview, stage_states
 from lifecycle.plan import end_date
 from lifecycle.selection.memory import EstimateError, estimate, exactness
@@ -146,7 +147,7 @@ def _finetunes(ov: Overview) -> str:
             [
                 md_escape(f.get("id", "")),
                 md_escape(f.get("base_ref", "")),
-                md_escape(f.get("method", "")),
+                md_escape(display_name(f.get("method", ""))),
                 md_escape(data.get("name", "")),
                 md_escape(data.get("hash", "")),
                 md_escape(f"{f.get('step', 0)}/{f.get('total_steps', 0)}"),
@@ -174,7 +175,7 @@ def _evaluate(ov: Overview) -> str:
                 md_escape(r.set_name),
                 md_escape(r.set_hash),
                 md_escape(f"{r.done}/{r.total}"),
-                f"{md_escape(key)} {r.scores.get(key, 0.0):.3f}",
+                f"{md_escape(display_name(key))} {r.scores.get(key, 0.0):.3f}",
             ]
         )
     return (

@@ -22,7 +22,7 @@ SLICE = 3  # examples per run: 3 x up to 64 new tokens at ~15 tokens/s on 2 core
 LABEL = "Conversation Summarization prompt"
 GENERATION = 900_000  # ms: model load plus one run of the slice, with room for a slow machine
 # The paired-bootstrap sentence, significant or not.
-VERDICT = re.compile(r" rougeL .*\(.*95 % CI [-+]\d\.\d{3} to [-+]\d\.\d{3}, n=3\)\.$")
+VERDICT = re.compile(r" ROUGE-L .*\(.*95 % CI [-+]\d\.\d{3} to [-+]\d\.\d{3}, n=3\)\.$")
 
 
 @pytest.fixture(scope="module")
@@ -79,7 +79,7 @@ def evaluate(run: Locator, shots: int) -> Locator:
     )
     expect(done).to_be_visible(timeout=GENERATION)
     wait_idle(run.page, GENERATION)
-    expect(done).to_have_text(re.compile(r"rougeL \d\.\d{3}"))
+    expect(done).to_have_text(re.compile(r"ROUGE-L \d\.\d{3}"))
     return done
 
 
@@ -145,7 +145,7 @@ def test_evaluate_two_candidates_and_compare(eval_page: Page, eval_url: str) -> 
     expect(grid).to_contain_text("reference")
     grid.hover()
     page.mouse.wheel(4000, 0)  # the grid only renders the columns in view: scroll to the right
-    for column in ("A rougeL", "B rougeL", "B - A"):
+    for column in ("A ROUGE-L", "B ROUGE-L", "B - A"):
         expect(grid).to_contain_text(column)
     shots.done("examples")
     expect(examples.get_by_text("Reference", exact=True)).to_be_visible()

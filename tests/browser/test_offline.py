@@ -25,6 +25,7 @@ PAGES = [
     "rag",
     "plan",
     "settings",
+    "glossary",
 ]
 
 

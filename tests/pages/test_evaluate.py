@@ -29,7 +29,9 @@ CANDIDATE = "eval_candidate___playground__"  # Keys.EVAL_CANDIDATE + "" + the cu
 SHOTS_CANDIDATE = "eval_candidate_shots___playground__"  # the same picker in the Shots tab
 LABEL = "Conversation Summarization prompt"
 VERDICT = re.compile(r"^(Prompting has plateaued|Examples still help) \(")
-SCORES = re.compile(r"rouge1 \d\.\d{3}, rouge2 \d\.\d{3}, rougeL \d\.\d{3}, rougeLsum \d\.\d{3}$")
+SCORES = re.compile(
+    r"ROUGE\\-1 \d\.\d{3}, ROUGE\\-2 \d\.\d{3}, ROUGE\\-L \d\.\d{3}, ROUGE\\-Lsum \d\.\d{3}$"
+)
 
 
 @pytest.fixture(autouse=True)
@@ -119,19 +121,19 @@ def test_evaluate_compare_read_and_rate(at, store, project, tiny_causal):
     assert list(runs["Status"]) == ["done", "done"] and list(runs["Done"]) == ["3/3"] * 2
     assert len(at.get("plotly_chart")) == 2
     verdict = [m for m in texts(at.info) + texts(at.success) if "95 % CI" in m]
-    assert len(verdict) == 1 and "rougeL" in verdict[0] and "n=3" in verdict[0], verdict
+    assert len(verdict) == 1 and "ROUGE\\-L" in verdict[0] and "n=3" in verdict[0], verdict
 
     # Examples: A and B side by side with their difference, one example in detail.
     table = examples_table(at)
-    assert {"A", "B", "B - A", "A rougeL", "B rougeL"} <= set(table.columns)
+    assert {"A", "B", "B - A", "A ROUGE-L", "B ROUGE-L"} <= set(table.columns)
     assert sorted(table["id"]) == sorted(first.predictions)
     assert list(table["B - A"]) == sorted(table["B - A"])  # the biggest losses of B first
     picked = at.selectbox(key="eval_example").value
     assert picked in first.predictions
     shown = "\n".join(texts(at.markdown))
     assert "**Input**" in shown and "**Reference**" in shown
-    assert f"**A: {md_escape(first.candidate.label)}** · rougeL " in shown
-    assert f"**B: {md_escape(second.candidate.label)}** · rougeL " in shown
+    assert f"**A: {md_escape(first.candidate.label)}** · ROUGE\\-L " in shown
+    assert f"**B: {md_escape(second.candidate.label)}** · ROUGE\\-L " in shown
 
     # A star rating is stored per run and example, and summarised under Results.
     at = rerun(at.feedback(key=f"eval_rate_{second.id}_{picked}").set_value(3))
