@@ -15,10 +15,10 @@ from pathlib import Path
 from typing import Any
 
 from lifecycle.schema import problem, repaired
+from lifecycle.text import MB
 
 SCHEMA_VERSION = 1  # bump with a new entry in MIGRATIONS; exports carry it too
 EXPORT_FORMAT = "lifecycle-project"
-MB = 10**6  # sizes are shown in decimal megabytes, as the upload widget shows them
 MAX_IMPORT_BYTES = 20 * MB  # a project export is kilobytes plus uploaded sets; more is wrong
 BUSY_TIMEOUT_S = 10.0  # how long a write waits for another tab's write before giving up
 MAX_NAME_LENGTH = 80

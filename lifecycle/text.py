@@ -14,6 +14,8 @@ _BARE_LINK = re.compile(r"(?<=[A-Za-z])(?=\\?:\\?/\\?/)|(?<=www)(?=\\?\.)|(?<=@)
 # of a URL): a word joiner right there leaves them plain text.
 _LINK_SYNTAX = re.compile(r"(?<=\])(?=[(\[:])|(?<=[<&])")
 
+MB = 10**6  # sizes are shown in decimal megabytes, as the upload widget shows them
+
 
 def md_escape(text: str) -> str:
     """User text made inert in Markdown (and HTML), so a name like `<b>**x**</b>` shows as typed."""
@@ -76,3 +78,14 @@ def days(value: float) -> str:
     if value < 0.1:
         return "under 0.1 days"
     return f"{value:,.1f} days" if value < 10 else f"{value:,.0f} days"
+
+
+def plural(count: int, word: str, many: str = "") -> str:
+    """'1 row', '2 rows', '1,024 rows' (`many` for irregular plurals: 'query', 'queries')."""
+    return f"{count:,} {word if count == 1 else many or word + 's'}"
+
+
+def short_time(stamp: object) -> str:
+    """A stored ISO timestamp as people read it: '2026-03-01 14:05:09' (no microseconds)."""
+    text = str(stamp or "")
+    return text[:19].replace("T", " ") if len(text) >= 19 and text[10:11] == "T" else text

@@ -14,8 +14,9 @@ from pathlib import Path
 import yaml
 
 from lifecycle.config import KNOWLEDGE
+from lifecycle.text import MB
 
-MAX_UPLOAD_BYTES = 20 * 2**20  # a few thousand examples fit in far less
+MAX_UPLOAD_BYTES = 20 * MB  # a few thousand examples fit in far less (MB as the uploader counts)
 MAX_ROW_CHARS = 100_000  # one example longer than this is a wrong file, not a prompt
 MAX_ROWS = 5000
 
@@ -87,7 +88,7 @@ def read_table(raw: bytes, filename: str) -> list[dict]:
     """Rows of an uploaded CSV or JSONL file, refusing empty, huge or undecodable files."""
     if len(raw) > MAX_UPLOAD_BYTES:  # before decoding: a big file costs memory on every parse
         raise DatasetError(
-            f"The file is {len(raw) / 2**20:.1f} MB; the limit is {MAX_UPLOAD_BYTES // 2**20} MB."
+            f"The file is {len(raw) / MB:.1f} MB; the limit is {MAX_UPLOAD_BYTES // MB} MB."
         )
     if not raw or raw.isspace():
         raise DatasetError("The file is empty.")

@@ -12,8 +12,9 @@ from html.parser import HTMLParser
 from pathlib import PurePosixPath
 
 from lifecycle.rag.embedder import RagError
+from lifecycle.text import MB
 
-MAX_UPLOAD_BYTES = 20 * 1024 * 1024  # a 20 MB text is ~25k chunks: minutes of embedding on CPU
+MAX_UPLOAD_BYTES = 20 * MB  # a 20 MB text is ~25k chunks: minutes of embedding on CPU
 MAX_TEXT_CHARS = MAX_UPLOAD_BYTES  # a PDF may hold no more text than the largest text file
 MAX_PDF_PAGES = 2000  # a long book; more is an archive to split
 PDF_SECONDS = 20.0  # reading a text PDF takes well under a second a page
@@ -67,8 +68,8 @@ def read_upload(name: str, data: bytes) -> SourceDoc:
         raise RagError(f"{display} is empty.")
     if len(data) > MAX_UPLOAD_BYTES:
         raise RagError(
-            f"{display} is {len(data) / 2**20:,.1f} MB; the limit is "
-            f"{MAX_UPLOAD_BYTES / 2**20:,.0f} MB. Split it into smaller files."
+            f"{display} is {len(data) / MB:,.1f} MB; the limit is "
+            f"{MAX_UPLOAD_BYTES / MB:,.0f} MB. Split it into smaller files."
         )
     text, note = _pdf_text(display, data) if ext == ".pdf" else (_decode(display, data), "")
     if ext in (".html", ".htm"):
