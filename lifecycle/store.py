@@ -80,6 +80,15 @@ def now(precise: bool = False) -> str:
     return datetime.now(UTC).isoformat(timespec="microseconds" if precise else "seconds")
 
 
+def _iso_or(text: str, default: str) -> str:
+    """`text` when it is an ISO timestamp, else `default` (an imported value is not trusted)."""
+    try:
+        datetime.fromisoformat(text)
+    except (TypeError, ValueError):
+        return default
+    return text if len(text) <= 40 else default
+
+
 def clean_name(name: str) -> str:
     """Validate a project name: trimmed, single-spaced, no control characters, not too long."""
     text = "".join(ch for ch in str(name) if unicodedata.category(ch)[0] != "C" or ch == " ")
@@ -158,11 +167,13 @@ class Store:
             row = con.execute("SELECT * FROM projects WHERE id = ?", (project_id,)).fetchone()
         return Project(**dict(row)) if row else None
 
-    def create_project(self, name: str, project_id: str | None = None) -> Project:
-        """Create an empty project with a unique name."""
+    def create_project(
+        self, name: str, project_id: str | None = None, created_at: str = ""
+    ) -> Project:
+        """Create an empty project with a unique name (an import keeps its creation time)."""
         name = clean_name(name)
         stamp = now()
-        project = Project(project_id or uuid.uuid4().hex, name, stamp, stamp)
+        project = Project(project_id or uuid.uuid4().hex, name, _iso_or(created_at, stamp), stamp)
         with self._db() as con:
             self._check_name_free(con, name)
             con.execute("INSERT INTO projects VALUES (?, ?, ?, ?)", _project_row(project))

@@ -192,7 +192,9 @@ def import_project(store: Store, raw: bytes) -> Project:
     wanted_id = str(meta.get("id") or "")
     keep_id = bool(re.fullmatch(r"[0-9a-f]{32}", wanted_id)) and not store.get_project(wanted_id)
     project = store.create_project(
-        store.free_name(meta["name"]), project_id=wanted_id if keep_id else None
+        store.free_name(meta["name"]),
+        project_id=wanted_id if keep_id else None,
+        created_at=str(meta.get("created_at") or ""),
     )
     try:
         for rec in doc["records"]:

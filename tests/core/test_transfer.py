@@ -86,3 +86,11 @@ def test_atomic_json_write_replaces_whole_file(tmp_path):
     write_json_atomic(target, {"b": 2})
     assert json.loads(target.read_text()) == {"b": 2}
     assert [p.name for p in target.parent.iterdir()] == ["plan.json"]
+
+
+def test_an_import_keeps_the_creation_time_and_ignores_a_bad_one(store, tmp_path):
+    """A round trip was exact only when the second did not tick between export and import."""
+    old = json.loads(_doc(project={"name": "Old", "created_at": "2020-01-02T03:04:05+00:00"}))
+    assert import_project(store, json.dumps(old).encode()).created_at.startswith("2020-01-02")
+    bad = json.loads(_doc(project={"name": "Bad", "created_at": "yesterday-ish"}))
+    assert import_project(store, json.dumps(bad).encode()).created_at.startswith("20")
