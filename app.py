@@ -8,6 +8,7 @@ import lifecycle  # noqa: F401  (sets the offline environment before anything he
 from components.pages import PAGES
 from components.project import show_flash, sidebar_project
 from components.state import init_state
+from components.tracker import render_tracker
 
 # A local file: a :material: page icon makes the browser fetch it from a font host on the internet.
 ICON = str(Path(__file__).parent / "assets" / "icon.png")
@@ -21,5 +22,6 @@ for page in PAGES:
     )
 navigation = st.navigation(pages)
 sidebar_project()
+render_tracker()
 show_flash()
 navigation.run()

@@ -9,6 +9,7 @@ from components.align_ui import pair_ui, prompt_ui, task_ui
 from components.guide import render_guide
 from components.project import require_project
 from components.resources import get_store
+from components.tracker import render_next
 from lifecycle.alignment.preferences import list_preferences
 from lifecycle.overview import overview
 
@@ -69,3 +70,5 @@ with dpo_tab:
 with choose_tab:
     tuned = any(f.get("state") == "completed" and f.get("method") != "dpo" for f in ov.finetunes)
     chooser_ui(ov.scope.answers, bool(ov.scope.primary_task), prefs, tuned)
+
+render_next("align")

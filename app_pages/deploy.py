@@ -7,6 +7,7 @@ from components.deploy_ui import measure_ui, model_ui, results_ui, saved_ui, set
 from components.guide import render_guide
 from components.project import require_project
 from components.resources import get_store
+from components.tracker import render_next
 from lifecycle.overview import overview
 from lifecycle.stages import guide_sections
 from lifecycle.text import md_code
@@ -57,3 +58,5 @@ with further_tab:
         "Distillation and pruning need training runs of their own, so this page measures "
         "quantization (no training) and leaves those two as guidance."
     )
+
+render_next("deploy")

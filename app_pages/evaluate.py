@@ -18,6 +18,7 @@ from components.playground import load_ui
 from components.project import require_project
 from components.resources import get_store
 from components.state import Keys
+from components.tracker import render_next
 from lifecycle.evaluation.runs import list_eval_runs, primary_key
 from lifecycle.evaluation.shots import plateau_verdict, shots_curve
 from lifecycle.glossary import display_name
@@ -128,3 +129,5 @@ with shots_tab:
         st.info(plateau_verdict(points))
 with bench_tab:
     st.markdown(guide_sections("evaluate").get("Going further", ""))
+
+render_next("evaluate")

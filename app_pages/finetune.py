@@ -11,6 +11,7 @@ from components.playground import load_ui
 from components.project import require_project
 from components.resources import get_store
 from components.state import Keys
+from components.tracker import render_next
 from lifecycle.finetune.jobs import current_status
 from lifecycle.finetune.runs import ACTIVE, list_runs
 from lifecycle.models.sources import project_model_ref
@@ -74,3 +75,5 @@ with try_tab:
         evaluate_ui(project.id, done[pick])
         st.subheader("Merge and export")
         merge_ui(done[pick])
+
+render_next("finetune")

@@ -6,6 +6,7 @@ from components.project import current_project
 from components.project_admin import import_form, manage_project, new_project_form
 from components.resources import get_store
 from components.stage_map import render_stage_map
+from components.tracker import render_start
 from lifecycle.overview import overview
 from lifecycle.text import md_escape
 
@@ -19,13 +20,19 @@ st.markdown(
 project = current_project()
 if project is None:
     st.subheader("Start a project")
-    st.caption("A project holds every decision you make on every page; it is saved as you go.")
+    st.caption(
+        "Start here: name a project below, then go to 1 Scope to pick its task; the Progress "
+        "list in the sidebar shows where you are. A project holds every decision you make on "
+        "every page; it is saved as you go."
+    )
     new_project_form()
     import_form()
     st.stop()
 
 st.subheader(f"Project: {md_escape(project.name)}")
-render_stage_map(overview(get_store(), project.id))
+ov = overview(get_store(), project.id)
+render_start(ov)
+render_stage_map(ov)
 
 st.subheader("Projects")
 new_tab, manage_tab, import_tab = st.tabs(["New", "This project", "Import"])

@@ -22,6 +22,7 @@ from components.project import require_project
 from components.records import save_record, sync_record
 from components.resources import get_store
 from components.state import Keys
+from components.tracker import render_next
 from lifecycle.overview import advisor_size, chosen_model
 from lifecycle.scope import Scope, task_card
 from lifecycle.selection.advisor import AdvisorInput
@@ -106,3 +107,5 @@ record = {
 if custom_shape:
     record |= {"custom_shape": custom_shape, "custom_how": st.session_state[Keys.MODEL_CUSTOM_HOW]}
 save_record(project.id, "model", record, to_widgets)
+
+render_next("model_selection")

@@ -15,6 +15,7 @@ from components.playground_tabs import compare_tab, history_tab, run_panel, vers
 from components.project import require_project
 from components.records import save_record, sync_record
 from components.resources import get_store
+from components.tracker import render_next
 from components.untrusted import show_error
 from lifecycle.overview import overview
 from lifecycle.prompting import PromptError, build_messages
@@ -50,3 +51,5 @@ with history:
     history_tab(project.id)
 
 save_record(project.id, "playground", current_record(task_id, spec, values, params), record_widgets)
+
+render_next("playground")

@@ -10,6 +10,7 @@ from components.rag_ask import ask_ui, quality_ui
 from components.rag_ui import chunk_tokenizer, collection_ui, documents_ui, store_ui, upload_ui
 from components.state import Keys
 from components.tools_ui import tools_ui
+from components.tracker import render_next
 from components.untrusted import show_error
 from lifecycle.rag import RagError
 
@@ -55,3 +56,5 @@ with tools_tab:
         tools_ui(lm)
     else:
         st.info(NO_MODEL)
+
+render_next("rag")

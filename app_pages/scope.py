@@ -7,6 +7,7 @@ from components.project import require_project
 from components.records import save_record, sync_record
 from components.scope_cards import render_stage_needs, render_task_card
 from components.state import Keys
+from components.tracker import render_next
 from lifecycle.needs import stage_needs
 from lifecycle.scope import QUESTIONS, TIMELINE_WEEKS, Scope, ScopeAnswers, band_models, task_card
 from lifecycle.selection.catalog import load_catalog
@@ -121,3 +122,5 @@ if cards:
     st.subheader("What each stage needs")
     st.caption("Home, the plan and the report show the same; the plan schedules the needed ones.")
     render_stage_needs(stage_needs(scope, cards))
+
+render_next("scope")

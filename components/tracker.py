@@ -1,0 +1,81 @@
+"""The stage tracker in the sidebar of every page, and the "Next" link at the end of each stage."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from components.pages import PAGES
+from components.project import current_project
+from components.resources import get_store
+from lifecycle.guided import WHY, next_step, track
+from lifecycle.overview import Overview, overview
+from lifecycle.stages import STAGES
+from lifecycle.store import StoreError
+
+PAGE_FILES = {page: f"app_pages/{page}.py" for page in WHY}
+STAGE_FILES = {
+    "scope": "app_pages/scope.py",
+    "model_selection": "app_pages/model_selection.py",
+    "adapt": "app_pages/playground.py",
+    "align": "app_pages/align.py",
+    "evaluate": "app_pages/evaluate.py",
+    "deploy": "app_pages/deploy.py",
+    "infrastructure": "app_pages/rag.py",
+}
+ICONS = {
+    "decided": ":material/check_circle:",
+    "in progress": ":material/pending:",
+    "not started": ":material/radio_button_unchecked:",
+    "not needed": ":material/do_not_disturb_on:",
+}
+TITLES = {p.path: p.title for p in PAGES}
+
+
+def _overview() -> Overview | None:
+    project = current_project()
+    if project is None:
+        return None
+    try:
+        return overview(get_store(), project.id)
+    except StoreError:  # deleted in another tab: the page itself says so
+        return None
+
+
+def render_tracker() -> None:
+    """Seven links in the sidebar, each with the stage's state (decided ... not needed)."""
+    ov = _overview()
+    if ov is None:
+        return
+    states = track(ov)
+    with st.sidebar.expander("Progress", expanded=True, icon=":material/route:"):
+        for stage in STAGES:
+            state = states[stage.id]
+            st.page_link(
+                STAGE_FILES[stage.id],
+                label=f"{stage.number} {stage.title}: {state}",
+                icon=ICONS[state],
+            )
+
+
+def render_next(page: str) -> None:
+    """The next useful step for this project after `page`, as a link with the reason."""
+    ov = _overview()
+    if ov is None:
+        return
+    step = next_step(ov, page)
+    if step.page == page:
+        return
+    st.divider()
+    st.page_link(
+        PAGE_FILES[step.page],
+        label=f"Next: {TITLES[PAGE_FILES[step.page]]}. {step.why}",
+        icon=":material/arrow_forward:",
+    )
+
+
+def render_start(ov: Overview) -> None:
+    """Home's pointer: where to start (a new project) or where to carry on (a started one)."""
+    step = next_step(ov)
+    started = "scope" in track(ov) and track(ov)["scope"] == "decided"
+    label = f"{'Carry on' if started else 'Start here'}: {TITLES[PAGE_FILES[step.page]]}"
+    st.page_link(PAGE_FILES[step.page], label=f"{label}. {step.why}", icon=":material/flag:")
