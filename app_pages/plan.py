@@ -10,13 +10,17 @@ from components.charts import gantt_chart
 from components.plan_fit import render_fit
 from components.project import require_project
 from components.records import save_record, sync_record
+from components.report_html import html_report
 from components.resources import get_store
 from components.state import Keys
 from components.untrusted import show_error
+from lifecycle.deploy.measure import load_measurements
+from lifecycle.finetune.runs import list_runs
 from lifecycle.glossary import explain
 from lifecycle.overview import overview
 from lifecycle.plan import EARLIEST, LATEST, check_days, end_date, start_date
 from lifecycle.report import markdown_report
+from lifecycle.report_summary import summary
 from lifecycle.text import slug
 from lifecycle.transfer import export_project
 
@@ -95,10 +99,28 @@ st.subheader("Export")
 report = markdown_report(ov)
 plan_json = {
     "project": export_project(store, project.id),
+    "decisions": summary(ov),  # derived (stage states, best candidate, cost), not only answers
     "end_date": str(end_date(list(ov.plan))),
     "plan": [{**asdict(r), "start": str(r.start), "end": str(r.end)} for r in ov.plan],
 }
-left, right = st.columns(2)
+
+
+def html_file() -> str:
+    """The self-contained HTML report, built only when the button is pressed (it is ~5 MB)."""
+    now_ov = overview(store, project.id)
+    return html_report(now_ov, list_runs(project.id), load_measurements(store, project.id))
+
+
+first, left, right = st.columns(3)
+first.download_button(
+    "Download report (HTML, works offline)",
+    html_file,
+    f"{slug(project.name)}-report.html",
+    "text/html",
+    icon=":material/share:",
+    on_click="ignore",
+    help="One file with every chart inside: mail it to people who do not open the app.",
+)
 left.download_button(
     "Download report (Markdown)",
     report,

@@ -67,7 +67,11 @@ def test_metrics_critical_path_chart_and_downloads(at):
     stages = [y for trace in spec["data"] for y in trace["y"]]
     assert sorted(stages) == sorted(STAGES)
     downloads = [d.label for d in at.get("download_button")]
-    assert downloads == ["Download report (Markdown)", "Download plan and decisions (JSON)"]
+    assert downloads == [
+        "Download report (HTML, works offline)",
+        "Download report (Markdown)",
+        "Download plan and decisions (JSON)",
+    ]
     preview = at.expander[0].markdown[0].value
     assert preview.startswith("# Demo: generative-AI project plan")
     assert list(at.data_editor[0].value["Stage"]) == STAGES

@@ -1,0 +1,188 @@
+"""The report as one self-contained HTML file: summary, charts with their JavaScript, lineage."""
+
+from __future__ import annotations
+
+from html import escape
+
+from components.charts import cost_chart, gantt_chart, memory_chart
+from components.charts_deploy import speed_quality_chart
+from components.charts_eval import score_bars
+from lifecycle.deploy.measure import VariantReport
+from lifecycle.evaluation.runs import primary_key
+from lifecycle.evaluation.stats import bootstrap_interval
+from lifecycle.finetune.runs import Run
+from lifecycle.glossary import display_name
+from lifecycle.overview import Overview
+from lifecycle.report_summary import summary
+from lifecycle.selection.memory import EstimateError, devices, estimate
+from lifecycle.store import now
+from lifecycle.text import plot_text, usd
+
+# Every value from a record (names, labels, ids, model output) goes through `escape`: the file is
+# mailed and opened in a browser, where markup in a project name must stay text.
+STYLE = """
+body{font-family:system-ui,sans-serif;max-width:1100px;margin:2em auto;padding:0 1em;color:#222}
+h1{font-size:1.8em}h2{border-bottom:1px solid #ddd;padding-bottom:.2em;margin-top:2em}
+table{border-collapse:collapse;margin:.5em 0}td,th{border:1px solid #ddd;padding:.3em .6em}
+th{background:#f4f4f4;text-align:left}.warn{background:#fff4e0;padding:.6em 1em}
+.none{color:#777;font-style:italic}ul.lineage{font-family:monospace}
+"""
+
+
+class Charts:
+    """Figures as HTML: the first carries plotly's JavaScript inline, the others reuse it."""
+
+    def __init__(self) -> None:
+        self.count = 0
+
+    def __call__(self, fig) -> str:
+        import plotly.io as pio
+
+        self.count += 1
+        return pio.to_html(fig, include_plotlyjs=self.count == 1, full_html=False)
+
+
+def _table(header: list[str], rows: list[list[object]]) -> str:
+    head = "".join(f"<th>{escape(str(h))}</th>" for h in header)
+    body = "".join(
+        "<tr>" + "".join(f"<td>{escape(str(c))}</td>" for c in row) + "</tr>" for row in rows
+    )
+    return f"<table><tr>{head}</tr>{body}</table>"
+
+
+def _none(text: str) -> str:
+    return f'<p class="none">{escape(text)}</p>'
+
+
+def _executive(ov: Overview, s: dict) -> str:
+    cost = s["build_or_reuse"]
+    best = s["best_candidate"]
+    decided = [v["title"] for v in s["stages"].values() if v["state"] == "decided"]
+    rows = [
+        ["Task", s["task"] or "not chosen yet"],
+        ["Chosen model", s["model"]["name"] if s["model"] else "not chosen yet"],
+        ["Build or reuse", f"{cost['decision']} ({cost['rule']})" if cost else "not decided yet"],
+        ["Compute cost (route)", usd(cost["compute_cost_usd"]) if cost else "not estimated"],
+        [
+            "Best candidate",
+            f"{best['label']}: {best['metric']} {best['score']:.3f} on {best['set']}"
+            if best
+            else "no evaluation yet",
+        ],
+        ["Stages decided", ", ".join(decided) or "none yet"],
+        ["Start / end", f"{s['start_date']} to {s['end_date']}"],
+    ]
+    return "<h2>Executive summary</h2>" + _table(["", ""], rows)
+
+
+def _stages(s: dict) -> str:
+    rows = [
+        [v["title"], v["state"], v["need"], v["progress"], v["days"]] for v in s["stages"].values()
+    ]
+    return "<h2>Stages</h2>" + _table(["Stage", "State", "Need", "Progress", "Days"], rows)
+
+
+def _memory(ov: Overview, chart: Charts) -> str:
+    out = "<h2>Memory and compute</h2>"
+    if not ov.model:
+        return out + _none("No model chosen yet: no memory estimate.")
+    try:
+        rows = estimate(ov.model, ov.workload)
+    except EstimateError as err:
+        return out + _none(f"Memory not estimated: {err}")
+    out += chart(memory_chart(rows, devices()[:-1]))
+    if ov.advice:
+        out += chart(cost_chart(ov.advice.pretrain_all_in_usd, ov.advice.reuse.cost_usd))
+    return out
+
+
+def _evaluation(ov: Overview, chart: Charts) -> str:
+    runs = [r for r in ov.eval_runs if r.per_example]
+    out = "<h2>Evaluation (95 % intervals)</h2>"
+    if not runs:
+        return out + _none("No evaluation run yet.")
+    rows = [
+        (r.candidate.label, display_name(k), bootstrap_interval(list(v.values())))
+        for r in runs
+        for k, v in r.per_example.items()
+        if k == primary_key(r.metrics) and v
+    ]
+    return out + chart(score_bars(rows))
+
+
+def _loss(runs: list[Run], chart: Charts) -> str:
+    import plotly.graph_objects as go
+
+    out = "<h2>Fine-tuning loss</h2>"
+    curves = [(r, [m for m in r.metrics if "loss" in m and "step" in m]) for r in runs]
+    curves = [(r, rows) for r, rows in curves if rows]
+    if not curves:
+        return out + _none("No fine-tune run has logged a loss yet.")
+    fig = go.Figure()
+    for run, rows in curves:
+        fig.add_scatter(
+            x=[m["step"] for m in rows], y=[m["loss"] for m in rows], name=plot_text(run.id)
+        )
+    fig.update_layout(xaxis_title="step", yaxis_title="training loss", height=320)
+    return out + chart(fig)
+
+
+def _deploy(measured: dict[str, list[VariantReport]], chart: Charts) -> str:
+    out = "<h2>Deployment trade-off</h2>"
+    reports = [r for rs in measured.values() for r in rs if not r.error]
+    if not reports:
+        return out + _none("No deployment variant measured yet.")
+    return out + chart(speed_quality_chart(reports))
+
+
+def _lineage(ov: Overview, runs: list[Run], measured: dict[str, list[VariantReport]]) -> str:
+    items = [
+        f"scope: {ov.scope.primary_task or 'no task yet'}",
+        f"model: {ov.model.id if ov.model else 'none chosen yet'}",
+    ]
+    items += [f"prompt version: {v.name} (model {v.model_ref})" for v in ov.versions]
+    items += [
+        f"fine-tune run {r.id}: base {r.config.base_ref}, data {r.dataset.get('name', '')} "
+        f"#{r.dataset.get('hash', '')}"
+        for r in runs
+    ]
+    items += [
+        f"evaluation: {r.candidate.label} (model {r.candidate.model_ref}) on {r.set_name} "
+        f"#{r.set_hash}"
+        for r in ov.eval_runs
+    ]
+    items += [
+        f"deploy variant: {ref} → {v.name}" for ref, reports in measured.items() for v in reports
+    ]
+    lis = "".join(f"<li>{escape(i)}</li>" for i in items)
+    flow = "scope → model → prompt version / data → run → evaluation → deploy variant"
+    return f'<h2>Lineage</h2><p>{flow}</p><ul class="lineage">{lis}</ul>'
+
+
+def html_report(
+    ov: Overview, runs: list[Run], measured: dict[str, list[VariantReport]], rag: str = ""
+) -> str:
+    """The whole report as one HTML file that needs no network (plotly.js is inside)."""
+    s = summary(ov)
+    chart = Charts()
+    warns = "".join(f"<li>{escape(w)}</li>" for w in s["warnings"])
+    parts = [
+        f"<h1>{escape(ov.project.name)}: generative-AI project report</h1>",
+        f"<p>Generated by Lifecycle on {escape(now())}.</p>",
+        _executive(ov, s),
+        f'<div class="warn"><b>Warnings</b><ul>{warns}</ul></div>' if warns else "",
+        _stages(s),
+        "<h2>Plan</h2>" + chart(gantt_chart(list(ov.plan))),
+        _memory(ov, chart),
+        _evaluation(ov, chart),
+        _loss(runs, chart),
+        _deploy(measured, chart),
+        "<h2>Retrieval (RAG) quality</h2>" + (rag or _none("No retrieval evaluation stored.")),
+        _lineage(ov, runs, measured),
+    ]
+    body = "\n".join(p for p in parts if p)
+    return (
+        '<!DOCTYPE html><html lang="en"><head><meta charset="utf-8">'
+        f"<title>{escape(ov.project.name)}: report</title><style>{STYLE}</style></head>"
+        f"<body>{body}</body></html>"
+    )

@@ -1,0 +1,85 @@
+"""What the report leads with, derived once for the HTML report and the JSON export."""
+
+from __future__ import annotations
+
+from lifecycle.evaluation.runs import primary_key
+from lifecycle.glossary import display_name
+from lifecycle.guided import next_step, track
+from lifecycle.overview import Overview, stage_states
+from lifecycle.plan import end_date
+from lifecycle.stages import STAGES
+from lifecycle.tasks import load_tasks
+
+
+def best_run(ov: Overview):
+    """The evaluation run with the best primary score, or None before any scored run."""
+    done = [r for r in ov.eval_runs if r.scores]
+    return max(done, key=lambda r: r.scores.get(primary_key(r.metrics), 0.0), default=None)
+
+
+def warnings(ov: Overview) -> list[str]:
+    """Things a reader should know: a context beyond the model, a plan that does not fit..."""
+    out = []
+    if ov.model and ov.workload.context > ov.model.context_length:
+        out.append(
+            f"The planned context ({ov.workload.context:,} tokens) is longer than the model's "
+            f"window ({ov.model.context_length:,}): prompts will be cut; consider retrieval."
+        )
+    if ov.fit and not ov.fit.fits:
+        out += list(ov.fit.problems)
+    partial = [r for r in ov.eval_runs if r.scores and r.done < r.total]
+    if partial:
+        out.append(f"{len(partial)} evaluation runs are partial: their scores cover a subset.")
+    failed = [f for f in ov.finetunes if f.get("state") == "failed"]
+    if failed:
+        out.append(f"{len(failed)} fine-tune runs failed.")
+    return out
+
+
+def summary(ov: Overview) -> dict:
+    """The derived decisions: task, model, build-or-reuse, best candidate, stages, end, cost."""
+    tasks = load_tasks()
+    task = tasks[ov.scope.primary_task].name if ov.scope.primary_task in tasks else None
+    best = best_run(ov)
+    key = primary_key(best.metrics) if best else ""
+    states, tracker = stage_states(ov), track(ov)
+    step = next_step(ov)
+    return {
+        "task": task,
+        "secondary_tasks": [tasks[t].name for t in ov.scope.task_ids[1:] if t in tasks],
+        "model": {"id": ov.model.id, "name": ov.model.name, "params_b": ov.model.params_b}
+        if ov.model
+        else None,
+        "build_or_reuse": {
+            "decision": ov.advice.decision,
+            "rule": ov.advice.rule,
+            "compute_cost_usd": round(ov.advice.route_cost_usd, 2),
+        }
+        if ov.advice
+        else None,
+        "best_candidate": {
+            "label": best.candidate.label,
+            "model_ref": best.candidate.model_ref,
+            "metric": display_name(key),
+            "score": round(best.scores.get(key, 0.0), 4),
+            "set": best.set_name,
+            "set_hash": best.set_hash,
+        }
+        if best
+        else None,
+        "stages": {
+            s.id: {
+                "title": s.title,
+                "state": tracker[s.id],
+                "need": states[s.id].need,
+                "progress": states[s.id].progress,
+                "days": states[s.id].days,
+            }
+            for s in STAGES
+        },
+        "start_date": str(ov.start),
+        "end_date": str(end_date(list(ov.plan))),
+        "fits_scope": ov.fit.fits if ov.fit else None,
+        "next_step": {"page": step.page, "why": step.why},
+        "warnings": warnings(ov),
+    }
