@@ -1,4 +1,4 @@
-"""The seven lifecycle stages of the seed document and their guides (knowledge/stages/*.md)."""
+"""The seven stages of the generative-AI lifecycle and their guides (knowledge/stages/*.md)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The task table of the seed document (knowledge/tasks.yaml) as typed objects."""
+"""The task table (knowledge/tasks.yaml) as typed objects."""
 
 from __future__ import annotations
 

