@@ -15,7 +15,7 @@ from lifecycle.evaluation.runs import Candidate, EvalRun, list_eval_runs
 from lifecycle.finetune.config import ADAPTER_METHODS
 from lifecycle.finetune.data import task_spec
 from lifecycle.finetune.merge import MergeError, merge_run, merged_folder
-from lifecycle.finetune.runs import Run, read_examples
+from lifecycle.finetune.runs import Run, checkpoint_ref, checkpoints, read_examples, samples
 from lifecycle.models import GenParams
 from lifecycle.prompting import build_messages
 from lifecycle.tasks import load_tasks
@@ -24,12 +24,40 @@ from lifecycle.text import md_code, md_escape
 EVAL_TOKENS = 64  # new tokens per answer: summaries and answers are short
 
 
-def candidates(run: Run) -> tuple[Candidate, Candidate]:
-    """The base and the tuned model with the same zero-shot prompt and greedy decoding."""
+def candidates(run: Run, ref: str = "") -> tuple[Candidate, Candidate]:
+    """The base and the tuned model (or one checkpoint) with the same zero-shot greedy prompt."""
     spec, params = task_spec(run.config.task_id), GenParams(max_new_tokens=EVAL_TOKENS)
     base = Candidate(f"Base {run.config.base_ref} · 0-shot", run.config.base_ref, spec, params)
-    tuned = Candidate(f"Tuned {run.id} · 0-shot", run.ref, spec, params, f"run:{run.id}")
+    ref = ref or run.ref
+    name = run.id + ref[len(run.ref) :].replace("/", " ")  # "ft-... checkpoint-40"
+    tuned = Candidate(f"Tuned {name} · 0-shot", ref, spec, params, f"run:{run.id}")
     return base, tuned
+
+
+def triable(run: Run) -> bool:
+    """A run with a final model or at least one checkpoint to load."""
+    return run.final_folder.is_dir() or bool(checkpoints(run.folder))
+
+
+def version_ui(run: Run) -> str:
+    """The final model or a chosen checkpoint of the run; returns its loader reference."""
+    options = {run.ref: "Final model"} if run.final_folder.is_dir() else {}
+    for step in sorted(checkpoints(run.folder), reverse=True):
+        options[checkpoint_ref(run, step)] = f"checkpoint-{step} (step {step})"
+    key = Keys.FT_CHECKPOINT + run.id
+    if st.session_state.get(key) not in options:
+        st.session_state[key] = next(iter(options))
+    return st.selectbox("Version", list(options), format_func=options.get, key=key)
+
+
+def seconds_per_answer(run: Run) -> float:
+    """Seconds one greedy answer of EVAL_TOKENS took this run's model, from its sample timings."""
+    rows = samples(run.folder)
+    s = run.status
+    timed = len([r for r in rows if r["step"] == 0]) if s.evals else len(rows)
+    if not timed or not s.sample_seconds or not run.config.sample_tokens:
+        return 0.0
+    return s.sample_seconds / timed * EVAL_TOKENS / run.config.sample_tokens
 
 
 def test_set(run: Run) -> EvalSet:
@@ -45,8 +73,9 @@ def test_set(run: Run) -> EvalSet:
     return EvalSet(f"{run.id} validation split", task.id, tuple(named[:2] or ["rouge"]), examples)
 
 
-def try_ui(run: Run) -> None:
-    """Generate with the base and the tuned model on the same input."""
+def try_ui(run: Run, ref: str = "") -> None:
+    """Generate with the base and the tuned model (or a checkpoint) on the same input."""
+    ref = ref or run.ref
     default = next(iter(read_examples(run.folder, "validation")), None)
     text = st.text_area(
         "Input",
@@ -59,16 +88,16 @@ def try_ui(run: Run) -> None:
         params = GenParams(max_new_tokens=EVAL_TOKENS)
         results = {}
         cols = st.columns(2)
-        for col, (name, ref) in zip(cols, (("base", run.config.base_ref), ("tuned", run.ref))):
-            col.markdown(f"**{name.title()}** · {md_code(ref)}")
-            lm = load_ui(ref)
+        for col, (name, model) in zip(cols, (("base", run.config.base_ref), ("tuned", ref))):
+            col.markdown(f"**{name.title()}** · {md_code(model)}")
+            lm = load_ui(model)
             if lm is None:
                 return
             results[name] = stream_into(col.empty(), lm, messages, params)
-        st.session_state[Keys.FT_TRY] = {"run": run.id, **results}
+        st.session_state[Keys.FT_TRY] = {"run": ref, **results}
         st.rerun()
     last = st.session_state.get(Keys.FT_TRY)
-    if last and last.get("run") == run.id:
+    if last and last.get("run") == ref:
         cols = st.columns(2)
         for col, name in zip(cols, ("base", "tuned")):
             result = last.get(name)
@@ -78,8 +107,9 @@ def try_ui(run: Run) -> None:
                 metrics_ui(result, col)
 
 
-def evaluate_ui(project_id: str, run: Run) -> None:
+def evaluate_ui(project_id: str, run: Run, ref: str = "") -> None:
     """Evaluate base and tuned on the test split (an earlier identical base run is reused)."""
+    pair = candidates(run, ref)
     evalset = test_set(run)
     total = len(evalset.examples)
     if not total:
@@ -91,11 +121,13 @@ def evaluate_ui(project_id: str, run: Run) -> None:
             "Test examples", 1, total, min(20, total), key=f"{Keys.FT_EVAL_LIMIT}_{run.id}"
         )
     sliced = evalset.head(n) if n < len(evalset.examples) else evalset
+    todo = [c for c in pair if _finished(project_id, c, sliced) is None]
     st.caption(
         f"{md_escape(sliced.name)}: {n} examples · metrics {md_escape(', '.join(sliced.metrics))}"
+        f" · {time_estimate(run, n, len(todo))}"
     )
     if st.button("Evaluate tuned vs base", icon=":material/leaderboard:", type="primary"):
-        for candidate in candidates(run):
+        for candidate in pair:
             if _finished(project_id, candidate, sliced) is None:
                 if (
                     run_ui(
@@ -107,7 +139,7 @@ def evaluate_ui(project_id: str, run: Run) -> None:
                     is None
                 ):
                     return
-    done = [_finished(project_id, c, sliced) for c in candidates(run)]
+    done = [_finished(project_id, c, sliced) for c in pair]
     if all(done):
         base, tuned = done
         cols = st.columns(len(base.scores))
@@ -120,6 +152,19 @@ def evaluate_ui(project_id: str, run: Run) -> None:
             label="Compare in Evaluate (confidence, examples)",
             icon=":material/leaderboard:",
         )
+
+
+def time_estimate(run: Run, examples: int, models: int) -> str:
+    """'about 21 min (2 models x 20 answers at ~31 s each)', from this run's own timings."""
+    if not models:
+        return "both already evaluated: shown below"
+    per = seconds_per_answer(run)
+    answers = f"{models} model{'s' if models > 1 else ''} x {examples} answers"
+    if not per:
+        return f"{answers}; no timing yet to estimate how long"
+    total = per * examples * models
+    when = f"{total:.0f} s" if total < 90 else f"{total / 60:.0f} min"
+    return f"about {when} ({answers} at ~{per:.0f} s each on this machine)"
 
 
 def _matching(project_id: str, candidate: Candidate, evalset: EvalSet) -> list[EvalRun]:

@@ -23,10 +23,10 @@ from lifecycle.finetune.runs import (
     Run,
     RunStatus,
     append_jsonl,
-    latest_checkpoint,
     read_run,
     read_status,
     run_folder,
+    start_attempt,
     sync_record,
     write_status,
 )
@@ -153,6 +153,7 @@ def train_dpo(run: Run, callbacks: tuple = ()) -> str:
     from trl import DPOTrainer
 
     from lifecycle.finetune.lora import lora_config
+    from lifecycle.finetune.progress import train_or_stop
     from lifecycle.finetune.train import save_final, trainable_counts
     from lifecycle.models.loader import LoadedModel, load_model
 
@@ -181,8 +182,7 @@ def train_dpo(run: Run, callbacks: tuple = ()) -> str:
     status = read_status(folder)
     status.trainable, status.total_params = trainable_counts(trainer.model)
     write_status(folder, status)
-    checkpoint = latest_checkpoint(folder) if status.resume else None
-    trainer.train(resume_from_checkpoint=str(checkpoint) if checkpoint else None)
+    train_or_stop(trainer, start_attempt(folder), progress)
     if progress.stopped:
         return "stopped"
     save_final(trainer.model, lm, config, folder / "final")
@@ -191,7 +191,7 @@ def train_dpo(run: Run, callbacks: tuple = ()) -> str:
 
 def dpo_progress(folder: Path, lm: Any, config: FinetuneConfig) -> Any:
     """The fine-tune Progress callback, logging DPO's rewards beside the loss."""
-    from lifecycle.finetune.train import Progress
+    from lifecycle.finetune.progress import Progress
 
     class DpoProgress(Progress):
         def on_log(self, args, state, control, logs=None, **kwargs):

@@ -1,23 +1,17 @@
 """The training itself: transformers.Trainer (+ peft for LoRA) on a run folder's data.
 
-Runs inside the worker process. Everything the page shows comes from what this writes into the
-run folder: status.json (progress), metrics.jsonl (losses), samples.jsonl (generations).
+Runs inside the worker process; its Progress callback (progress.py) writes everything the page
+shows into the run folder.
 """
 
 from __future__ import annotations
 
-import json
-import time
 from pathlib import Path
 from typing import Any
-
-# Only the worker process imports this module, so importing transformers here costs the app nothing.
-from transformers import TrainerCallback
 
 from lifecycle.finetune.config import FinetuneConfig
 from lifecycle.finetune.data import IGNORE, DataError, Features, format_example, task_spec
 from lifecycle.finetune.distributed import (
-    any_rank,
     barrier,
     compare_ranks,
     rank,
@@ -26,20 +20,16 @@ from lifecycle.finetune.distributed import (
     write_rank_report,
 )
 from lifecycle.finetune.lora import lora_config
+from lifecycle.finetune.progress import Progress, point_adapter_at_base, train_or_stop
 from lifecycle.finetune.runs import (
     Run,
-    append_jsonl,
-    latest_checkpoint,
     read_examples,
     read_status,
+    resume_point,
+    start_attempt,
     write_status,
 )
-from lifecycle.models.generation import GenParams, generate
 from lifecycle.models.loader import LoadedModel, load_model
-from lifecycle.prompting import build_messages
-from lifecycle.store import now
-
-STOP_FILE = "stop"
 
 
 def settle_ranks(folder: Path, model: Any, step: int) -> None:
@@ -129,7 +119,7 @@ def common_args(config: FinetuneConfig, folder: Path, cuda: bool) -> dict:
         eval_steps=config.eval_every,
         save_strategy="steps",
         save_steps=config.save_every,
-        save_total_limit=2,  # the latest two resume points; older ones only cost disk
+        save_total_limit=config.keep_checkpoints or None,
         seed=config.seed,
         data_seed=config.seed,
         bf16=config.bf16,
@@ -183,129 +173,31 @@ def train(run: Run, callbacks: tuple = ()) -> str:
         train_dataset=train_rows,
         eval_dataset=val_rows or None,
         data_collator=Collator(pad),
+        processing_class=lm.tokenizer,  # saved in every checkpoint: each one loads on its own
         callbacks=[progress, *callbacks],
     )
     if not val_rows:
         trainer.args.eval_strategy = "no"
-    checkpoint = latest_checkpoint(folder) if status.resume else None
-    trainer.train(resume_from_checkpoint=str(checkpoint) if checkpoint else None)
+    checkpoint = start_attempt(folder) if rank() == 0 else resume_point(folder, status)
+    train_or_stop(trainer, checkpoint, progress)
     settle_ranks(folder, model, trainer.state.global_step)
     if progress.stopped:
         return "stopped"
     if rank() == 0:
+        set_phase(folder, "saving")
         save_final(model, lm, config, folder / "final")
     return "completed"
+
+
+def set_phase(folder: Path, phase: str) -> None:
+    """Say what the worker does now (the page shows it instead of a stale time left)."""
+    status = read_status(folder)
+    status.phase = phase
+    write_status(folder, status)
 
 
 def save_final(model: Any, lm: LoadedModel, config: FinetuneConfig, target: Path) -> None:
     """The trained adapter or full model as safetensors, loadable by the app's loader."""
     model.save_pretrained(str(target), safe_serialization=True)
     lm.tokenizer.save_pretrained(str(target))
-    adapter = target / "adapter_config.json"
-    if adapter.is_file():
-        # Point at the base by its app reference, not a path: the data folder may move.
-        data = json.loads(adapter.read_text())
-        data["base_model_name_or_path"] = config.base_ref
-        adapter.write_text(json.dumps(data, indent=2))
-
-
-def sample_outputs(lm: LoadedModel, config: FinetuneConfig, inputs: list[tuple[str, str]]) -> list:
-    """Greedy generations on fixed validation inputs (the training RNG is left untouched)."""
-    import torch
-
-    spec = task_spec(config.task_id)
-    state = torch.get_rng_state()
-    was_training = lm.model.training
-    lm.model.eval()
-    try:
-        params = GenParams(max_new_tokens=config.sample_tokens)
-        return [
-            (eid, generate(lm, build_messages(spec, {"input": text}), params).text)
-            for eid, text in inputs
-        ]
-    finally:
-        lm.model.train(was_training)
-        torch.set_rng_state(state)
-
-
-class Progress(TrainerCallback):
-    """Writes progress, losses and samples into the run folder; honours stop requests.
-
-    Under torchrun every rank runs it, but only rank 0 writes; all ranks stop at the same step.
-    """
-
-    def __init__(self, folder: Path, lm: LoadedModel, config: FinetuneConfig):
-        self.folder, self.lm, self.config = folder, lm, config
-        self.main = rank() == 0
-        val = read_examples(folder, "validation")[: config.samples]
-        self.inputs = [(e.id, e.input) for e in val]
-        self.stopped = False
-        self.sample_seconds = 0.0
-        self.clock = time.perf_counter()
-        self.steps_this_attempt = 0
-        status = read_status(folder)
-        self.base_train_seconds = status.train_seconds
-        self.base_sample_seconds = status.sample_seconds
-
-    def on_train_begin(self, args, state, control, **kwargs):
-        """Samples of the untouched model (step 0), so improvement is visible."""
-        if not self.main:
-            return
-        status = read_status(self.folder)
-        status.total_steps, status.attempts = state.max_steps, status.attempts + 1
-        status.processes = world_size()
-        write_status(self.folder, status)
-        if state.global_step == 0 and self.inputs:
-            self._samples(0)
-        self.clock = time.perf_counter()
-
-    def on_step_end(self, args, state, control, **kwargs):
-        """Progress after each optimiser step; a stop request saves a checkpoint and ends."""
-        self.steps_this_attempt += 1
-        # A rank that saw the stop file alone would leave the others waiting in the next step.
-        if any_rank((self.folder / STOP_FILE).exists()):
-            control.should_save = True
-            control.should_training_stop = True
-            self.stopped = True
-        if self.main:
-            self._write(state)
-
-    def on_log(self, args, state, control, logs=None, **kwargs):
-        """Append the train or validation loss of this step."""
-        if not self.main:
-            return
-        logs = logs or {}
-        row = {"step": state.global_step, "epoch": round(state.epoch or 0.0, 4), "time": now(True)}
-        for key in ("loss", "eval_loss", "learning_rate", "grad_norm"):
-            if key in logs:
-                row[key] = float(logs[key])
-        if len(row) > 3:
-            append_jsonl(self.folder / "metrics.jsonl", row)
-            self._write(state, logs)
-
-    def on_evaluate(self, args, state, control, **kwargs):
-        """Sample generations at every evaluation."""
-        if self.main and self.inputs:
-            self._samples(state.global_step)
-
-    def _samples(self, step: int) -> None:
-        start = time.perf_counter()
-        for eid, text in sample_outputs(self.lm, self.config, self.inputs):
-            append_jsonl(self.folder / "samples.jsonl", {"step": step, "id": eid, "output": text})
-        self.sample_seconds += time.perf_counter() - start
-
-    def _write(self, state, logs: dict | None = None) -> None:
-        status = read_status(self.folder)
-        elapsed = time.perf_counter() - self.clock
-        status.step, status.epoch = state.global_step, round(state.epoch or 0.0, 4)
-        status.total_steps = state.max_steps
-        status.train_seconds = self.base_train_seconds + max(0.0, elapsed - self.sample_seconds)
-        status.sample_seconds = self.base_sample_seconds + self.sample_seconds
-        if logs and "loss" in logs:
-            status.train_loss = float(logs["loss"])
-        if logs and "eval_loss" in logs:
-            status.eval_loss = float(logs["eval_loss"])
-        status.updated_at = now()
-        if self.stopped and status.state == "running":
-            status.state = "stopping"
-        write_status(self.folder, status)
+    point_adapter_at_base(target, config.base_ref)
