@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import json
-import os
 import re
-import tempfile
 from pathlib import Path
 from typing import Any
 
+from lifecycle.atomic import write_text_atomic
 from lifecycle.schema import KINDS, problem
 from lifecycle.store import (
     EXPORT_FORMAT,
@@ -91,15 +90,7 @@ def export_bytes(store: Store, project_id: str) -> bytes:
 
 def write_json_atomic(path: Path, payload: Any) -> None:
     """Write JSON next to its destination, then rename, so a crash never leaves half a file."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as out:
-            json.dump(payload, out, indent=2, ensure_ascii=False)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    write_text_atomic(path, json.dumps(payload, indent=2, ensure_ascii=False))
 
 
 def parse_export(raw: bytes) -> dict[str, Any]:

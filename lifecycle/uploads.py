@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import re
-import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from lifecycle.atomic import write_text_atomic
 from lifecycle.evaluation.datasets import Example
 from lifecycle.schema import EXAMPLE, HASH
 from lifecycle.shapes import ListOf
@@ -55,15 +54,7 @@ def put_file(store: Store, text: str) -> str:
     name = digest(text)
     path = files_folder(store) / f"{name}.json"
     if not path.is_file():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".upload.", suffix=".tmp")
-        try:
-            with os.fdopen(fd, "w", encoding="utf-8") as out:
-                out.write(text)
-            os.replace(tmp, path)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
+        write_text_atomic(path, text)
     return name
 
 

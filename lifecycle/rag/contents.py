@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import os
 import re
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
+from lifecycle.atomic import write_text_atomic
 from lifecycle.rag.embedder import RagError
 from lifecycle.rag.store import CollectionInfo, RagCollection, guard
 
@@ -95,15 +94,7 @@ def save_text(coll: RagCollection, doc_hash: str, text: str) -> None:
     path = _text_path(coll, doc_hash)
     if path is None:
         raise RagError(f"{doc_hash[:80]!r} is not a document hash.")
-    coll.texts.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=coll.texts, suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as out:
-            out.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    write_text_atomic(path, text)
 
 
 def document_text(coll: RagCollection, doc_hash: str) -> str:
