@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
-from lifecycle.evaluation.runs import EvalRun, list_eval_runs, primary_key
+from lifecycle.evaluation.runs import EvalRun, best_like_for_like, list_eval_runs, primary_key
 from lifecycle.glossary import display_name
 from lifecycle.needs import stage_needs
 from lifecycle.plan import PlanRow, derive_durations, schedule, start_date, valid_overrides
@@ -17,6 +17,7 @@ from lifecycle.selection.configs import spec_from_shape
 from lifecycle.selection.memory import Workload
 from lifecycle.store import Project, Store, StoreError
 from lifecycle.tasks import load_tasks
+from lifecycle.text import plural
 from lifecycle.typed import dataclass_from
 from lifecycle.versions import PromptVersion, list_versions
 
@@ -165,13 +166,13 @@ def stage_status(ov: Overview) -> dict[str, str]:
         status["adapt"] = "; ".join(adapt)
     if ov.preferences:
         status["align"] = f"{ov.preferences} preference pairs judged"
-    done = [r for r in ov.eval_runs if r.scores]
-    if done:
-        best = max(done, key=lambda r: r.scores.get(primary_key(r.metrics), 0.0))
+    compared = best_like_for_like(ov.eval_runs)  # runs on the same examples only
+    if compared:
+        best, peers = compared
         key = primary_key(best.metrics)
         status["evaluate"] = (
-            f"{len(done)} runs; best {best.candidate.label}: "
-            f"{display_name(key)} {best.scores.get(key, 0.0):.3f}"
+            f"{plural(len(ov.eval_runs), 'run')}; best of {len(peers)} on {best.set_name}: "
+            f"{best.candidate.label}, {display_name(key)} {best.scores[key]:.3f}"
         )
     if ov.measurements:
         status["deploy"] = f"{ov.measurements} variants measured"

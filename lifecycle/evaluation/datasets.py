@@ -14,7 +14,7 @@ from pathlib import Path
 import yaml
 
 from lifecycle.config import KNOWLEDGE
-from lifecycle.text import MB
+from lifecycle.text import MB, plural
 
 MAX_UPLOAD_BYTES = 20 * MB  # a few thousand examples fit in far less (MB as the uploader counts)
 MAX_ROW_CHARS = 100_000  # one example longer than this is a wrong file, not a prompt
@@ -59,6 +59,16 @@ class EvalSet:
             self.examples[:n],
             self.description,
         )
+
+
+def _empty_rows(numbers: list[str], what: str) -> str:
+    """'1 row has an empty input (row 3).' / '12 rows have ... (rows 1, 2, ... 10...).'"""
+    more = "..." if len(numbers) > 10 else ""
+    one = len(numbers) == 1
+    return (
+        f"{plural(len(numbers), 'row')} {'has' if one else 'have'} an empty {what} "
+        f"({'row' if one else 'rows'} {', '.join(numbers[:10])}{more})."
+    )
 
 
 @lru_cache(maxsize=1)
@@ -200,13 +210,10 @@ def to_set(
         raise DatasetError("Input and reference must be two different columns.")
     empty = [str(n) for n, r in enumerate(rows, 1) if not str(r.get(output_col) or "").strip()]
     if empty:
-        raise DatasetError(
-            f"{len(empty)} rows have an empty reference (rows "
-            f"{', '.join(empty[:10])}{'...' if len(empty) > 10 else ''})."
-        )
+        raise DatasetError(_empty_rows(empty, "reference"))
     blank = [str(n) for n, r in enumerate(rows, 1) if not str(r.get(input_col) or "").strip()]
     if blank:
-        raise DatasetError(f"{len(blank)} rows have an empty input (rows {', '.join(blank[:10])}).")
+        raise DatasetError(_empty_rows(blank, "input"))
     examples = tuple(
         Example(str(r.get("id") or n), str(r[input_col]), str(r[output_col]))
         for n, r in enumerate(rows, 1)

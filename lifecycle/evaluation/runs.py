@@ -237,3 +237,18 @@ def primary_key(metrics: tuple[str, ...]) -> str:
         if name in metrics:
             return key
     return METRICS[metrics[0]].keys[0] if metrics else ""
+
+
+def best_like_for_like(runs: list[EvalRun]) -> tuple[EvalRun, list[EvalRun]] | None:
+    """The best run on the same examples as the newest one, with the runs it was compared to.
+
+    Runs on other slices or sets, and unfinished ones, score other examples: not compared.
+    """
+    scored = [r for r in runs if r.scores]
+    finished = [r for r in scored if r.status == "done"] or scored
+    if not finished:
+        return None
+    newest = max(finished, key=lambda r: r.updated_at)
+    key = primary_key(newest.metrics)
+    peers = [r for r in finished if r.set_hash == newest.set_hash and key in r.scores]
+    return max(peers, key=lambda r: r.scores[key]), peers

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 
@@ -13,6 +14,7 @@ from lifecycle.prompting import SHOTS, build_messages
 from lifecycle.store import Store
 
 PLATEAU_GAIN = 0.01  # less than one point from two more examples: prompting has levelled off
+_SHOTS_SUFFIX = re.compile(r"(?:\s*·\s*\d+-shot(?: \(shots curve\))?)+$")
 
 
 @dataclass(frozen=True)
@@ -48,7 +50,8 @@ def shots_curve(
     """Evaluate the same prompt with 0, 1, 2, 3 and 5 examples on a slice of the set."""
     points, total = [], len(shots) * len(evalset.examples)
     for i, k in enumerate(shots):
-        cand = replace(base, label=f"{base.label} · {k}-shot", prompt=replace(base.prompt, shots=k))
+        label = f"{curve_name(base.label)} · {k}-shot (shots curve)"
+        cand = replace(base, label=label, prompt=replace(base.prompt, shots=k))
         run = start_run(store, project_id, cand, evalset)
         offset = i * len(evalset.examples)
         run = continue_run(
@@ -61,6 +64,11 @@ def shots_curve(
         )
         points.append(_point(run, k, key, lm.context_window))
     return points
+
+
+def curve_name(label: str) -> str:
+    """A candidate's label without its shot count (each point of the curve names its own)."""
+    return _SHOTS_SUFFIX.sub("", label).strip() or "Prompt"
 
 
 def _point(run: EvalRun, shots: int, key: str, window: int) -> ShotPoint:

@@ -46,10 +46,12 @@ class Difference:
                 f"No significant difference in {metric} between {a} and {b} "
                 f"({self.mean:+.3f}, 95 % CI {self.low:+.3f} to {self.high:+.3f}, n={self.n})."
             )
-        better = b if self.mean > 0 else a
+        # Said from the winner's side: its lead and the interval of that lead, both positive.
+        better, worse = (b, a) if self.mean > 0 else (a, b)
+        low, high = (self.low, self.high) if self.mean > 0 else (-self.high, -self.low)
         return (
-            f"{better} is better on {metric} by {abs(self.mean):.3f} "
-            f"(95 % CI {self.low:+.3f} to {self.high:+.3f}, n={self.n})."
+            f"{better} is better on {metric} than {worse} by {abs(self.mean):.3f} "
+            f"(95 % CI {low:+.3f} to {high:+.3f}, n={self.n})."
         )
 
 
