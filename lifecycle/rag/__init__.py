@@ -10,6 +10,7 @@ from lifecycle.rag.answer import (
     plain_answer,
     plain_messages,
     rag_predictor,
+    unknown_citations,
 )
 from lifecycle.rag.chunking import ChunkSettings, Preview, preview
 from lifecycle.rag.contents import (
@@ -59,6 +60,7 @@ __all__ = [
     "add_documents",
     "add_uploads",
     "citations",
+    "unknown_citations",
     "finish_answer",
     "delete_document",
     "document_text",

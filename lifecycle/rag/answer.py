@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from lifecycle.models.generation import GenerationResult, GenParams, Messages, generate
@@ -17,13 +17,26 @@ from lifecycle.rag.store import RagCollection
 # off-topic ones ("best pizza in Naples") 0.04-0.19. 0.25 flags every off-topic question and one
 # in twenty on-topic ones; below it the "sources" are noise the model should not ground on.
 LOW_RELEVANCE = 0.25
+# No example citation numbers in the prompt: a small model echoes "cite them like [1]" back, and
+# the echo looked like a citation of source 1.
 GROUNDED_SYSTEM = (
-    "You answer questions using only the numbered sources you are given. After each fact, cite "
-    "its source as [1], [2], and so on. If the sources do not contain the answer, say that you "
-    "do not know. Be brief."
+    "You answer questions using only the numbered sources you are given. After each fact, "
+    "write the number of its source in square brackets. If the sources do not contain the "
+    "answer, say that you do not know. Be brief."
+)
+ASK_AGAIN = (
+    "Answer in one or two sentences using only the sources, each fact followed by its "
+    "source's number in square brackets."
 )
 PLAIN_SYSTEM = "You are a helpful assistant. Answer briefly."
 _CITATION = re.compile(r"\[(\d{1,3}(?:\s*,\s*\d{1,3})*)\]")
+# A bracket number is not a citation where it opens a line followed by "(source)" (the sources
+# block echoed), after "like", "as", "e.g." (an instruction echoed), or in a sentence about
+# citing itself.
+_NOT_AFTER = re.compile(r"\b(?:like|as|e\.g\.|eg|such as|see)\s*$", re.IGNORECASE)
+_LINE_START = re.compile(r"(?:^|\n)[ \t]*$")
+_ABOUT_CITING = re.compile(r"\bcit(?:e|es|ed|ing)\b|\bsquare brackets\b|\band so on\b", re.I)
+_SENTENCE_END = re.compile(r"[.!?](?:\s|$)")
 
 
 @dataclass
@@ -36,6 +49,7 @@ class Answer:
     cited: list[tuple[int, Hit]]  # (source number as written, the hit it points to)
     result: GenerationResult
     low_relevance: bool  # the best source is a poor match: treat the answer with care
+    unknown: list[int] = field(default_factory=list)  # cited numbers no source has
 
 
 def context_block(hits: list[Hit]) -> str:
@@ -52,8 +66,7 @@ def _prompt() -> Any:
             # Small models follow the last instruction best: repeat the task after the question.
             (
                 "human",
-                "Sources:\n{context}\n\nQuestion: {question}\n"
-                "Answer in one or two sentences using only the sources, citing them like [1].",
+                "Sources:\n{context}\n\nQuestion: {question}\n" + ASK_AGAIN,
             ),
         ]
     )
@@ -75,15 +88,31 @@ def plain_messages(question: str) -> Messages:
     return [{"role": "system", "content": PLAIN_SYSTEM}, {"role": "user", "content": question}]
 
 
-def citations(answer: str, hits: list[Hit]) -> list[tuple[int, Hit]]:
-    """Citations [n] (or [1, 2]) in the answer mapped to hits, in order, each once."""
-    found: list[tuple[int, Hit]] = []
-    for group in _CITATION.findall(answer):
-        for part in group.split(","):
-            n = int(part)
-            if 1 <= n <= len(hits) and all(n != m for m, _ in found):
-                found.append((n, hits[n - 1]))
+def citation_numbers(answer: str) -> list[int]:
+    """Numbers the answer uses as citations ("... fact [2]." or "[1, 3]"), in order, each once."""
+    found: list[int] = []
+    for match in _CITATION.finditer(answer):
+        before = answer[: match.start()]
+        sentence = _SENTENCE_END.split(before)[-1] + match.group(0)
+        after = answer[match.end() :]
+        sentence += _SENTENCE_END.split(after, maxsplit=1)[0]
+        echo = _LINE_START.search(before) and after.lstrip(" ").startswith("(")  # "[1] (src)"
+        if echo or _NOT_AFTER.search(before) or _ABOUT_CITING.search(sentence):
+            continue
+        for part in match.group(1).split(","):
+            if int(part) not in found:
+                found.append(int(part))
     return found
+
+
+def citations(answer: str, hits: list[Hit]) -> list[tuple[int, Hit]]:
+    """Citations in the answer mapped to the hits they name (numbers beyond them left out)."""
+    return [(n, hits[n - 1]) for n in citation_numbers(answer) if 1 <= n <= len(hits)]
+
+
+def unknown_citations(answer: str, hits: list[Hit]) -> list[int]:
+    """Numbers cited that no source has ([4] when three sources were given, or [0])."""
+    return [n for n in citation_numbers(answer) if not 1 <= n <= len(hits)]
 
 
 def is_low_relevance(hits: list[Hit]) -> bool:
@@ -129,7 +158,15 @@ def grounded_answer(
 def finish_answer(question: str, hits: list[Hit], result: GenerationResult) -> Answer:
     """An Answer from a streamed result (the page streams `grounded_messages` itself)."""
     text = result.text.strip()
-    return Answer(question, text, hits, citations(text, hits), result, is_low_relevance(hits))
+    return Answer(
+        question,
+        text,
+        hits,
+        citations(text, hits),
+        result,
+        is_low_relevance(hits),
+        unknown_citations(text, hits),
+    )
 
 
 def plain_answer(lm: ChatModel, question: str, params: GenParams) -> GenerationResult:

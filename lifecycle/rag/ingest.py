@@ -59,6 +59,21 @@ def read_uploads(uploads: Iterable[tuple[str, bytes]]) -> tuple[list[SourceDoc],
     return docs, skipped
 
 
+def screen(coll: RagCollection, docs: Sequence[SourceDoc]) -> tuple[list[SourceDoc], list[Skipped]]:
+    """The documents an add would store, and the duplicates it would skip (each with why)."""
+    fresh: list[SourceDoc] = []
+    skipped: list[Skipped] = []
+    seen: dict[str, str] = {}
+    for doc in docs:
+        if doc.doc_hash in seen or has_document(coll, doc.doc_hash):
+            first = seen.get(doc.doc_hash, "a document already in the collection")
+            skipped.append(Skipped(doc.name, f"Same content as {first}: skipped."))
+            continue
+        seen[doc.doc_hash] = doc.name
+        fresh.append(doc)
+    return fresh, skipped
+
+
 def preview_upload(
     name: str, data: bytes, settings: ChunkSettings, tokenizer: Any = None
 ) -> Preview:
@@ -91,20 +106,12 @@ def _plan(
 ) -> list[_Row]:
     """Chunks of the new documents; duplicates and unsplittable ones go to the report."""
     rows: list[_Row] = []
-    seen: dict[str, str] = {}
-    for doc in docs:
-        h = doc.doc_hash
-        if h in seen or has_document(coll, h):
-            first = seen.get(h, "a document already in the collection")
-            report.skipped.append(Skipped(doc.name, f"Same content as {first}: skipped."))
-            continue
+    fresh, report.skipped = screen(coll, docs)
+    for doc in fresh:
         try:
-            doc_rows = _rows(coll, doc, tokenizer)
+            rows.extend(_rows(coll, doc, tokenizer))
         except RagError as err:
             report.skipped.append(Skipped(doc.name, str(err)))
-            continue
-        seen[h] = doc.name
-        rows.extend(doc_rows)
     return rows
 
 
