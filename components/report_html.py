@@ -39,15 +39,17 @@ class Charts:
         import plotly.io as pio
 
         self.count += 1
+        # Streamlit themes its charts; a file on its own needs a template for its colours.
+        fig.update_layout(template="plotly_white")
         return pio.to_html(fig, include_plotlyjs=self.count == 1, full_html=False)
 
 
 def _table(header: list[str], rows: list[list[object]]) -> str:
-    head = "".join(f"<th>{escape(str(h))}</th>" for h in header)
+    head = "".join(f"<th>{escape(str(h))}</th>" for h in header) if any(header) else ""
     body = "".join(
         "<tr>" + "".join(f"<td>{escape(str(c))}</td>" for c in row) + "</tr>" for row in rows
     )
-    return f"<table><tr>{head}</tr>{body}</table>"
+    return f"<table>{f'<tr>{head}</tr>' if head else ''}{body}</table>"
 
 
 def _none(text: str) -> str:
