@@ -2,10 +2,13 @@
 
 import streamlit as st
 
+from components.finetune_compare import compare_ui
 from components.finetune_data import data_ui
-from components.finetune_jobs import commands_ui, delete_ui, live_view, registry_table
-from components.finetune_try import evaluate_ui, merge_ui, try_ui
-from components.finetune_ui import base_model_ui, launch_ui, report_ui, settings_ui
+from components.finetune_jobs import commands_ui, delete_ui, live_view
+from components.finetune_presets import run_settings_ui, start_from_ui
+from components.finetune_report import launch_ui, report_ui
+from components.finetune_try import evaluate_ui, merge_ui, triable, try_ui, version_ui
+from components.finetune_ui import base_model_ui, settings_ui
 from components.guide import render_guide
 from components.playground import load_ui
 from components.project import require_project
@@ -34,9 +37,9 @@ if st.session_state.get(Keys.FT_RUN) not in by_id:
 
 new_tab, runs_tab, try_tab = st.tabs(["New run", f"Runs ({len(runs)})", "Try it and evaluate"])
 with new_tab:
-    data = data_ui(project.id)
-    chosen = overview(store, project.id).model  # the model picked on 2 Model selection
-    project_model = project_model_ref(chosen.id) if chosen else ""
+    ov = overview(store, project.id)
+    data = data_ui(project.id, ov.scope.primary_task)
+    project_model = project_model_ref(ov.model.id) if ov.model else ""  # from 2 Model selection
     completed = [r.id for r in runs if r.status.state == "completed"]
     base_ref = base_model_ui(project_model, completed)
     lm = load_ui(base_ref) if base_ref else None
@@ -45,35 +48,43 @@ with new_tab:
     elif lm.is_seq2seq:
         st.error("Fine-tuning here supports decoder-only (causal) models: pick another model.")
     else:
-        config = settings_ui(lm, base_ref, data.task_id)
+        start_from_ui(project.id, runs)
+        config, form_problem = settings_ui(lm, base_ref, data.task_id)
         st.subheader("Before launch")
-        report = report_ui(lm, config, data)
-        if report is not None:
-            launch_ui(project.id, config, data, report)
-            if active:
-                st.caption(f"{len(active)} job(s) active: a new one waits in the queue.")
+        report, problems = report_ui(lm, config, data, form_problem)
+        launch_ui(project.id, config, data, report, problems)
+        if active:
+            st.caption(f"{len(active)} job(s) active: a new one waits in the queue.")
 
 with runs_tab:
     if not runs:
         st.info("No fine-tune yet: launch one in the New run tab.")
     else:
         picked = st.selectbox("Run", list(by_id), key=Keys.FT_RUN)
-        live_view(picked)
+        live_view(picked, registry_of=project.id)  # the registry refreshes with the progress
         commands_ui(by_id[picked])
-        st.divider()
-        registry_table(runs)
+        run_settings_ui(project.id, by_id[picked])
         delete_ui(by_id[picked])
+        if len(runs) > 1:
+            st.subheader("Runs side by side")
+            compare_ui(project.id, runs)
 
 with try_tab:
-    done = {r.id: r for r in runs if r.status.state == "completed"}
-    if not done:
-        st.info("Once a run completes, try it here beside its base model and evaluate it.")
+    ready = {r.id: r for r in runs if triable(r) and r.status.state not in ACTIVE}
+    if not ready:
+        st.info("Once a run completes (or saves a checkpoint), try it here beside its base.")
     else:
-        pick = st.selectbox("Completed run", list(done), key=Keys.FT_RUN + "_try")
-        try_ui(done[pick])
+        if st.session_state.get(Keys.FT_RUN + "_try") not in ready:
+            st.session_state.pop(Keys.FT_RUN + "_try", None)  # deleted, or running again
+        pick = st.selectbox("Run", list(ready), key=Keys.FT_RUN + "_try")
+        ref = version_ui(ready[pick])
+        try_ui(ready[pick], ref)
         st.subheader("Evaluate on held-out data")
-        evaluate_ui(project.id, done[pick])
+        evaluate_ui(project.id, ready[pick], ref)
         st.subheader("Merge and export")
-        merge_ui(done[pick])
+        if ref == ready[pick].ref:
+            merge_ui(ready[pick])
+        else:
+            st.caption("Merging takes the final model: pick it above (a checkpoint is for trying).")
 
 render_next("finetune")

@@ -41,7 +41,7 @@ class TrainingData:
         return hashlib.sha256(body.encode()).hexdigest()[:16]
 
 
-def data_ui(project_id: str) -> TrainingData:
+def data_ui(project_id: str, scoped_task: str = "") -> TrainingData:
     """A shipped training split or an uploaded set (CSV/JSONL mapped to instruction format)."""
     saved = list_sets(get_store(), project_id, TRAIN_SET)
     names = {f"shipped:{d['id']}": f"{d['name']} (train split)" for d in shipped_index()}
@@ -56,7 +56,7 @@ def data_ui(project_id: str) -> TrainingData:
             "Upload them again to train on them."
         )
     with st.expander("Upload your own training data (CSV or JSONL)"):
-        _upload_form(project_id)
+        _upload_form(project_id, scoped_task)
     kind, key = pick.split(":", 1)
     if kind == "upload":
         up = saved[key]
@@ -65,7 +65,7 @@ def data_ui(project_id: str) -> TrainingData:
     return TrainingData(shipped.name, shipped.task_id, shipped.examples, key)
 
 
-def _upload_form(project_id: str) -> None:
+def _upload_form(project_id: str, scoped_task: str) -> None:
     upload = st.file_uploader("File", type=["csv", "jsonl", "json"], key=Keys.FT_UPLOAD)
     if upload is None:
         st.caption(
@@ -96,21 +96,36 @@ def _upload_form(project_id: str) -> None:
     else:
         inputs, output = [], ""
         messages = c1.selectbox("Messages column", cols, key=Keys.FT_UP + "messages")
+    ids = list(tasks)
     task_id = st.selectbox(
         "Task (its prompt kit frames every example)",
-        list(tasks),
+        ids,
+        index=ids.index(scoped_task) if scoped_task in ids else 0,  # the project's scoped task
         format_func=lambda t: tasks[t].name,
         key=Keys.FT_UP + "task",
     )
-    if st.button("Add this training set", key=Keys.FT_UP + "add"):
-        try:
-            examples = training_examples(rows, fmt, inputs, output, messages)
-        except DataError as err:
-            show_error(err)
-            return
-        data = TrainingData(upload.name, task_id, tuple(examples))
-        save_set(get_store(), project_id, TRAIN_SET, data.hash, upload.name, task_id, examples)
-        st.session_state[Keys.FT_SOURCE] = f"upload:{data.hash}"
-        name = md_escape(upload.name)
-        flash(f"Added {len(examples)} rows from {name}; it is now the training data.")
-        st.rerun()
+    mapping = (rows, fmt, inputs, output, messages)
+    # A callback runs before the page is drawn again: only then may it pick the new set in the
+    # "Training data" selectbox above (setting a drawn widget's key raises).
+    st.button(
+        "Add this training set",
+        key=Keys.FT_UP + "add",
+        on_click=_add_set,
+        args=(project_id, upload.name, task_id, mapping),
+    )
+    problem = st.session_state.pop(Keys.FT_UP_ERROR, None)
+    if problem:
+        show_error(problem)
+
+
+def _add_set(project_id: str, name: str, task_id: str, mapping: tuple) -> None:
+    """Save the mapped rows and make them the training data (a button callback)."""
+    try:
+        examples = training_examples(*mapping)
+    except DataError as err:
+        st.session_state[Keys.FT_UP_ERROR] = str(err)
+        return
+    data = TrainingData(name, task_id, tuple(examples))
+    save_set(get_store(), project_id, TRAIN_SET, data.hash, name, task_id, examples)
+    st.session_state[Keys.FT_SOURCE] = f"upload:{data.hash}"
+    flash(f"Added {len(examples)} rows from {md_escape(name)}; it is now the training data.")

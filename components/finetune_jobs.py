@@ -5,13 +5,24 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
+from components.charts_finetune import loss_chart, metric_chart, metric_rows
 from components.finetune_ui import render_commands
 from components.project import flash
 from components.resources import get_store
 from components.state import Keys
 from components.untrusted import show_error
 from lifecycle.finetune.jobs import JobError, current_status, kill, queue_position, resume, stop
-from lifecycle.finetune.runs import ACTIVE, Run, delete_run, read_run, samples
+from lifecycle.finetune.runs import (
+    ACTIVE,
+    RESUMABLE,
+    Run,
+    checkpoints,
+    delete_run,
+    list_runs,
+    read_run,
+    samples,
+)
+from lifecycle.finetune.timing import eta_text, resume_text, resumed_text, step_pace, stop_text
 from lifecycle.text import md_escape
 
 REFRESH_S = 3  # live view refresh while a job is active
@@ -26,45 +37,17 @@ BADGE = {
 }
 
 
-def loss_chart(run: Run):
-    """Train and validation loss against the step."""
-    import plotly.graph_objects as go
+def live_view(run_id: str, registry_of: str = "") -> None:
+    """The run's progress; refreshes itself every few seconds while the job is active.
 
-    fig = go.Figure()
-    for key, name in (("loss", "train"), ("eval_loss", "validation")):
-        rows = [m for m in run.metrics if key in m]
-        if rows:
-            mode = "lines" if key == "loss" else "lines+markers"
-            fig.add_scatter(
-                x=[m["step"] for m in rows], y=[m[key] for m in rows], name=name, mode=mode
-            )
-    fig.update_layout(
-        xaxis_title="step",
-        yaxis_title="loss",
-        height=300,
-        margin=dict(t=20, b=10),
-        legend_orientation="h",
-    )
-    return fig
-
-
-def eta_text(run: Run) -> str:
-    """Seconds a step so far and the time left at that pace."""
-    s = run.status
-    if not s.step or not s.train_seconds:
-        return ""
-    per_step = s.train_seconds / s.step
-    left = max(0, s.total_steps - s.step) * per_step
-    return f"{per_step:.1f} s a step · about {left / 60:.1f} min left"
-
-
-def live_view(run_id: str) -> None:
-    """The run's progress; refreshes itself every few seconds while the job is active."""
+    With a project id, the registry of that project's runs is drawn inside the same fragment,
+    so its steps and states refresh with the progress bar instead of freezing at page load.
+    """
     run = read_run_safe(run_id)
     if run is None:
         return
     every = REFRESH_S if run.status.state in ACTIVE else None
-    st.fragment(_live, run_every=every)(run_id, run.status.state)
+    st.fragment(_live, run_every=every)(run_id, run.status.state, registry_of)
 
 
 def read_run_safe(run_id: str) -> Run | None:
@@ -78,7 +61,7 @@ def read_run_safe(run_id: str) -> Run | None:
         return None
 
 
-def _live(run_id: str, state_at_start: str) -> None:
+def _live(run_id: str, state_at_start: str, registry_of: str = "") -> None:
     run = read_run_safe(run_id)
     if run is None:
         return
@@ -94,19 +77,51 @@ def _live(run_id: str, state_at_start: str) -> None:
         + (f" · {run.processes} processes" if run.processes > 1 else "")
     )
     total = max(s.total_steps, 1)
-    label = f"step {s.step}/{s.total_steps or '?'} · epoch {s.epoch:.2f} · {eta_text(run)}"
+    label = " · ".join(
+        t
+        for t in (f"step {s.step}/{s.total_steps or '?'}", f"epoch {s.epoch:.2f}", eta_text(run))
+        if t
+    )
     if s.state == "queued":
         position = queue_position(get_store(), run)
         label = f"queued (position {position}): starts when the running job ends"
     st.progress(min(1.0, s.step / total), text=label)
-    if s.error:
-        show_error(s.error)
+    status_notes(run)
     if s.ranks_note:  # the DDP check: did every rank end with the same weights?
         (st.success if s.ranks_equal else st.warning)(s.ranks_note, icon=":material/lan:")
-    if run.metrics:
-        st.plotly_chart(loss_chart(run), width="stretch", key=f"loss_{run.id}_{len(run.metrics)}")
+    charts(run)
     samples_table(run)
     actions(run)
+    if registry_of:
+        st.divider()
+        registry_table([current_status(get_store(), r) for r in list_runs(registry_of)])
+
+
+def status_notes(run: Run) -> None:
+    """How the run ended or where it restarted, its error, and its log as written."""
+    s = run.status
+    if s.note:
+        st.info(s.note, icon=":material/info:")
+    if s.error:
+        show_error(s.error)
+    if s.log:
+        st.caption("Last lines of the job's log")
+        st.code(s.log, language=None)  # as written: tracebacks need their line breaks
+    if resumed_text(run) and s.state in ACTIVE + ("completed",):
+        st.caption(resumed_text(run))
+
+
+def charts(run: Run) -> None:
+    """The loss curves, and the validation metric beside them once it was measured."""
+    if not run.metrics:
+        return
+    key = f"{run.id}_{len(run.metrics)}"
+    if not metric_rows(run):
+        st.plotly_chart(loss_chart(run), width="stretch", key=f"loss_{key}")
+        return
+    left, right = st.columns(2)
+    left.plotly_chart(loss_chart(run), width="stretch", key=f"loss_{key}")
+    right.plotly_chart(metric_chart(run), width="stretch", key=f"metric_{key}")
 
 
 def samples_table(run: Run) -> None:
@@ -125,24 +140,36 @@ def samples_table(run: Run) -> None:
 
 
 def actions(run: Run) -> None:
-    """Stop, resume or force-stop, depending on the state."""
+    """Stop, resume (from a chosen checkpoint) or force-stop, depending on the state."""
     store, s = get_store(), run.status
-    cols = st.columns(4)
-    if s.state in ("running", "queued") and cols[0].button(
+    if s.state in ("running", "queued") and st.button(
         "Stop (saves a checkpoint)", key=f"stop_{run.id}", icon=":material/stop:"
     ):
         stop(store, run)
         st.rerun(scope="app")
-    if s.state == "stopping" and cols[0].button(
-        "Force stop (no checkpoint)", key=f"kill_{run.id}", icon=":material/dangerous:"
-    ):
-        kill(run)
-        st.rerun(scope="app")
-    if s.state in ("stopped", "interrupted", "failed") and cols[0].button(
-        "Resume", key=f"resume_{run.id}", icon=":material/play_arrow:", type="primary"
-    ):
+    if s.state == "stopping":
+        st.caption(stop_text(run))
+        if st.button(
+            "Force stop (no checkpoint)", key=f"kill_{run.id}", icon=":material/dangerous:"
+        ):
+            kill(run, store)
+            st.rerun(scope="app")
+    if s.state in RESUMABLE:
+        resume_ui(run)
+
+
+def resume_ui(run: Run) -> None:
+    """Resume from the latest checkpoint or an earlier one, saying what will be redone."""
+    found = [p.name for p in checkpoints(run.folder).values()][::-1]  # newest first
+    start = ""
+    if len(found) > 1:
+        start = st.selectbox(
+            "Resume from", found, key=Keys.FT_RESUME_FROM + run.id, help="Newest first."
+        )
+    st.caption(resume_text(run, start))
+    if st.button("Resume", key=f"resume_{run.id}", icon=":material/play_arrow:", type="primary"):
         try:
-            resume(store, run)
+            resume(get_store(), run, start if start != (found or [""])[0] else "")
         except JobError as err:
             show_error(err)
             return
@@ -168,7 +195,8 @@ def registry_table(runs: list[Run]) -> None:
                 "batch": c.batch_size * c.grad_accum * r.processes,  # effective: every rank's
                 "train loss": s.train_loss,
                 "val loss": s.eval_loss,
-                "minutes": round((s.train_seconds + s.sample_seconds) / 60, 1),
+                "s/step": round(step_pace(s), 1) or None,
+                "minutes": round((s.train_seconds + s.eval_seconds + s.sample_seconds) / 60, 1),
                 "created": s.created_at[:16].replace("T", " "),
             }
         )

@@ -89,6 +89,12 @@ class Keys:
     FT_EVAL_LIMIT = "ft_eval_limit"
     FT_EXPORT = "ft_export_folder"
     FT_EXPORT_PROCESSES = "ft_export_processes"  # processes in the "run it elsewhere" commands
+    FT_UP_ERROR = "ft_upload_error"  # why the last "Add this training set" failed, shown once
+    FT_COMPARE = "ft_compare"  # run ids shown side by side
+    FT_PRESET = "ft_preset"  # the preset (or run) whose settings fill the New run form
+    FT_PRESET_NAME = "ft_preset_name_"  # + run id: the name a run's settings are saved under
+    FT_CHECKPOINT = "ft_checkpoint_"  # + run id: the checkpoint tried and evaluated
+    FT_RESUME_FROM = "ft_resume_from_"  # + run id: the checkpoint a resume starts from
     RAG_STORE = "rag_store_"  # + kind | host | port: embedded store or a Chroma server
     RAG_COLLECTION = "rag_collection"
     RAG_NEXT = "rag_collection_next"  # a just-created collection to select on the next run

@@ -28,6 +28,7 @@ LORA_TARGETS = {
 }
 FAN_IN_FAN_OUT = {"gpt2"}  # GPT-2 stores Conv1D weights transposed: peft must be told
 MAX_STEPS = 5000  # a CPU run beyond this takes days: almost surely a typo
+MAX_RANK = 256  # LoRA's point is a low-rank update; beyond this, tune every weight instead
 
 
 @dataclass(frozen=True)
@@ -53,6 +54,9 @@ class FinetuneConfig:
     val_share: float = 0.1
     eval_every: int = 20  # steps between validation losses and sample generations
     save_every: int = 20  # steps between checkpoints (resume points)
+    keep_checkpoints: int = (
+        3  # newest checkpoints kept (0 = all): a full fine-tune's is ~3x the model
+    )
     samples: int = 3  # fixed validation inputs generated at every evaluation
     sample_tokens: int = 64  # new tokens per sample generation
     bf16: bool = False  # bf16 autocast: ~25 % faster on CPUs with bf16 support, slightly noisier
@@ -68,18 +72,30 @@ class FinetuneConfig:
             raise DataError("The learning rate must be positive (LoRA: ~1e-4 to 5e-4).")
         if self.learning_rate > 1e-2:
             raise DataError("A learning rate above 0.01 destroys a pretrained model: lower it.")
-        if self.batch_size < 1 or self.grad_accum < 1:
-            raise DataError("Batch size and gradient accumulation must be at least 1.")
+        if self.batch_size < 1:
+            raise DataError("The batch size must be at least 1.")
+        if self.grad_accum < 1:
+            raise DataError("Gradient accumulation must be at least 1 (1 = none).")
         if self.max_steps < 0 or self.max_steps > MAX_STEPS:
             raise DataError(f"Max steps must be between 0 (use epochs) and {MAX_STEPS:,}.")
         if self.max_steps == 0 and not 0 < self.epochs <= 100:
             raise DataError("Epochs must be above 0 (and at most 100) when max steps is 0.")
-        if self.method in ADAPTER_METHODS and (self.lora_r < 1 or self.lora_alpha < 1):
-            raise DataError("LoRA rank and alpha must be at least 1.")
+        if self.method in ADAPTER_METHODS and self.lora_r < 1:
+            raise DataError("The LoRA rank r must be at least 1.")
+        if self.method in ADAPTER_METHODS and self.lora_alpha < 1:
+            raise DataError("The LoRA alpha must be at least 1.")
         if not 0 <= self.lora_dropout < 1 or not 0 <= self.warmup_ratio < 1:
             raise DataError("Dropout and warm-up share must be in [0, 1).")
         if self.eval_every < 1 or self.save_every < 1:
             raise DataError("Evaluation and checkpoint intervals must be at least 1 step.")
+        if self.keep_checkpoints < 0:
+            raise DataError("Checkpoints kept must be 0 (all of them) or more.")
+        if self.seed < 0:
+            raise DataError("The seed must be 0 or more.")
+        if self.method in ADAPTER_METHODS and self.lora_r > MAX_RANK:
+            raise DataError(
+                f"LoRA rank above {MAX_RANK} is a full fine-tune in disguise: lower it."
+            )
         if self.processes < 1:
             raise DataError("Processes must be at least 1.")
         # How many processes this machine runs is checked at launch (distributed.check_processes):

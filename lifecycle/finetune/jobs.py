@@ -13,6 +13,7 @@ import os
 import signal
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -23,6 +24,7 @@ from lifecycle.finetune.runs import (
     ACTIVE,
     RESUMABLE,
     Run,
+    checkpoints,
     latest_checkpoint,
     list_runs,
     log_tail,
@@ -36,6 +38,8 @@ from lifecycle.store import Store, now
 
 MAX_PARALLEL = int(os.environ.get("LIFECYCLE_MAX_JOBS", "1"))  # CPUs are few: one job at a time
 STOP_FILE = "stop"  # the worker checks for it after every step
+KILL_WAIT_S = 10.0  # a SIGKILLed process is gone within moments; rank processes may take longer
+_children: list[subprocess.Popen] = []  # workers this process started, reaped once they end
 
 
 class JobError(RuntimeError):
@@ -55,14 +59,20 @@ def _queue_lock() -> Iterator[None]:
             fcntl.flock(handle, fcntl.LOCK_UN)
 
 
+def reap() -> None:
+    """Collect the exit status of every worker this process started that has ended.
+
+    An ended child stays a zombie in the process table until its parent waits for it, and a
+    run that completed is never polled for liveness again: so every status read reaps.
+    """
+    _children[:] = [proc for proc in _children if proc.poll() is None]
+
+
 def alive(pid: int, run_id: str) -> bool:
     """True when `pid` is still this run's worker (not a reused pid of another program)."""
     if pid <= 0:
         return False
-    try:
-        os.waitpid(pid, os.WNOHANG)  # reap our own finished child so it does not linger
-    except ChildProcessError:
-        pass  # not our child (started by an earlier app process): nothing to reap
+    reap()
     try:
         os.kill(pid, 0)
     except (ProcessLookupError, PermissionError):
@@ -84,10 +94,7 @@ def refresh(store: Store, run: Run) -> Run:
     if s.state in ("running", "stopping") and not alive(s.pid, run.id):
         s.state, s.updated_at = "interrupted", now()
         s.error = "The training process ended without reporting (killed or out of memory)."
-        tail = log_tail(run.folder)
-        if tail:
-            s.error += "\n\nLast log lines:\n" + tail
-        s.resume = True
+        s.log, s.resume, s.phase = log_tail(run.folder), True, ""
         write_status(run.folder, s)
         sync_record(store, run)
     return run
@@ -133,8 +140,10 @@ def _spawn(store: Store, run: Run) -> Run:
             stdin=subprocess.DEVNULL,
             start_new_session=True,
         )
+    _children.append(proc)
     s = run.status
     s.state, s.pid, s.started_at, s.updated_at, s.error = "running", proc.pid, now(), now(), ""
+    s.note, s.log, s.phase = "", "", "loading"
     s.ranks_equal, s.ranks_note = None, ""
     write_status(run.folder, s)
     sync_record(store, run)
@@ -162,24 +171,30 @@ def stop(store: Store, run: Run) -> Run:
     return read_run(run.folder)
 
 
-def resume(store: Store, run: Run) -> Run:
-    """Queue a stopped, interrupted or failed run again, from its latest checkpoint if any."""
+def resume(store: Store, run: Run, checkpoint: str = "") -> Run:
+    """Queue a stopped, interrupted or failed run again, from a checkpoint (the latest by default).
+
+    `checkpoint` names one of the run's checkpoint folders (`checkpoint-40`); the steps after
+    it are trained again, and any later checkpoint is dropped when the attempt starts.
+    """
     run = refresh(store, run)
     s = run.status
     if s.state not in RESUMABLE:
         raise JobError(
             f"Only a stopped, interrupted or failed run can resume (this one is {s.state})."
         )
+    if checkpoint and checkpoint not in {p.name for p in checkpoints(run.folder).values()}:
+        raise JobError(f"The run has no complete {checkpoint}: pick one of its checkpoints.")
     s.state, s.updated_at, s.resume = "queued", now(), latest_checkpoint(run.folder) is not None
-    s.error = ""
+    s.resume_from, s.error, s.note, s.log = checkpoint, "", "", ""
     write_status(run.folder, s)
     sync_record(store, run)
     dispatch(store)
     return read_run(run.folder)
 
 
-def kill(run: Run) -> None:
-    """Hard-stop a job and every rank of it (no checkpoint): for one that ignores the stop."""
+def kill(run: Run, store: Store | None = None) -> Run:
+    """Hard-stop a job and every rank of it (no checkpoint), then record it as force-stopped."""
     pids = set(run_processes(run.folder))
     if alive(run.status.pid, run.id):
         pids.add(run.status.pid)
@@ -192,6 +207,42 @@ def kill(run: Run) -> None:
                 os.kill(pid, signal.SIGKILL)
         except (ProcessLookupError, PermissionError):
             continue  # already gone
+    deadline = time.monotonic() + KILL_WAIT_S
+    while any(_running(pid) for pid in pids) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    reap()
+    s = read_status(run.folder)
+    if s.state in ("running", "stopping"):  # not a job that ended on its own meanwhile
+        start = latest_checkpoint(run.folder)
+        s.state, s.phase, s.updated_at, s.resume = "stopped", "", now(), start is not None
+        s.note = force_stop_note(s.step, start)
+        write_status(run.folder, s)
+        if store is not None:
+            sync_record(store, read_run(run.folder))
+    return read_run(run.folder)
+
+
+def force_stop_note(step: int, checkpoint: Path | None) -> str:
+    """What a force stop left: the step it reached and where a resume starts."""
+    text = f"Force-stopped by you at step {step}, without saving a checkpoint. "
+    if checkpoint is None:
+        return text + "A resume starts from the beginning."
+    done = int(checkpoint.name.split("-")[-1])
+    return text + f"A resume starts from {checkpoint.name} and redoes {max(0, step - done)} steps."
+
+
+def _running(pid: int) -> bool:
+    """True until `pid` has fully ended (reaped, or a zombie waiting for another parent)."""
+    reap()
+    try:
+        status = dict(
+            line.split(":", 1) for line in Path(f"/proc/{pid}/status").read_text().splitlines()
+        )
+    except (OSError, ValueError):
+        return False
+    # A killed process is a zombie leader while its other threads still unwind: not ended yet.
+    zombie = status.get("State", "").strip().startswith("Z")
+    return not (zombie and status.get("Threads", "").strip() == "1")
 
 
 def queue_position(store: Store, run: Run) -> int:
@@ -206,6 +257,7 @@ def queue_position(store: Store, run: Run) -> int:
 
 def current_status(store: Store, run: Run) -> Run:
     """Re-read a run from its folder, with crash detection (the page's refresh)."""
+    reap()
     run = refresh(store, read_run(run.folder))
     if run.status.state not in ACTIVE:
         dispatch(store)  # a finished or crashed job frees the machine for the next in the queue

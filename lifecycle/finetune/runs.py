@@ -12,6 +12,7 @@ import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from lifecycle.atomic import write_text_atomic
 from lifecycle.config import data_home
 from lifecycle.evaluation.datasets import Example
 from lifecycle.finetune.config import FinetuneConfig
@@ -40,15 +41,24 @@ class RunStatus:
     started_at: str = ""  # of the current attempt
     updated_at: str = ""
     finished_at: str = ""
-    train_seconds: float = 0.0  # summed over attempts, sample generation excluded
-    sample_seconds: float = 0.0
+    train_seconds: float = 0.0  # optimiser steps only, summed over attempts (redone ones too)
+    eval_seconds: float = 0.0  # evaluations: validation loss, samples and metric, summed
+    sample_seconds: float = 0.0  # the untouched model's samples at step 0
+    step_seconds: float = 0.0  # mean seconds of one optimiser step in the latest attempt
+    evals: int = 0  # evaluations done (their mean time predicts the ones left)
+    phase: str = ""  # what the worker does now: loading | samples | training | evaluating | saving
     train_loss: float | None = None
     eval_loss: float | None = None
     trainable: int = 0
     total_params: int = 0
     attempts: int = 0
-    resume: bool = False  # the next start continues from the latest checkpoint
+    resume: bool = False  # the next start continues from a checkpoint
+    resume_from: str = ""  # that checkpoint's folder name, chosen by the user ("" = the latest)
+    started_from: int = 0  # step of the checkpoint the latest attempt started from
+    redone: int = 0  # steps done before that the latest attempt does again
     error: str = ""
+    note: str = ""  # how the run ended when that was no error (a force stop)
+    log: str = ""  # the last lines of the log, kept when the job failed or vanished
     processes: int = 1  # ranks that trained the latest attempt (a copied job may use others)
     ranks_equal: bool | None = None  # multi-process: every rank ended with identical weights
     ranks_note: str = ""  # that comparison in a sentence (shown with the run)
@@ -204,10 +214,59 @@ def log_tail(folder: Path, lines: int = LOG_TAIL) -> str:
     return "\n".join(path.read_text(encoding="utf-8", errors="replace").splitlines()[-lines:])
 
 
+def checkpoints(folder: Path) -> dict[int, Path]:
+    """The complete checkpoint folders of a run by step, oldest first."""
+    found = {}
+    for path in (folder / "checkpoints").glob("checkpoint-*"):
+        step = path.name.split("-")[-1]
+        if step.isdigit() and _complete(path):
+            found[int(step)] = path
+    return dict(sorted(found.items()))
+
+
 def latest_checkpoint(folder: Path) -> Path | None:
     """The newest complete checkpoint folder, if any."""
-    found = [p for p in (folder / "checkpoints").glob("checkpoint-*") if _complete(p)]
-    return max(found, key=lambda p: int(p.name.split("-")[-1]), default=None)
+    found = checkpoints(folder)
+    return found[max(found)] if found else None
+
+
+def resume_point(folder: Path, status: RunStatus) -> Path | None:
+    """The checkpoint the next attempt starts from: the chosen one, else the latest."""
+    if not status.resume:
+        return None
+    found = checkpoints(folder)
+    chosen = [p for p in found.values() if p.name == status.resume_from]
+    return chosen[0] if chosen else latest_checkpoint(folder)
+
+
+def checkpoint_ref(run: Run, step: int) -> str:
+    """The loader's reference of one checkpoint of a run (tried and evaluated like a model)."""
+    return f"{run.ref}/checkpoint-{step}"
+
+
+def start_attempt(folder: Path) -> Path | None:
+    """Before an attempt: its checkpoint; rows and checkpoints past it go, as those steps rerun.
+
+    The steps after the checkpoint are trained again, so their metrics and samples would be
+    logged twice, and a later checkpoint (after a resume from an earlier one) belongs to
+    the abandoned path.
+    """
+    status = read_status(folder)
+    start = resume_point(folder, status)
+    step = int(start.name.split("-")[-1]) if start else 0
+    for later, path in checkpoints(folder).items():
+        if later > step:
+            shutil.rmtree(path, ignore_errors=True)
+    for name in ("metrics.jsonl", "samples.jsonl"):
+        rows = read_jsonl(folder / name)
+        kept = [r for r in rows if start and r.get("step", 0) <= step]
+        if len(kept) != len(rows):
+            text = "".join(json.dumps(r) + "\n" for r in kept)
+            write_text_atomic(folder / name, text, mode=0o644)
+    status.redone, status.started_from = max(0, status.step - step), step
+    status.step, status.resume_from = step, ""
+    write_status(folder, status)
+    return start
 
 
 def _complete(checkpoint: Path) -> bool:

@@ -19,8 +19,9 @@ def main(folder: Path) -> int:
     from lifecycle.alignment.dpo import train_dpo
     from lifecycle.finetune import jobs
     from lifecycle.finetune.data import DataError
+    from lifecycle.finetune.progress import STOP_FILE
     from lifecycle.finetune.runs import log_tail, read_run, read_status, sync_record, write_status
-    from lifecycle.finetune.train import STOP_FILE, train
+    from lifecycle.finetune.train import train
     from lifecycle.models.sources import ModelLoadError
     from lifecycle.store import Store, now
 
@@ -28,7 +29,7 @@ def main(folder: Path) -> int:
     signal.signal(signal.SIGTERM, lambda *_: (folder / STOP_FILE).touch())
     store = Store(data_home() / "lifecycle.sqlite")
     run = read_run(folder)
-    code, error = 0, ""
+    code, error, log = 0, "", ""
     try:
         state = train_dpo(run) if run.config.method == "dpo" else train(run)
     except (DataError, ModelLoadError) as err:
@@ -36,13 +37,12 @@ def main(folder: Path) -> int:
     except Exception as err:  # any crash: the page shows the log's last lines, the app lives on
         traceback.print_exc()
         sys.stdout.flush()
-        error = f"{type(err).__name__}: {err}\n\nLast log lines:\n{log_tail(folder)}"
-        state, code = "failed", 1
+        state, error, log, code = "failed", f"{type(err).__name__}: {err}", log_tail(folder), 1
     if rank() > 0:
         return code  # rank 0 alone records how the job ended and starts the next one
     status = read_status(folder)
-    status.state, status.error, status.updated_at = state, error, now()
-    status.resume = state != "completed"
+    status.state, status.error, status.log, status.updated_at = state, error, log, now()
+    status.resume, status.phase = state != "completed", ""
     if state in ("completed", "failed"):
         status.finished_at = now()
     write_status(folder, status)

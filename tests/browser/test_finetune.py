@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import re
+from pathlib import Path
 
 import pytest
 from playwright.sync_api import Locator, Page, expect
@@ -11,7 +13,14 @@ from tests.browser.conftest import serve, with_model
 from tests.browser.ui import Steps, browser_tab, go_to, main, tab, wait_idle
 
 PROJECT = "Fine-tune demo"
-JOB = 900_000  # ms: worker start (imports) plus 60 tiny steps, with room for a loaded machine
+JOB = 900_000  # ms: worker start (imports) plus a few tiny steps, with room for a loaded machine
+TASK = "information_retrieval"  # the project's scoped task: the upload form starts on it
+CSV = "question,answer\n" + "".join(f"what is {i} ?,it is {i} .\n" for i in range(12))
+JSONL = "".join(
+    json.dumps({"prompt": f"alice: hi bob ! lunch at noon ? {i}", "completion": "bob greets ."})
+    + "\n"
+    for i in range(12)
+)
 
 
 @pytest.fixture(scope="module")
@@ -19,7 +28,7 @@ def ft_url(tmp_path_factory, embedded_models):
     """A server with one project; the page opens on the embedded model (already converted),
     and the test types the tiny model's folder instead."""
     base = tmp_path_factory.mktemp("browser-finetune")
-    with serve(with_model(base, embedded_models, PROJECT)) as url:
+    with serve(with_model(base, embedded_models, PROJECT, TASK)) as url:
         yield url
 
 
@@ -41,7 +50,27 @@ def number(scope: Locator, label: str, value: str) -> None:
     expect(field).to_have_value(value)
 
 
-def test_launch_a_tiny_job_and_watch_it_complete(ft_page: Page, ft_url: str, tiny_causal) -> None:
+def upload(page: Page, scope: Locator, path: Path, inputs: str, output: str) -> None:
+    """Upload a file into the training-data form, check its mapping, add it as the set."""
+    scope.locator('[data-testid="stFileUploaderDropzoneInput"]').set_input_files(str(path))
+    wait_idle(page)
+    expect(scope.get_by_text(inputs, exact=True).first).to_be_visible()  # the guessed input
+    task = scope.locator('[data-testid="stSelectbox"]').filter(has=page.get_by_text("Task ("))
+    expect(task).to_contain_text("Information retrieval")  # the scoped task, not the first
+    output_box = scope.locator('[data-testid="stSelectbox"]').filter(
+        has=page.get_by_text("Output column")
+    )
+    expect(output_box).to_contain_text(output)
+    scope.get_by_role("button", name="Add this training set").click()
+    wait_idle(page)
+    boxes = scope.locator('[data-testid="stSelectbox"]')
+    data = boxes.filter(has=page.get_by_text("Training data"))
+    expect(data).to_contain_text(f"Uploaded: {path.name}")
+
+
+def test_launch_a_tiny_job_and_watch_it_complete(
+    ft_page: Page, ft_url: str, tiny_causal, tmp_path
+) -> None:
     page, shots = ft_page, Steps(ft_page, 40, "finetune")
     page.goto(ft_url)
     expect(main(page).get_by_text(f"Project: {PROJECT}")).to_be_visible(timeout=30_000)
@@ -49,6 +78,15 @@ def test_launch_a_tiny_job_and_watch_it_complete(ft_page: Page, ft_url: str, tin
     wait_idle(page, 300_000)  # the embedded model loads for the report
 
     new = tab(page, "New run")
+    # The user's own data: a CSV, then a JSONL, mapped and added without a traceback.
+    new.get_by_text("Upload your own training data (CSV or JSONL)").click()
+    (tmp_path / "qa.csv").write_text(CSV)
+    (tmp_path / "chat.jsonl").write_text(JSONL)
+    upload(page, new, tmp_path / "qa.csv", "question", "answer")
+    shots.done("uploaded-csv", 300_000)
+    upload(page, new, tmp_path / "chat.jsonl", "prompt", "completion")
+    shots.done("uploaded-jsonl", 300_000)
+
     base = new.locator('[data-testid="stSelectbox"]').filter(has=page.get_by_text("Base model"))
     base.get_by_role("combobox").click()
     page.get_by_role("option", name="Another model (local folder or hub id)").click()
@@ -59,24 +97,37 @@ def test_launch_a_tiny_job_and_watch_it_complete(ft_page: Page, ft_url: str, tin
     wait_idle(page, 300_000)
     # The tiny tokenizer spells prompts out in bytes: a long window, a short job.
     number(new, "Sequence length (tokens)", "2048")
-    number(new, "Max steps (0 = epochs)", "60")
-    number(new, "Evaluate and sample every (steps)", "15")
+    number(new, "Max steps (0 = epochs)", "6")
+    number(new, "Evaluate and sample every (steps)", "3")
+    number(new, "Batch size", "4")
     expect(new.get_by_text("Trainable parameters")).to_be_visible()
     expect(new.get_by_text("Train / validation")).to_be_visible()
     shots.done("report")
 
-    new.get_by_role("button", name="Launch fine-tune").click()
+    # A 0 the browser used to keep red while the last valid value launched: now it is taken
+    # as typed, and Launch is off with the reason.
+    launch = new.get_by_role("button", name="Launch fine-tune")
+    number(new, "Batch size", "0")
+    expect(new.get_by_text("The batch size must be at least 1.").first).to_be_visible()
+    expect(launch).to_be_disabled()
+    shots.done("batch-zero")
+    number(new, "Batch size", "4")
+    expect(launch).to_be_enabled()
+
+    launch.click()
     wait_idle(page)
     expect(page.get_by_text(re.compile(r"Fine-tune ft-.* started\."))).to_be_visible()
 
     runs = tab(page, "Runs (1)")
     progress = runs.locator('[data-testid="stProgress"]')
-    expect(progress).to_contain_text(re.compile(r"step \d+/60"), timeout=JOB)
+    expect(progress).to_contain_text(re.compile(r"step \d+/6"), timeout=JOB)
     chart = runs.locator('[data-testid="stPlotlyChart"]')
-    expect(chart).to_have_count(1, timeout=JOB)  # the loss chart appears while it trains
+    expect(chart.first).to_be_visible(timeout=JOB)  # the curves appear while it trains
     shots.done("running")
     expect(runs.get_by_text("completed").first).to_be_visible(timeout=JOB)
-    expect(progress).to_contain_text("step 60/60")
+    expect(progress).to_contain_text("step 6/6")
+    expect(chart).to_have_count(2)  # the loss, and beside it the validation ROUGE-L
+    expect(runs.get_by_text("chat.jsonl").first).to_be_visible()  # trained on the upload
     table = runs.locator('[data-testid="stDataFrame"]')
     expect(table.first).to_be_visible()
     shots.done("completed")

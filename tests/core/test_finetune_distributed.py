@@ -119,9 +119,10 @@ def test_a_stop_reaches_every_rank_and_a_kill_ends_them_all(store, tiny_causal):
     jobs.resume(store, stopped)
     wait(run, lambda r: r.status.state == "running" and r.status.step > stopped.status.step)
     assert len(distributed.run_processes(run.folder)) == 3  # torchrun and its two ranks
-    jobs.kill(read_run(run.folder))
+    jobs.kill(read_run(run.folder), store)
     assert gone(run, timeout=60.0)
-    assert jobs.current_status(store, read_run(run.folder)).status.state == "interrupted"
+    killed = jobs.current_status(store, read_run(run.folder)).status
+    assert killed.state == "stopped" and killed.note.startswith("Force-stopped by you at step")
 
 
 @two_cores

@@ -83,7 +83,8 @@ def test_processes_set_the_effective_batch_and_the_commands_to_run_elsewhere(at)
 
     limit = machine_limit()[0]
     assert at.number_input(key="ft_set_processes").value == 1
-    assert at.number_input(key="ft_set_processes").max == limit
+    at = setting(at, "processes", limit + 1)  # taken as typed, then refused with the reason
+    assert any(e.startswith("This machine has") for e in texts(at.error)), texts(at.error)
     n = min(2, limit)
     at = setting(at, "processes", n)
     [steps] = [m for m in at.metric if m.label == "Optimiser steps"]
@@ -104,12 +105,29 @@ def test_processes_set_the_effective_batch_and_the_commands_to_run_elsewhere(at)
         ("max_len", 0, "The sequence length must be between 1 and the model's window"),
         ("lr_lora", 0.0, "The learning rate must be positive"),
         ("batch", 64, "The batch size (64) is larger than the training split (11 examples)"),
+        # A typed 0 used to stay in the box (refused by the browser) while the last valid
+        # value launched: now the value is taken, and refused with its reason.
+        ("batch", 0, "The batch size must be at least 1"),
+        ("accum", 0, "Gradient accumulation must be at least 1"),
+        ("r", 0, "The LoRA rank r must be at least 1"),
     ],
 )
 def test_impossible_settings_are_refused_clearly(at, name, value, message):
     at = setting(at, name, value)
+    assert at.number_input(key=f"ft_set_{name}").value == value  # the form shows what it uses
     assert any(e.startswith(message) for e in texts(at.error)), texts(at.error)
-    assert not [b for b in at.button if b.label == "Launch fine-tune"]
+    [launch] = [b for b in at.button if b.label == "Launch fine-tune"]
+    assert launch.disabled and launch.help.replace("\\", "").startswith(message)  # the reason
+    if name != "max_len":  # the one setting the data report itself needs
+        assert metric(at, "Rows") == "14"  # the data report stays, whatever else is wrong
+        assert metric(at, "Empty / duplicate") == "1 / 1"
+
+
+def test_cleared_lora_targets_are_refused_not_replaced(at):
+    at = rerun(at.multiselect(key="ft_set_targets").set_value([]))
+    assert "Pick at least one LoRA target module (the layers that learn)." in texts(at.error)
+    [launch] = [b for b in at.button if b.label == "Launch fine-tune"]
+    assert launch.disabled
 
 
 def wait_for(state: str, timeout: float = 600) -> None:
