@@ -138,16 +138,22 @@ def export_ui(ref: str, reports: list[VariantReport]) -> None:
         show_error(err)  # refused before anything is written: nothing to confirm
         target = None
     occupied = _occupied(target)
-    if occupied:
-        st.warning(f"{md_escape(target)} holds an earlier Lifecycle export.")
-        st.checkbox(f"Replace the export in {md_escape(target)}", key=Keys.DEPLOY_EXPORT_OVERWRITE)
+    if occupied:  # only the app's own exports get here: anything else was refused above
+        just_made = (st.session_state.get(Keys.DEPLOY_EXPORTED) or {}).get("folder")
+        label = (
+            "Replace it with a new export?"
+            if just_made == str(target)
+            else f"Replace the earlier export in {md_escape(target)}?"
+        )
+        st.checkbox(label, key=Keys.DEPLOY_EXPORT_OVERWRITE)
     sure = not occupied or st.session_state.get(Keys.DEPLOY_EXPORT_OVERWRITE, False)
+    baseline = next((r for r in reports if r.name == "fp32" and not r.error), None)
     st.button(
         "Export",
         icon=":material/folder_zip:",
         disabled=not (target and sure),
         on_click=_export,
-        args=(built[variant], target, ref, occupied),
+        args=(built[variant], target, ref, occupied, baseline),
     )
     exported_ui()
 
@@ -170,10 +176,16 @@ def _occupied(target: Path | None) -> bool:
         return False  # unreadable: the export itself says why
 
 
-def _export(report: VariantReport, target: Path, ref: str, overwrite: bool) -> None:
+def _export(
+    report: VariantReport,
+    target: Path,
+    ref: str,
+    overwrite: bool,
+    baseline: VariantReport | None,
+) -> None:
     st.session_state[Keys.DEPLOY_EXPORT_OVERWRITE] = False
     try:
-        folder = export_variant(report, target, ref, overwrite=overwrite)
+        folder = export_variant(report, target, ref, overwrite=overwrite, baseline=baseline)
     except ExportExists as err:
         st.session_state[Keys.DEPLOY_EXPORTED] = {"warning": str(err)}
     except DeployError as err:

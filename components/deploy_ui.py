@@ -10,12 +10,12 @@ from components.model_pick import pick_model, shipped_set_for
 from components.resources import get_store
 from components.state import Keys
 from components.untrusted import show_error, show_warning
+from lifecycle.deploy.benchmark import measure_variants
 from lifecycle.deploy.measure import (
     MeasureConfig,
     VariantReport,
     available_variants,
     load_measurements,
-    measure_variants,
     save_measurements,
 )
 from lifecycle.deploy.tradeoff import tradeoff
@@ -66,13 +66,14 @@ def measure_ui(project_id: str, ref: str, evalset: EvalSet) -> None:
     except DeployError as err:
         show_error(err)
         return
-    st.session_state.setdefault(Keys.DEPLOY_EXAMPLES, 5)
+    st.session_state.setdefault(Keys.DEPLOY_EXAMPLES, MeasureConfig().examples)
     n = st.slider(
         "Examples for speed and quality",
         1,
         min(MAX_EXAMPLES, len(evalset.examples)),
         key=Keys.DEPLOY_EXAMPLES,
-        help="The same greedy prompts for every variant; about 10 s an example on this CPU.",
+        help="The same greedy prompts for every variant; about 10 s an example on this CPU. "
+        "Quality on fewer than 10 examples is mostly noise: its interval says how much.",
     )
     if not st.button(
         "Build and measure", type="primary", icon=":material/speed:", disabled=not names
@@ -123,17 +124,26 @@ def saved_ui(project_id: str, ref: str) -> tuple[str, list[VariantReport]]:
     return shown, saved[shown]
 
 
+def spread(values: tuple[float, ...], digits: int = 2) -> str:
+    """'8.10 – 8.90' for a (low, high) pair; empty for older records without one."""
+    return f"{values[0]:.{digits}f} – {values[1]:.{digits}f}" if len(values) == 2 else ""
+
+
 def results_table(reports: list[VariantReport]) -> pd.DataFrame:
-    """One row per measured variant."""
+    """One row per measured variant: medians with their spread, quality with its interval."""
+    key = next((r.quality_key for r in reports if r.quality_key), "quality")
     rows = [
         {
             "variant": r.label or r.name,
             "disk (MiB)": round(r.disk_bytes / MIB, 1),
             "memory (MiB)": round(r.memory_bytes / MIB, 1),
-            "load (s)": r.load_s,
-            "first token (s)": r.ttft_s,
-            "tokens/s": r.tokens_per_s,
-            r.quality_key or "quality": round(r.primary, 4),
+            "load (s, median)": r.load_s,
+            "first token (s, median)": r.ttft_s,
+            "first token IQR": spread(r.ttft_range, 3),
+            "tokens/s (median)": r.tokens_per_s,
+            "tokens/s IQR": spread(r.tokens_per_s_range, 1),
+            key: round(r.primary, 4),
+            f"{key} 95 % CI": spread(r.quality_range, 3),
             "examples": r.examples,
             "note": r.note,
         }
@@ -145,7 +155,9 @@ def results_table(reports: list[VariantReport]) -> pd.DataFrame:
 
 def results_ui(ref: str, reports: list[VariantReport]) -> None:
     """Failures, the table, the trade-off in sentences, and the charts."""
-    st.markdown(f"**Measured on this machine** · {md_escape(ref)}")
+    set_name = next((r.set_name for r in reports if r.set_name), "")
+    on = f" · quality on {md_escape(set_name)}" if set_name else ""
+    st.markdown(f"**Measured on this machine** · {md_escape(ref)}{on}")
     for r in reports:
         if r.error:
             show_warning(f"{r.label or r.name}: {r.error}")

@@ -12,7 +12,7 @@ from lifecycle.deploy.measure import VariantReport
 from lifecycle.deploy.variants import DeployError
 from lifecycle.safe_paths import UnsafePathError, check_target, mark, replace_folder, written_by_app
 from lifecycle.store import now
-from lifecycle.text import gib, md_code
+from lifecycle.text import md_code
 
 TGI_IMAGE = "ghcr.io/huggingface/text-generation-inference:latest"
 
@@ -41,9 +41,52 @@ def serve_commands(folder: Path, variant: str) -> dict[str, str]:
     }
 
 
-def readme(report: VariantReport, source_ref: str, folder: Path) -> str:
-    """The README.md of an export: where it came from, its measured figures, how to serve it."""
-    quality = f"{report.primary:.3f}" if report.quality_key else "not measured"
+def mib(size: int) -> str:
+    """'281.3 MiB': variants of a small model differ by tens of MiB, which GiB would hide."""
+    return f"{size / 2**20:,.1f} MiB"
+
+
+def _quality(report: VariantReport) -> str:
+    if not report.quality_key:
+        return "not measured"
+    low_high = report.quality_range
+    interval = f" (95 % CI {low_high[0]:.3f}–{low_high[1]:.3f})" if len(low_high) == 2 else ""
+    return f"{report.primary:.3f}{interval}"
+
+
+def _figures(report: VariantReport) -> list[str]:
+    """The README table's cells of one variant, in the order of FIGURES."""
+    return [
+        mib(report.disk_bytes),
+        mib(report.memory_bytes),
+        f"{report.load_s:.2f} s",
+        f"{report.ttft_s:.3f} s",
+        f"{report.tokens_per_s:.1f} tokens/s",
+        _quality(report),
+    ]
+
+
+FIGURES = (
+    "Size on disk",
+    "Size in memory (tensors)",
+    "Load time (median)",
+    "Time to first token (median)",
+    "Decode speed (median)",
+    "Quality",
+)
+
+
+def readme(
+    report: VariantReport, source_ref: str, folder: Path, baseline: VariantReport | None = None
+) -> str:
+    """An export's README.md: its figures beside fp32's, where it came from, how to serve it."""
+    shown = [report] + ([baseline] if baseline and baseline.name != report.name else [])
+    head = "| Figure | " + " | ".join(md_code(r.name) for r in shown) + " |"
+    rows = [
+        f"| {name} | " + " | ".join(cells[i] for cells in map(_figures, shown)) + " |"
+        for i, name in enumerate(FIGURES)
+    ]
+    test_set = md_code(report.set_name) if report.set_name else "a test set not recorded"
     lines = [
         f"# {report.label or report.name}",
         "",
@@ -51,16 +94,14 @@ def readme(report: VariantReport, source_ref: str, folder: Path) -> str:
         "",
         "## Measured on the machine that built it",
         "",
-        "| Figure | Value |",
-        "|---|---|",
-        f"| Size on disk | {gib(report.disk_bytes / 2**30)} |",
-        f"| Size in memory (tensors) | {gib(report.memory_bytes / 2**30)} |",
-        f"| Load time | {report.load_s:.2f} s |",
-        f"| Time to first token (mean) | {report.ttft_s:.3f} s |",
-        f"| Decode speed | {report.tokens_per_s:.1f} tokens/s |",
-        f"| Quality ({report.quality_key or 'n/a'}, {report.examples} examples) | {quality} |",
+        head,
+        "|---|" + "---|" * len(shown),
+        *rows,
         "",
-        "Figures are single-request CPU measurements; a GPU server with batching is much faster.",
+        f"Quality is {report.quality_key or 'a score'} on the first {report.examples} examples of "
+        f"{test_set}. Every variant was loaded and warmed up before timing and measured in "
+        "interleaved rounds; times are medians. Figures are single-request CPU measurements; "
+        "a GPU server with batching is much faster.",
         "",
         "## Serve it",
         "",
@@ -80,6 +121,29 @@ def readme(report: VariantReport, source_ref: str, folder: Path) -> str:
             "",
         ]
     return "\n".join(lines)
+
+
+def umask() -> int:
+    """This process's umask, read without changing it (os.umask would race other threads)."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("Umask:"):
+                return int(line.split()[1], 8)
+    except (OSError, ValueError):
+        pass
+    return 0o022
+
+
+def shareable(folder: Path) -> None:
+    """Give an export the modes a new folder gets, so a server run as another user reads it.
+
+    Temp folders are 0700 and the weights arrive 0600 (written through private temp files).
+    """
+    mask = umask()
+    os.chmod(folder, 0o777 & ~mask)
+    for path in folder.rglob("*"):
+        if not path.is_symlink():
+            os.chmod(path, (0o777 if path.is_dir() else 0o666) & ~mask)
 
 
 def check_export_target(target: Path | str) -> Path:
@@ -110,9 +174,16 @@ def _check_target(target: Path, overwrite: bool) -> None:
 
 
 def export_variant(
-    report: VariantReport, target: Path, source_ref: str, overwrite: bool = False
+    report: VariantReport,
+    target: Path,
+    source_ref: str,
+    overwrite: bool = False,
+    baseline: VariantReport | None = None,
 ) -> Path:
-    """Copy the variant folder and a README into `target` (staged, then renamed into place)."""
+    """Copy the variant folder and a README into `target` (staged, then renamed into place).
+
+    `baseline` (the fp32 measurement) is shown beside the variant's own figures.
+    """
     if report.error or not report.folder:
         raise DeployError(f"The {report.name} variant was not built: measure it first.")
     source, target = Path(report.folder), check_export_target(target)
@@ -130,8 +201,10 @@ def export_variant(
         raise DeployError(f"Cannot write in {target.parent}: {err.strerror or err}.") from err
     try:
         shutil.copytree(source, staging, dirs_exist_ok=True)
-        (staging / "README.md").write_text(readme(report, source_ref, target), encoding="utf-8")
+        text = readme(report, source_ref, target, baseline)
+        (staging / "README.md").write_text(text, encoding="utf-8")
         mark(staging, f"export of the {report.name} variant of {source_ref}")
+        shareable(staging)
         replace_folder(staging, target)
     except UnsafePathError as err:
         raise DeployError(str(err)) from err

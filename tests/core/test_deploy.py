@@ -5,6 +5,7 @@ from pathlib import Path
 
 import pytest
 
+from lifecycle.deploy.benchmark import measure_variants
 from lifecycle.deploy.export import ExportExists, export_variant, serve_commands
 from lifecycle.deploy.int8 import linear_names, outlier_ratios
 from lifecycle.deploy.measure import (
@@ -12,7 +13,6 @@ from lifecycle.deploy.measure import (
     VariantReport,
     available_variants,
     load_measurements,
-    measure_variants,
     save_measurements,
 )
 from lifecycle.deploy.variants import (

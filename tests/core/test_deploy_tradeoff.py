@@ -45,5 +45,20 @@ def test_failures_are_skipped_and_a_small_slice_is_flagged():
     lines = tradeoff([FP32, report("int8", 0, 0, 0, error="no Linear layers"), FP32])
     assert not any(line.startswith("int8") for line in lines)
     small = tradeoff([report("fp32", 10.0, 1, 0.3, examples=5)])
-    assert small[-1].startswith("Quality comes from 5 examples only")
+    assert any(line.startswith("Quality comes from 5 examples only") for line in small)
+    assert small[-1].startswith("Speeds are medians over the answers, every variant loaded")
+
+
+def test_a_quality_difference_is_weighed_against_its_noise():
+    fp32 = report("fp32", 10.0, 1, 0.30)
+    same = [0.3, 0.2, 0.4, 0.3, 0.25, 0.35, 0.3, 0.2, 0.4, 0.3, 0.3, 0.3]
+    fp32 = VariantReport(**{**fp32.__dict__, "scores": tuple(same), "quality_range": (0.25, 0.35)})
+    noisy = [s + d for s, d in zip(same, [0.1, -0.1] * 6)]
+    int8 = VariantReport(**{**fp32.__dict__, "name": "int8", "scores": tuple(noisy)})
+    assert compare_line(int8, fp32).endswith(": within noise).")
+    worse = VariantReport(**{**int8.__dict__, "scores": tuple(s - 0.1 for s in same)})
+    assert compare_line(worse, fp32).endswith(": a real difference).")
+    few = VariantReport(**{**int8.__dict__, "scores": tuple(noisy[:3])})
+    base = VariantReport(**{**fp32.__dict__, "scores": tuple(same[:3])})
+    assert "too few examples to tell, measure at least 10" in compare_line(few, base)
     assert verdict([report("int8", 0, 0, 0, error="x")]).startswith("No variant was measured")
