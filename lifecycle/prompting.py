@@ -5,6 +5,8 @@ from __future__ import annotations
 import string
 from dataclasses import asdict, dataclass, field
 
+from lifecycle.models.fitting import check_fits, cut_input, longest_fit, room, word_end
+from lifecycle.models.protocol import ChatModel, GenParams
 from lifecycle.tasks import Example, Task
 
 SHOTS = (0, 1, 2, 3, 5)  # the shot selector's choices
@@ -115,3 +117,48 @@ def build_messages(spec: PromptSpec, values: dict[str, str]) -> list[dict[str, s
         messages.append({"role": "assistant", "content": ex.output})
     messages.append({"role": "user", "content": head + fill(spec.template, values)})
     return messages
+
+
+@dataclass(frozen=True)
+class FittedPrompt:
+    """The messages actually sent, and how many input tokens were cut to fit the window."""
+
+    messages: list[dict[str, str]]
+    prompt_tokens: int
+    dropped_tokens: int = 0
+    kept_chars: int | None = None  # characters of the input kept, when it was cut
+
+
+def _cut_variable(spec: PromptSpec, values: dict[str, str]) -> str:
+    """The variable to shorten: {input}, else the longest one the template uses."""
+    names = variables(spec.template)
+    if "input" in names:
+        return "input"
+    return max(names, key=lambda n: len(str(values.get(n, ""))), default="")
+
+
+def fit_prompt(lm: ChatModel, spec: PromptSpec, values: dict[str, str], params: GenParams):
+    """The prompt for this model; over the window, only the end of the input is cut.
+
+    The system message, the instruction, the examples and the template stay as written; with
+    truncation off an over-long prompt is refused (ContextError) as the runtimes do.
+    """
+    messages = build_messages(spec, values)
+    used = lm.count_tokens(messages)
+    if check_fits(lm, used, params):
+        return FittedPrompt(messages, used)
+    name, space = _cut_variable(spec, values), room(lm, params)
+    text = str(values.get(name, ""))
+
+    def build(n: int) -> list[dict[str, str]]:
+        return build_messages(spec, {**values, name: cut_input(text, word_end(text, n))})
+
+    if not name or lm.count_tokens(build(0)) > space:
+        bare = lm.count_tokens(build(0)) if name else used
+        raise PromptError(
+            f"Without its input the prompt still has {bare:,} tokens, over the {space:,} the "
+            "window leaves: use fewer examples, a shorter instruction or fewer new tokens."
+        )
+    fitted, kept = longest_fit(len(text), build, lambda m: lm.count_tokens(m) <= space)
+    sent = lm.count_tokens(fitted)
+    return FittedPrompt(fitted, sent, used - sent, word_end(text, kept))

@@ -15,6 +15,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from lifecycle.models import GenerationResult, GenParams, register_runtime
+from lifecycle.models.fitting import fit_context
+from lifecycle.models.progress import Progress
 from lifecycle.models.protocol import ChatModel, Messages, check_request
 
 PREFIX = "fake:"
@@ -34,6 +36,8 @@ class FakeModel:
     waiting: int = 0
     answers: deque[str] = field(default_factory=deque)
     prompts: list[Messages] = field(default_factory=list)
+    prefill_s: float = 0.0  # seconds each answer waits before its first word
+    params: list[GenParams] = field(default_factory=list)  # the settings of every generation
 
     @property
     def runtime(self) -> str:
@@ -52,10 +56,14 @@ class FakeModel:
 
     def stream(self, messages: Messages, params: GenParams) -> FakeStream:
         check_request(messages, params)
+        messages, dropped = fit_context(self, messages, params)  # the runtimes' shared net
         self.prompts.append(messages)
+        self.params.append(params)
         last = next(m["content"] for m in reversed(messages) if m["role"] == "user")
         answer = self.answers.popleft() if self.answers else f"echo: {last}"
-        return FakeStream(self, answer, self.count_tokens(messages), params)
+        run = FakeStream(self, answer, self.count_tokens(messages), params)
+        run.result.truncated_tokens = dropped
+        return run
 
     def generate(self, messages: Messages, params: GenParams) -> GenerationResult:
         run = self.stream(messages, params)
@@ -70,9 +78,19 @@ class FakeStream:
     def __init__(self, lm: FakeModel, answer: str, prompt_tokens: int, params: GenParams):
         self.lm, self.answer, self.params = lm, answer, params
         self.result = GenerationResult(prompt_tokens=prompt_tokens)
+        self.progress = Progress(prompt_tokens)
 
     def __iter__(self) -> Iterator[str]:
+        queued = time.perf_counter()
+        with self.lm.lock:  # held for the whole answer, as a real runtime does
+            self.result.queue_s = time.perf_counter() - queued
+            self.progress.enter("prompt")
+            yield from self._answer()
+
+    def _answer(self) -> Iterator[str]:
         start = time.perf_counter()
+        if self.lm.prefill_s:  # a slow prompt, for pages that show signs of life
+            time.sleep(self.lm.prefill_s)
         words = self.answer.split(" ")
         cut = words[: self.params.max_new_tokens]
         text = " ".join(cut)
@@ -80,12 +98,12 @@ class FakeStream:
         reason = "length" if len(cut) < len(words) else "eos"
         if hits:
             text, reason = text[: min(hits)], "stop_sequence"
-        with self.lm.lock:
-            for i, word in enumerate(text.split(" ")):
-                chunk = word if i == 0 else " " + word
-                if i == 0:
-                    self.result.ttft_s = time.perf_counter() - start
-                yield chunk
+        for i, word in enumerate(text.split(" ")):
+            chunk = word if i == 0 else " " + word
+            if i == 0:
+                self.result.ttft_s = time.perf_counter() - start
+                self.progress.enter("answer")
+            yield chunk
         self.result.text = text
         self.result.completion_tokens = len(text.split())
         self.result.latency_s = time.perf_counter() - start
@@ -99,6 +117,9 @@ def install() -> FakeModel:
     """Register the `fake:` runtime and return the shared fake with an empty queue."""
     FAKE.answers.clear()
     FAKE.prompts.clear()
+    FAKE.params.clear()
+    FAKE.prefill_s = 0.0
+    FAKE.context_window = 4096
     register_runtime(PREFIX, lambda ref: FAKE)
     return FAKE
 

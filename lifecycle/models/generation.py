@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from lifecycle.models.fitting import fit_context, room
 from lifecycle.models.protocol import (
     MAX_NEW_TOKENS,
     ChatModel,
@@ -27,6 +28,7 @@ __all__ = [
     "fit_context",
     "generate",
     "render_prompt",
+    "room",
     "stream",
 ]
 
@@ -39,21 +41,6 @@ def render_prompt(lm: ChatModel, messages: Messages) -> str:
 def count_tokens(lm: ChatModel, messages: Messages) -> int:
     """Prompt length in tokens (an estimate for endpoints: see `exact_tokens`)."""
     return lm.count_tokens(messages)
-
-
-def fit_context(lm: ChatModel, ids: list[int], params: GenParams) -> tuple[list[int], int]:
-    """The ids that fit the window with room to answer; refuses unless truncation is allowed."""
-    room = lm.context_window if lm.is_seq2seq else lm.context_window - params.max_new_tokens
-    if len(ids) <= room:
-        return ids, 0
-    if room < 1:
-        raise GenerationError(
-            f"{params.max_new_tokens:,} new tokens leave no room for the prompt in the model's "
-            f"context window of {lm.context_window:,}: ask for fewer new tokens."
-        )
-    if not params.truncate:
-        raise ContextError(len(ids), params.max_new_tokens, lm.context_window)
-    return ids[len(ids) - room :], len(ids) - room
 
 
 def stream(lm: ChatModel, messages: Messages, params: GenParams) -> ChatStream:

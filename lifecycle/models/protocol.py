@@ -7,6 +7,8 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Protocol, runtime_checkable
 
+from lifecycle.models.progress import Progress
+
 Messages = list[dict[str, str]]
 
 
@@ -15,6 +17,7 @@ class GenerationError(Exception):
 
 
 MAX_NEW_TOKENS = 2048  # beyond this a CPU run takes minutes: almost surely a typo
+MAX_GRAMMAR_CHARS = 20_000  # the expression grammar is under 1,000
 
 
 class ContextError(GenerationError):
@@ -25,7 +28,7 @@ class ContextError(GenerationError):
         super().__init__(
             f"The prompt has {prompt_tokens:,} tokens; with {max_new_tokens:,} new tokens that is "
             f"over the model's context window of {window:,}. Shorten it, use fewer examples, or "
-            "allow truncation (drops the start of the prompt)."
+            "allow truncation (cuts the end of the input; the instructions stay)."
         )
 
 
@@ -41,7 +44,8 @@ class GenParams:
     repetition_penalty: float = 1.0  # > 1 discourages repeating tokens
     seed: int = 0
     stop: tuple[str, ...] = ()  # generation ends before any of these strings
-    truncate: bool = False  # drop the start of an over-long prompt instead of refusing it
+    truncate: bool = False  # cut the end of an over-long input instead of refusing the prompt
+    grammar: str = ""  # GBNF the reply must follow (llama.cpp; transformers keeps its characters)
 
     def check(self) -> None:
         """Refuse settings no run can use, naming the knob."""
@@ -56,6 +60,8 @@ class GenParams:
             raise GenerationError("Top-p must be in (0, 1] and top-k at least 0.")
         if self.repetition_penalty <= 0:
             raise GenerationError("Repetition penalty must be positive (1 = off).")
+        if len(self.grammar) > MAX_GRAMMAR_CHARS:
+            raise GenerationError(f"A grammar has at most {MAX_GRAMMAR_CHARS:,} characters.")
 
 
 @dataclass
@@ -65,10 +71,11 @@ class GenerationResult:
     text: str = ""
     prompt_tokens: int = 0
     completion_tokens: int = 0
-    latency_s: float = 0.0
-    ttft_s: float | None = None  # time to first token
+    latency_s: float = 0.0  # from the model's turn (after any queue) to the last token
+    ttft_s: float | None = None  # time to first token, also from the model's turn
     finish_reason: str = ""  # length | eos | stop_sequence | cancelled
-    truncated_tokens: int = 0  # prompt tokens dropped to fit the window
+    truncated_tokens: int = 0  # input tokens dropped to fit the window
+    queue_s: float = 0.0  # waiting for another tab's generation on the same model
     counts: str = "exact"  # exact | estimated (a server that reports no usage while streaming)
 
     @property
@@ -76,6 +83,11 @@ class GenerationResult:
         """Completion tokens per second after the first token."""
         span = self.latency_s - (self.ttft_s or 0.0)
         return (self.completion_tokens - 1) / span if self.completion_tokens > 1 and span else 0.0
+
+    @property
+    def total_s(self) -> float:
+        """What the person waited: the queue, then the generation."""
+        return self.queue_s + self.latency_s
 
 
 def check_request(messages: Messages, params: GenParams) -> None:
@@ -90,6 +102,7 @@ class ChatStream(Protocol):
     """Iterate for text chunks; `result` is complete afterwards (even after a stop mid-way)."""
 
     result: GenerationResult
+    progress: Progress  # queued, reading the prompt or answering: for signs of life
 
     def __iter__(self) -> Iterator[str]: ...
 

@@ -8,7 +8,9 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
+from lifecycle.models.constraints import charset_processor
 from lifecycle.models.generation import drain, fit_context
+from lifecycle.models.progress import Progress
 from lifecycle.models.protocol import (
     GenerationError,
     GenerationResult,
@@ -93,16 +95,20 @@ class Stream:
     def __init__(self, lm: LoadedModel, messages: Messages, params: GenParams):
         check_request(messages, params)
         self.lm, self.params = lm, params
-        ids, dropped = fit_context(lm, encode(lm, messages), params)
-        self.ids = ids
-        self.result = GenerationResult(prompt_tokens=len(ids), truncated_tokens=dropped)
+        fitted, dropped = fit_context(lm, messages, params)
+        self.ids = encode(lm, fitted)
+        self.result = GenerationResult(prompt_tokens=len(self.ids), truncated_tokens=dropped)
+        self.progress = Progress(len(self.ids))
         self.cancel = threading.Event()
         self._hit_stop = threading.Event()
 
     def __iter__(self) -> Iterator[str]:
         self.lm.waiting += 1
+        queued = time.perf_counter()
         with self.lm.lock:  # one generation at a time per model: shared by every browser tab
             self.lm.waiting -= 1
+            self.result.queue_s = time.perf_counter() - queued
+            self.progress.enter("prompt")  # transformers reads it in one pass: no count to show
             yield from self._run()
 
     def _run(self) -> Iterator[str]:
@@ -120,6 +126,7 @@ class Stream:
             for chunk in streamer:
                 if chunk and self.result.ttft_s is None:
                     self.result.ttft_s = time.perf_counter() - start
+                    self.progress.enter("answer")
                 text += chunk
                 cut = _stop_at(text, self.params.stop)
                 if cut is not None:
@@ -154,7 +161,7 @@ class Stream:
 
     def _generate(self, streamer: Any, box: dict) -> None:
         import torch
-        from transformers import StoppingCriteria, StoppingCriteriaList
+        from transformers import LogitsProcessorList, StoppingCriteria, StoppingCriteriaList
 
         outer = self
 
@@ -178,6 +185,11 @@ class Stream:
             )
             if p.do_sample:
                 kwargs.update(temperature=p.temperature, top_k=p.top_k, top_p=p.top_p)
+            keep = p.grammar and charset_processor(
+                self.lm.tokenizer, p.grammar, _vocab(self.lm.model)
+            )
+            if keep:
+                kwargs["logits_processor"] = LogitsProcessorList([keep])
             with torch.inference_mode():
                 out = self.lm.model.generate(
                     input_ids=input_ids,
@@ -191,6 +203,12 @@ class Stream:
         except Exception as err:  # surfaced in the page's thread with a readable message
             box["error"] = GenerationError(_describe(err))
             streamer.end()
+
+
+def _vocab(model: Any) -> int:
+    """Rows of the output layer (it can be larger than the tokenizer's vocabulary)."""
+    out = model.get_output_embeddings()
+    return int(out.weight.shape[0]) if out is not None else int(model.config.vocab_size)
 
 
 def _stop_at(text: str, stops: tuple[str, ...]) -> int | None:

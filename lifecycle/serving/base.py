@@ -8,6 +8,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from lifecycle.models.generation import GenerationResult, GenParams, Messages, drain
+from lifecycle.models.progress import Progress
 from lifecycle.models.protocol import check_request
 
 
@@ -57,6 +58,7 @@ class ServedStream:
         check_request(messages, params)
         self.messages, self.params = messages, params
         self.result = GenerationResult()
+        self.progress = Progress()
 
     def __iter__(self) -> Iterator[str]:
         raise NotImplementedError

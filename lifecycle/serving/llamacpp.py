@@ -132,14 +132,21 @@ class LlamaCppStream(ServedStream):
     def __init__(self, lm: LlamaCppModel, messages: Messages, params: GenParams):
         super().__init__(messages, params)
         self.lm = lm
-        self.ids, self.result.truncated_tokens = fit_context(lm, lm.encode(messages), params)
-        self.result.prompt_tokens = len(self.ids)
+        fitted, self.result.truncated_tokens = fit_context(lm, messages, params)
+        self.ids = lm.encode(fitted)
+        self.result.prompt_tokens = self.progress.prompt_tokens = len(self.ids)
 
     def __iter__(self) -> Iterator[str]:
         self.lm.waiting += 1
+        queued = time.perf_counter()
         with self.lm.lock:  # one generation at a time: shared by every browser tab
             self.lm.waiting -= 1
+            self.result.queue_s = time.perf_counter() - queued
             yield from self._run()
+
+    def _read_so_far(self) -> int:
+        """Prompt tokens llama.cpp has evaluated (it counts them batch by batch)."""
+        return min(int(self.lm.llm.n_tokens), len(self.ids))
 
     def _run(self) -> Iterator[str]:
         p, start, text = self.params, time.perf_counter(), ""
@@ -147,6 +154,7 @@ class LlamaCppStream(ServedStream):
         # whose logits differ in the last bits, and a greedy answer can then change completely
         # (measured: another language on an AVX2 build). The same settings give the same text.
         self.lm.llm.reset()
+        self.progress.enter("prompt", self._read_so_far)
         pieces = self.lm.llm.create_completion(
             self.ids,
             max_tokens=p.max_new_tokens,
@@ -157,6 +165,7 @@ class LlamaCppStream(ServedStream):
             seed=p.seed,
             stop=[*self.lm.template_stops, *p.stop],
             stream=True,
+            grammar=_grammar(p.grammar),
         )
         reason = "cancelled"  # unless the loop ends normally
         try:
@@ -170,6 +179,7 @@ class LlamaCppStream(ServedStream):
                 if piece:
                     if self.result.ttft_s is None:
                         self.result.ttft_s = time.perf_counter() - start
+                        self.progress.enter("answer")
                     text += piece
                     yield piece
         except (RuntimeError, ValueError) as err:
@@ -179,6 +189,18 @@ class LlamaCppStream(ServedStream):
             self.result.text = text
             self.result.finish_reason = reason
             self.result.latency_s = time.perf_counter() - start
+
+
+def _grammar(gbnf: str) -> Any:
+    """llama.cpp's parsed grammar (None for free text); a bad one is a GenerationError."""
+    if not gbnf:
+        return None
+    from llama_cpp import LlamaGrammar
+
+    try:
+        return LlamaGrammar.from_string(gbnf, verbose=False)
+    except (ValueError, RuntimeError) as err:
+        raise GenerationError(f"llama.cpp refused the grammar: {err}") from err
 
 
 def _reason(finish: str, stops: tuple[str, ...]) -> str:

@@ -28,7 +28,7 @@ from lifecycle.serving.endpoint_http import (
     unreachable_message,
     without_key,
 )
-from lifecycle.settings import Endpoint, SettingsError, check_url
+from lifecycle.settings import LOCAL_SERVER, Endpoint, SettingsError, check_url
 
 RETRY_STATUS = {429, 502, 503, 504}  # busy or restarting: worth another try
 
@@ -107,6 +107,8 @@ class EndpointStream(ServedStream):
         self.lm, self.live = lm, live
         self.result.prompt_tokens = lm.count_tokens(messages)  # replaced by the server's usage
         self.result.counts = "estimated"  # until the server reports its usage
+        self.progress.prompt_tokens = self.result.prompt_tokens
+        self.progress.enter("prompt")  # the server queues and reads it: no count comes back
 
     def __iter__(self) -> Iterator[str]:
         try:
@@ -120,6 +122,8 @@ class EndpointStream(ServedStream):
     def _run(self) -> Iterator[str]:
         ep = self.lm.endpoint
         body = request_body(ep.model, self.messages, self.params, stream=self.live)
+        if self.params.grammar and ep.name == LOCAL_SERVER:
+            body["grammar"] = self.params.grammar  # llama.cpp's server; others may refuse it
         start = time.perf_counter()
         text, chunks = "", 0
         try:
@@ -129,6 +133,7 @@ class EndpointStream(ServedStream):
                     if piece:
                         if self.result.ttft_s is None:
                             self.result.ttft_s = time.perf_counter() - start
+                            self.progress.enter("answer")
                         text += piece
                         chunks += 1
                         yield piece

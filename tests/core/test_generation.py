@@ -97,7 +97,8 @@ def test_prompt_over_the_window_is_refused_or_truncated(causal):
     assert err.value.prompt_tokens > causal.context_window - 8
     assert f"{err.value.prompt_tokens:,}" in str(err.value)
     result = generate(causal, long, GenParams(max_new_tokens=8, truncate=True))
-    assert result.prompt_tokens == causal.context_window - 8 and result.truncated_tokens > 0
+    assert causal.context_window - 24 <= result.prompt_tokens <= causal.context_window - 8
+    assert result.truncated_tokens > 0
 
 
 @pytest.mark.parametrize(
