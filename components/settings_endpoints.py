@@ -10,8 +10,16 @@ import streamlit as st
 from components.serving import api_key, key_status
 from components.settings_ui import health, notice, set_notice
 from components.state import Keys
+from lifecycle.serving import local_server
 from lifecycle.serving.endpoint_health import Health, test_connection
-from lifecycle.settings import Endpoint, SettingsError, check_url, load_settings, save_settings
+from lifecycle.settings import (
+    LOCAL_SERVER,
+    Endpoint,
+    SettingsError,
+    check_url,
+    load_settings,
+    save_settings,
+)
 from lifecycle.text import md_code, md_escape
 
 TEST_TIMEOUT_S = 30.0  # a connection test gives up sooner than a real request
@@ -84,6 +92,8 @@ def _actions(ep: Endpoint, tests: dict) -> None:
         )
         if test:
             tests[ep.name] = _test(ep)
+        if ep.name == LOCAL_SERVER and ep.name in tests and not local_server.state().running:
+            tests.pop(ep.name)  # stopped since (maybe in another tab): "Connected" is stale
         if ep.name in tests:
             health(tests[ep.name][0], tests[ep.name][1])
 

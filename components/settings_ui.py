@@ -212,6 +212,8 @@ def server_section() -> None:
 def _ask(action: str) -> None:
     """Run the action in the script (not the callback), where its progress can be drawn."""
     st.session_state[Keys.SETTINGS_SERVER_ACTION] = action
+    # The endpoint's last connection test was of the server as it was: it no longer holds.
+    st.session_state.get(Keys.SETTINGS_HEALTH, {}).pop(LOCAL_SERVER, None)
 
 
 def _server_health(current: local_server.ServerState) -> None:
@@ -224,9 +226,6 @@ def _server_health(current: local_server.ServerState) -> None:
         health(None, current.line + (where[:-1] + down + "." if registered else ""))
     log = local_server.log_file()
     with st.expander("Server log (last lines)", icon=":material/article:"):
-        try:
-            lines = log.read_text(errors="replace").splitlines()[-LOG_LINES:]
-        except OSError:
-            lines = []
+        lines = local_server.readable_log(LOG_LINES)  # without llama.cpp's graph debug lines
         st.code("\n".join(lines) or "(empty: the server has not run in this data folder)", "text")
         st.caption(f"Full log: {log}")

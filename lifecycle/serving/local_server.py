@@ -68,6 +68,28 @@ def log_file() -> Path:
     return _folder() / "llama-server.log"
 
 
+# llama.cpp's own debug output: a thousand lines per request (one per graph tensor) would push
+# every line a person wants (load errors, requests, speeds) out of the log view.
+DEBUG_PREFIXES = (
+    "create_tensor:",
+    "llama_graph_",
+    "graph_reserve:",
+    "sched_reserve:",
+    "resolve_fused_ops:",
+    "llama_model_loader: - ",
+    "load: control token",
+)
+
+
+def readable_log(limit: int) -> list[str]:
+    """The log's last `limit` lines worth reading ([] when there is no log yet)."""
+    try:
+        lines = log_file().read_text(errors="replace").splitlines()
+    except OSError:
+        return []
+    return [line for line in lines if not line.startswith(DEBUG_PREFIXES)][-limit:]
+
+
 def key_file() -> Path:
     """The managed server's own API key (mode 0600): other local programs cannot use it."""
     return _folder() / "llama-server.key"

@@ -306,6 +306,9 @@ def test_local_llama_server_starts_registers_and_stops(open_page):
 
         at = rerun(button(at, "Stop server").click())
         assert any(i.startswith("Not running") and "down" in i for i in texts(at.info)), alerts(at)
+        assert not any(s.startswith("Connected") for s in texts(at.success)), alerts(at)
+        [log] = [c.value for c in at.code if "INFO:" in c.value]  # requests and startup
+        assert "llama_graph_" not in log and "create_tensor:" not in log
         assert load_settings().endpoint(LOCAL_SERVER) is not None  # kept, shown as down
         assert not button(at, "Start server").disabled and button(at, "Stop server").disabled
     finally:
