@@ -22,6 +22,7 @@ from lifecycle.alignment.reward import (
     train_reward,
     usable_pairs,
 )
+from lifecycle.alignment.reward_fit import USEFUL_ACCURACY, pairs_needed
 from lifecycle.models import GenParams
 from lifecycle.models.generation import GenerationError
 from lifecycle.text import safe_markdown
@@ -89,9 +90,23 @@ def reward_report(info: dict) -> None:
             f"{acc.text}: the interval reaches 0.5, so this is not yet distinguishable from a coin "
             "flip. More (and more consistent) pairs narrow it."
         )
-    losses = info.get("losses") or []
+    config = info.get("config") or {}
+    held, total = pairs_needed(float(config.get("held_out") or 0.25))
+    st.caption(
+        f"A useful reward model (right about {USEFUL_ACCURACY:.0%} of the time) needs about "
+        f"{held} held-out pairs for its interval to clear chance: about {total} pairs in all "
+        f"at this held-out share. This one has {info.get('pairs', 0)}."
+    )
+    losses, val_losses = info.get("losses") or [], info.get("val_losses") or []
+    if val_losses:
+        st.caption(
+            f"Training stopped at step {len(losses)} of {config.get('steps', len(val_losses))}, "
+            "where the loss on unseen folds of the training pairs was lowest: past it, the "
+            "head memorises its pairs instead of learning what makes a completion better."
+        )
     if losses:
-        st.plotly_chart(reward_loss_chart(losses), width="stretch", key=f"rl_{info['id']}")
+        chart = reward_loss_chart(losses, val_losses)
+        st.plotly_chart(chart, width="stretch", key=f"rl_{info['id']}")
 
 
 def score_ui(project_id: str, text: str) -> None:

@@ -7,15 +7,28 @@ from lifecycle.alignment.best_of_n import BestOfN
 BEST, OTHER = "#2e7d32", "#9e9e9e"
 
 
-def reward_loss_chart(losses: list[float]):
-    """Bradley-Terry loss per training step (ln 2 = 0.69 is a coin flip)."""
+def reward_loss_chart(losses: list[float], val_losses: list[float] = ()):
+    """Bradley-Terry loss per step, on the training pairs and on unseen folds of them."""
     import plotly.graph_objects as go
 
     fig = go.Figure()
     fig.add_scatter(x=list(range(1, len(losses) + 1)), y=losses, mode="lines", name="train")
+    if val_losses:
+        fig.add_scatter(
+            x=list(range(1, len(val_losses) + 1)),
+            y=list(val_losses),
+            mode="lines",
+            name="unseen pairs (cross-validated)",
+            line=dict(dash="dash"),
+        )
+        fig.add_vline(x=len(losses), line_dash="dot", annotation_text="stopped here")
     fig.add_hline(y=0.6931, line_dash="dot", annotation_text="chance (ln 2)")
     fig.update_layout(
-        xaxis_title="step", yaxis_title="pairwise loss", height=280, margin=dict(t=20, b=10)
+        xaxis_title="step",
+        yaxis_title="pairwise loss",
+        height=280,
+        margin=dict(t=20, b=10),
+        legend_orientation="h",
     )
     return fig
 

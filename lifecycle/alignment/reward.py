@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import math
 import os
 import random
 import shutil
@@ -16,6 +15,14 @@ from pathlib import Path
 from typing import Any
 
 from lifecycle.alignment.preferences import Preference
+from lifecycle.alignment.reward_fit import (
+    Accuracy,
+    RewardConfig,
+    early_stop,
+    fit,
+    head_for,
+    wilson,
+)
 from lifecycle.config import data_home
 from lifecycle.store import now
 from lifecycle.typed import dataclass_from
@@ -28,43 +35,6 @@ OnStep = Callable[[int, int, float], None]  # (step, total, loss)
 
 class RewardError(ValueError):
     """A reward model that cannot be trained, loaded or used; the message says what to do."""
-
-
-@dataclass(frozen=True)
-class RewardConfig:
-    """Training settings; the same settings, data and seed give the same model."""
-
-    hidden: int = 0  # 0 = linear head: with tens of pairs a hidden layer mostly memorises
-    steps: int = 200  # full-batch steps over precomputed embeddings: a second or two
-    lr: float = 0.02
-    weight_decay: float = 0.01  # keeps the head from leaning on a few embedding dimensions
-    held_out: float = 0.25  # share of pairs kept aside to measure accuracy honestly
-    seed: int = 0
-
-
-@dataclass(frozen=True)
-class Accuracy:
-    """Held-out pairwise accuracy with its 95 % Wilson interval."""
-
-    value: float
-    low: float
-    high: float
-    n: int
-
-    @property
-    def text(self) -> str:
-        """'0.83 (95 % CI 0.61-0.94, 12 held-out pairs)'."""
-        return f"{self.value:.2f} (95 % CI {self.low:.2f}-{self.high:.2f}, {self.n} held-out pairs)"
-
-
-def wilson(correct: int, n: int, z: float = 1.96) -> Accuracy:
-    """A proportion with its Wilson score interval (sound at small n and near 0 or 1)."""
-    if n <= 0:
-        return Accuracy(0.0, 0.0, 1.0, 0)
-    p = correct / n
-    centre = (p + z * z / (2 * n)) / (1 + z * z / n)
-    half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / (1 + z * z / n)
-    return Accuracy(p, max(0.0, centre - half), min(1.0, centre + half), n)
 
 
 @lru_cache(maxsize=2)
@@ -97,16 +67,6 @@ def features(embedder: Any, prompts: Sequence[str], completions: Sequence[str]) 
     return torch.cat([e_c, e_p * e_c], dim=-1)
 
 
-def _head(dim: int, hidden: int) -> Any:
-    import torch
-
-    if hidden <= 0:
-        return torch.nn.Linear(dim, 1)
-    return torch.nn.Sequential(
-        torch.nn.Linear(dim, hidden), torch.nn.GELU(), torch.nn.Linear(hidden, 1)
-    )
-
-
 @dataclass
 class RewardModel:
     """A trained head with the embedder it reads; `score` rates any completion of a prompt."""
@@ -122,6 +82,8 @@ class RewardModel:
     pairs: int = 0
     created_at: str = ""
     embedder: Any = None
+    val_losses: list[float] = field(default_factory=list)  # cross-validated, per step
+    stopped_at: int = 0  # the step where that loss was lowest: training stopped there
 
     def score_many(self, prompt: str, completions: Sequence[str]) -> list[float]:
         """Rewards of several completions of one prompt (higher = preferred)."""
@@ -152,6 +114,8 @@ class RewardModel:
             "dim": self.dim,
             "accuracy": asdict(self.accuracy),
             "losses": self.losses,
+            "val_losses": self.val_losses,
+            "stopped_at": self.stopped_at,
             "pairs": self.pairs,
             "created_at": self.created_at,
         }
@@ -182,22 +146,6 @@ def _split(n: int, held_out: float, seed: int) -> tuple[list[int], list[int]]:
     return order[n_test:], order[:n_test]
 
 
-def _fit(head: Any, good: Any, bad: Any, config: RewardConfig, on_step: OnStep) -> list[float]:
-    """Full-batch AdamW on the Bradley-Terry loss; the loss after each step."""
-    import torch
-
-    optimiser = torch.optim.AdamW(head.parameters(), lr=config.lr, weight_decay=config.weight_decay)
-    losses = []
-    for step in range(1, config.steps + 1):
-        loss = -torch.nn.functional.logsigmoid(head(good) - head(bad)).mean()
-        optimiser.zero_grad()
-        loss.backward()
-        optimiser.step()
-        losses.append(round(loss.item(), 5))
-        on_step(step, config.steps, losses[-1])
-    return losses
-
-
 def train_reward(
     project_id: str,
     prefs: Sequence[Preference],
@@ -215,9 +163,10 @@ def train_reward(
     good = features(embedder, prompts, [c for _, c, _ in pairs])
     bad = features(embedder, prompts, [r for _, _, r in pairs])
     train, test = _split(len(pairs), config.held_out, config.seed)
+    stop, val_losses = early_stop(good[train], bad[train], config)
     torch.manual_seed(config.seed)
-    head = _head(good.shape[1], config.hidden)
-    losses = _fit(head, good[train], bad[train], config, on_step)
+    head = head_for(good.shape[1], config.hidden)
+    losses, _ = fit(head, (good[train], bad[train]), config, stop, on_step)
     with torch.no_grad():
         correct = int((head(good[test]) > head(bad[test])).sum())
     model = RewardModel(
@@ -232,6 +181,8 @@ def train_reward(
         len(pairs),
         now(precise=True),
         embedder,
+        val_losses,
+        stop,
     )
     save_reward(model)
     return model
@@ -287,7 +238,7 @@ def load_reward(project_id: str, reward_id: str = "", embedder: Any = None) -> R
             else f"There is no reward model {reward_id!r} in this project."
         )
     config = dataclass_from(RewardConfig, info.get("config"))
-    head = _head(int(info["dim"]), config.hidden)
+    head = head_for(int(info["dim"]), config.hidden)
     head.load_state_dict(load_file(str(reward_root(project_id) / info["id"] / WEIGHTS)))
     acc = info.get("accuracy") or {}
     return RewardModel(
@@ -302,6 +253,8 @@ def load_reward(project_id: str, reward_id: str = "", embedder: Any = None) -> R
         int(info.get("pairs", 0)),
         str(info.get("created_at", "")),
         embedder,
+        [float(v) for v in info.get("val_losses") or []],
+        int(info.get("stopped_at") or len(info.get("losses") or [])),
     )
 
 

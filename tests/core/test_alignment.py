@@ -30,6 +30,7 @@ from lifecycle.alignment.reward import (
     train_reward,
     wilson,
 )
+from lifecycle.alignment.reward_fit import pairs_needed
 from lifecycle.models import GenParams, load_model
 from lifecycle.scope import ScopeAnswers
 from lifecycle.store import Store
@@ -167,7 +168,7 @@ def test_reward_model_learns_a_keyword_preference(keyword_reward, embedder):
     model, steps = keyword_reward
     assert model.accuracy.value > 0.9 and model.accuracy.n >= 12
     assert model.accuracy.low < model.accuracy.value <= model.accuracy.high <= 1.0
-    assert len(steps) == model.config.steps and steps[-1][:2] == (model.config.steps,) * 2
+    assert len(steps) == model.stopped_at and steps[-1][:2] == (model.stopped_at,) * 2
     assert model.losses[-1] < model.losses[0] / 4  # the pairwise loss really went down
     unseen = "The shop sells fresh bread every morning."
     assert model.score("q", f"{unseen} {KEYWORD}") > model.score("q", unseen)
@@ -176,6 +177,26 @@ def test_reward_model_learns_a_keyword_preference(keyword_reward, embedder):
     assert again.id == model.id and again.accuracy == model.accuracy
     assert again.score("q", unseen) == pytest.approx(model.score("q", unseen), abs=1e-5)
     assert [info["id"] for info in list_rewards("proj")] == [model.id]
+
+
+def test_a_reward_model_on_noise_stops_early_instead_of_memorising(embedder):
+    """Preferences that carry no signal: before, the head drove its training loss to 0.05
+    while held-out accuracy stayed at chance; now it stops where unseen pairs stop improving."""
+    rng = random.Random(3)
+    noise = [pref(k, *rng.sample(SENTENCES, 2), choice=rng.choice("ab")) for k in range(16)]
+    model = train_reward("proj", noise, embedder=embedder)
+    assert model.stopped_at < model.config.steps
+    assert model.losses[-1] > 0.4  # near ln 2 (a coin flip), not memorised
+    assert len(model.val_losses) == model.config.steps
+    assert min(model.val_losses) == model.val_losses[model.stopped_at - 1]
+    again = load_reward("proj", embedder=embedder)
+    assert again.stopped_at == model.stopped_at and again.val_losses == model.val_losses
+
+
+def test_how_many_pairs_a_useful_reward_model_needs():
+    held, total = pairs_needed(0.25)
+    assert (held, total) == (21, 84)
+    assert wilson(round(0.7 * held), held).low > 0.5 >= wilson(round(0.7 * 20), 20).low
 
 
 def test_reward_training_explains_missing_data(embedder):

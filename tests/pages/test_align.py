@@ -105,7 +105,12 @@ def test_reward_model_trains_on_the_seed_set_then_scores(at, project):
     )
     at = rerun(button(at, "Train the reward model").click())
     [info] = list_rewards(project.id)
-    assert info["pairs"] == 40 and len(info["losses"]) == 200
+    assert info["pairs"] == 40 and len(info["val_losses"]) == 200
+    assert len(info["losses"]) == info["stopped_at"] <= 200  # stopped where unseen pairs did
+    assert any(
+        c.startswith("A useful reward model (right about 70% of the time) needs about 21")
+        for c in texts(at.caption)
+    )
     assert metric(at, "Held-out pairwise accuracy") == f"{info['accuracy']['value']:.0%}"
     assert info["losses"][-1] < info["losses"][0]
     assert len([c for c in at.get("plotly_chart") if "pairwise loss" in c.proto.spec]) == 1
