@@ -161,7 +161,8 @@ def test_launch_watch_try_and_delete_a_tiny_lora_job(at, store, project):
     assert record.data["state"] == "completed" and record.data["step"] == 6
     table = [d.value for d in at.dataframe if "run" in d.value.columns][0]
     assert list(table["status"]) == ["completed"] and list(table["data"]) == ["tiny.jsonl"]
-    assert len(at.get("plotly_chart")) == 1  # the loss chart of the finished run
+    charts = [c.key for c in at.get("plotly_chart")]
+    assert [k.split("_")[0] for k in charts] == ["loss", "metric"]  # beside it: ROUGE-L
 
     # Try it: the base and the tuned model answer the same input.
     at = rerun(button(at, "Generate with both").click())
