@@ -27,6 +27,7 @@ from lifecycle.models import GenParams
 from lifecycle.models.generation import GenerationError
 from lifecycle.text import safe_markdown
 
+MIN_HELD_OUT = 10  # below this a perfect score is still plausible luck: no verdict
 NO_REWARD = "There is no reward model yet: train one in the Reward model tab first."
 
 
@@ -83,15 +84,20 @@ def reward_report(info: dict) -> None:
     m[0].metric("Held-out pairwise accuracy", f"{acc.value:.0%}", help=acc.text)
     m[1].metric("95 % interval", f"{acc.low:.0%} – {acc.high:.0%}")
     m[2].metric("Pairs (train + held out)", info.get("pairs", 0))
-    if acc.low > 0.5:
+    config = info.get("config") or {}
+    held, total = pairs_needed(float(config.get("held_out") or 0.25))
+    if acc.n < MIN_HELD_OUT:
+        st.warning(
+            f"{acc.text}: too few held-out pairs to tell this model from a coin flip (4 lucky "
+            f"guesses in a row happen one time in 16). Collect about {total} pairs in all."
+        )
+    elif acc.low > 0.5:
         st.success(f"It picks the preferred completion more often than chance: {acc.text}.")
     else:
         st.warning(
             f"{acc.text}: the interval reaches 0.5, so this is not yet distinguishable from a coin "
             "flip. More (and more consistent) pairs narrow it."
         )
-    config = info.get("config") or {}
-    held, total = pairs_needed(float(config.get("held_out") or 0.25))
     st.caption(
         f"A useful reward model (right about {USEFUL_ACCURACY:.0%} of the time) needs about "
         f"{held} held-out pairs for its interval to clear chance: about {total} pairs in all "

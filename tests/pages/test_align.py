@@ -120,6 +120,22 @@ def test_reward_model_trains_on_the_seed_set_then_scores(at, project):
     assert metric(at, "Reward").startswith(("+", "-"))
 
 
+def test_a_perfect_score_on_four_held_out_pairs_is_not_called_better_than_chance(at, project):
+    """Wilson puts 4/4 at 51-100 %: the page said "more often than chance" for luck."""
+    import json
+
+    from lifecycle.alignment.reward import reward_root
+
+    folder = reward_root(project.id) / "lucky"
+    folder.mkdir(parents=True)
+    info = {"id": "lucky", "pairs": 16, "config": {"held_out": 0.25, "steps": 200}}
+    info["accuracy"] = {"value": 1.0, "low": 0.51, "high": 1.0, "n": 4}
+    (folder / "config.json").write_text(json.dumps(info))
+    at = rerun(at)
+    assert not [s for s in texts(at.success) if "more often than chance" in s]
+    assert any("too few held-out pairs to tell" in w for w in texts(at.warning))
+
+
 def test_best_of_n_picks_the_highest_reward(at, project):
     train_reward(project.id, list(load_seed()))
     at = rerun(at)
