@@ -164,6 +164,11 @@ def test_launch_watch_try_and_delete_a_tiny_lora_job(at, store, project):
     charts = [c.key for c in at.get("plotly_chart")]
     assert [k.split("_")[0] for k in charts] == ["loss", "metric"]  # beside it: ROUGE-L
 
+    # Evaluating says how long it will take, from this run's own timings.
+    assert any(
+        " models x 1 answers at ~" in c and "on this machine" in c for c in texts(at.caption)
+    )
+
     # Try it: the base and the tuned model answer the same input.
     at = rerun(button(at, "Generate with both").click())
     assert [m.value for m in at.markdown if m.value in ("**Base**", "**Tuned**")] == [
