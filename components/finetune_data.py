@@ -78,6 +78,7 @@ def _upload_form(project_id: str, scoped_task: str) -> None:
     except DatasetError as err:
         show_error(err)
         return
+    forget_mapping_of_another_file(upload)
     cols, tasks = columns(rows), load_tasks()
     fmt = st.radio(
         "Format",
@@ -116,6 +117,15 @@ def _upload_form(project_id: str, scoped_task: str) -> None:
     problem = st.session_state.pop(Keys.FT_UP_ERROR, None)
     if problem:
         show_error(problem)
+
+
+def forget_mapping_of_another_file(upload) -> None:
+    """A new file starts from its own guessed mapping, not the columns of the last one."""
+    ident = f"{upload.file_id}:{upload.name}:{upload.size}"
+    if st.session_state.get(Keys.FT_UP + "file") != ident:
+        for field in ("format", "in", "out", "messages", "task"):
+            st.session_state.pop(Keys.FT_UP + field, None)  # before the widgets are drawn
+        st.session_state[Keys.FT_UP + "file"] = ident
 
 
 def _add_set(project_id: str, name: str, task_id: str, mapping: tuple) -> None:

@@ -41,27 +41,27 @@ def on_tiny(make_app, tiny_causal) -> AppTest:
     return goto(at, PAGE)
 
 
-@pytest.mark.parametrize(
-    ("name", "raw", "inputs", "output"),
-    [("qa.csv", CSV, ["question"], "answer"), ("chat.jsonl", JSONL, ["prompt"], "completion")],
-)
-def test_an_uploaded_set_is_added_and_becomes_the_training_data(
-    make_app, project, store, tiny_causal, name, raw, inputs, output
+def test_uploaded_sets_are_added_and_become_the_training_data(
+    make_app, project, store, tiny_causal
 ):
     store.put_record(project.id, "scope", {"primary_task": "information_retrieval"})
     at = on_tiny(make_app, tiny_causal)
-    at = rerun(at.file_uploader(key="ft_upload").set_value((name, raw.encode(), "text/plain")))
-    # The task the project was scoped to, not the first in the list.
-    assert at.selectbox(key="ft_up_task").value == "information_retrieval"
-    assert at.multiselect(key="ft_up_in").value == inputs
-    assert at.selectbox(key="ft_up_out").value == output
-    at = rerun(button(at, "Add this training set").click())  # raised WidgetAlreadyInstantiated
-    assert at.selectbox(key="ft_source").value.startswith("upload:")
-    assert at.selectbox(key="ft_source").format_func(at.selectbox(key="ft_source").value) == (
-        f"Uploaded: {name}"
-    )
-    rows = [m for m in at.metric if m.label == "Rows"]
-    assert rows and rows[0].value == "12"
+    # A CSV, then a JSONL in the same session: each starts from its own guessed mapping.
+    for name, raw, inputs, output in (
+        ("qa.csv", CSV, ["question"], "answer"),
+        ("chat.jsonl", JSONL, ["prompt"], "completion"),
+    ):
+        uploader = at.file_uploader(key="ft_upload")
+        at = rerun(uploader.set_value((name, raw.encode(), "text/plain")))
+        # The task the project was scoped to, not the first in the list.
+        assert at.selectbox(key="ft_up_task").value == "information_retrieval"
+        assert at.multiselect(key="ft_up_in").value == inputs
+        assert at.selectbox(key="ft_up_out").value == output
+        at = rerun(button(at, "Add this training set").click())  # raised WidgetAlreadyInstantiated
+        source = at.selectbox(key="ft_source")
+        assert source.format_func(source.value) == f"Uploaded: {name}"
+        rows = [m for m in at.metric if m.label == "Rows"]
+        assert rows and rows[0].value == "12"
 
 
 def fake_run(store, project, status: RunStatus, metrics=(), **settings):
