@@ -20,7 +20,9 @@ def tools_ui(lm: ChatModel) -> None:
     st.caption(
         "LLMs are weak at exact arithmetic and dates. Here the model answers directly, then "
         "writes one expression that a calculator evaluates: parsed with `ast`, only numbers, "
-        "arithmetic, a few functions and dates allowed, bounded in size and time (no `eval`)."
+        "arithmetic, a few functions and dates allowed, bounded in size and time (no `eval`). "
+        "Both prompts show the same worked examples; the expression's decoding is constrained "
+        "to the calculator's grammar (exactly on llama.cpp, by character on transformers)."
     )
     question = st.text_input("Question", EXAMPLE, key=Keys.TOOLS_QUESTION)
     if st.button("Answer both ways", icon=":material/calculate:", disabled=not question.strip()):
@@ -32,8 +34,13 @@ def tools_ui(lm: ChatModel) -> None:
         left.markdown("**The model's own answer**")
         show_untrusted(last.direct, markdown=True, container=left)
         right.markdown("**With the calculator**")
+        right.caption("The model's reply, as written:")
+        show_untrusted(last.reply, container=right, empty="(empty reply)")
+        right.caption("The expression the calculator read:")
         if last.expression:
             right.code(last.expression, language="python")
+        else:
+            right.caption("(none)")
         if last.value:
             right.markdown(f"= **{md_escape(last.value)}**")
         else:
@@ -57,6 +64,7 @@ def tools_ui(lm: ChatModel) -> None:
                 "expected": r.expected,
                 "direct": r.direct,
                 "direct ok": r.direct_ok,
+                "reply": r.reply,
                 "expression": r.expression,
                 "tool": r.tool_value,
                 "tool ok": r.tool_ok,

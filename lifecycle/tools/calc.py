@@ -2,9 +2,12 @@
 
 Allowed: numbers, + - * / // % ** (unary - and +), parentheses, and these functions:
 round(x[, n]), abs(x), min(...), max(...), sqrt(x), floor(x), ceil(x),
-date(year, month, day), days(a, b) (days from date a to date b), weekday(d) (e.g. 'Monday').
+date(year, month, day) or date(day, month, year) (the four-digit year tells which),
+days(a, b) (days from date a to date b), weekday(d) (e.g. 'Monday').
+Month names stand for their numbers (January = 1), so "4 July 2026" is date(4, July, 2026):
+a small model copies a date as written more reliably than it reorders it.
 Dates: date - date gives days; date + n and date - n give a date.
-No names, attributes, strings, comprehensions or lambdas; sizes and time are bounded.
+No other names, attributes, strings, comprehensions or lambdas; sizes and time are bounded.
 """
 
 from __future__ import annotations
@@ -28,9 +31,37 @@ class CalcError(ValueError):
     """An expression the calculator refuses or cannot compute; the message says why."""
 
 
-def _date(year: Any, month: Any, day: Any) -> date:
-    if not all(isinstance(v, int) for v in (year, month, day)):
-        raise CalcError("date() takes whole numbers: date(2026, 3, 1).")
+MONTHS = {
+    name: number
+    for number, name in enumerate(
+        (
+            "January",
+            "February",
+            "March",
+            "April",
+            "May",
+            "June",
+            "July",
+            "August",
+            "September",
+            "October",
+            "November",
+            "December",
+        ),
+        start=1,
+    )
+}
+
+
+def _date(first: Any, month: Any, last: Any) -> date:
+    if not all(isinstance(v, int) and not isinstance(v, bool) for v in (first, month, last)):
+        raise CalcError("date() takes whole numbers: date(2026, 3, 1) or date(1, March, 2026).")
+    if first > 31 >= last:
+        year, day = first, last
+    elif last > 31 >= first:
+        year, day = last, first
+    else:
+        raise CalcError("date() needs the year in full: date(2026, 3, 1) or date(1, March, 2026).")
     try:
         return date(year, month, day)
     except ValueError as err:
@@ -72,6 +103,18 @@ FUNCTIONS = {
     "date": _date,
     "days": _days,
     "weekday": _weekday,
+}
+USAGE = {
+    "round": "round(x) or round(x, digits)",
+    "abs": "abs(x)",
+    "min": "min(a, b, ...)",
+    "max": "max(a, b, ...)",
+    "sqrt": "sqrt(x)",
+    "floor": "floor(x)",
+    "ceil": "ceil(x)",
+    "date": "date(2026, 3, 1) or date(1, March, 2026)",
+    "days": "days(date(...), date(...)): the days from the first date to the second",
+    "weekday": "weekday(date(...))",
 }
 _BINARY = {
     ast.Add: operator.add,
@@ -143,6 +186,8 @@ class _Evaluator:
         if isinstance(node, ast.Call):
             return _checked(self.call(node))
         if isinstance(node, ast.Name):
+            if node.id in MONTHS:
+                return MONTHS[node.id]
             raise CalcError(f"Unknown name {node.id!r}: use numbers and {_function_list()}.")
         raise CalcError(f"{type(node).__name__} is not allowed in an expression.")
 
@@ -156,7 +201,11 @@ class _Evaluator:
             return FUNCTIONS[node.func.id](*args)
         except CalcError:
             raise
-        except (TypeError, ValueError, OverflowError) as err:
+        except TypeError as err:
+            if "argument" in str(err):  # e.g. days() with one date: say how to call it
+                raise CalcError(f"Call it as {USAGE[node.func.id]}.") from err
+            raise CalcError(f"{node.func.id}(): {err}.") from err
+        except (ValueError, OverflowError) as err:
             raise CalcError(f"{node.func.id}(): {err}.") from err
 
 

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import ast
 import math
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import yaml
@@ -14,23 +15,13 @@ from lifecycle.config import KNOWLEDGE
 from lifecycle.models.generation import GenParams, Messages, generate
 from lifecycle.models.protocol import ChatModel
 from lifecycle.tools.calc import CalcError, evaluate, format_value
+from lifecycle.tools.prompts import EXPRESSION_GRAMMAR, direct_messages, expression_messages
 
 QUESTIONS_FILE = KNOWLEDGE / "tools" / "questions.yaml"
 KINDS = ("number", "date", "weekday")
-Ask = Callable[[Messages], str]  # chat messages -> the model's reply text
-DIRECT_SYSTEM = (
-    "Answer the question with the final value only: a number, a date as YYYY-MM-DD, "
-    "or a weekday name."
-)
-EXPRESSION_SYSTEM = """You write ONE calculator expression whose value answers the question.
-Allowed: numbers, + - * / // % ** ( ), round, abs, min, max, sqrt, floor, ceil,
-date(year, month, day), days(a, b), weekday(d). date - date gives days; date + n gives a date.
-Examples:
-Question: What is 15% of 240?
-EXPR: 240 * 15 / 100
-Question: How many days are there from 15 January 2026 to 1 March 2026?
-EXPR: date(2026, 3, 1) - date(2026, 1, 15)
-Reply with one line: EXPR: <expression>"""
+# (chat messages, GBNF grammar or '' for free text) -> the model's reply text
+Ask = Callable[[Messages, str], str]
+EXPRESSION_TOKENS = 64  # the built-in questions need under 30; a reply cut short is refused
 _EXPR_LINE = re.compile(r"EXPR\s*:\s*(.+)", re.IGNORECASE)
 _FENCE = re.compile(r"```[A-Za-z]*\n?(.*?)```", re.DOTALL)
 _INLINE = re.compile(r"`([^`\n]+)`")
@@ -62,6 +53,14 @@ def _clean(candidate: str) -> str:
     return text.strip().rstrip(".").strip()
 
 
+def _parses(text: str) -> bool:
+    try:
+        ast.parse(text, mode="eval")
+    except (SyntaxError, ValueError):
+        return False
+    return bool(re.search(r"\d", text))
+
+
 def _computes(text: str) -> bool:
     try:
         evaluate(text)
@@ -77,35 +76,37 @@ def extract_expression(reply: str) -> str:
         return _clean(line.group(1))  # what the model declared, even if the calculator refuses it
     fenced = [x for block in _FENCE.findall(reply or "") for x in block.splitlines()]
     candidates = fenced + _INLINE.findall(reply or "") + (reply or "").splitlines()
-    for candidate in candidates:
-        text = _clean(candidate)
-        if text and _computes(text):
+    cleaned = [text for text in map(_clean, candidates) if text]
+    for text in cleaned:
+        if _computes(text):
             return text
-    raise CalcError("The reply has no expression (expected a line 'EXPR: ...').")
-
-
-def direct_messages(question: str) -> Messages:
-    """Ask for the answer itself."""
-    return [{"role": "system", "content": DIRECT_SYSTEM}, {"role": "user", "content": question}]
-
-
-def expression_messages(question: str) -> Messages:
-    """Ask for one expression that computes the answer."""
-    return [
-        {"role": "system", "content": EXPRESSION_SYSTEM},
-        {"role": "user", "content": f"Question: {question}"},
-    ]
+    # Well-formed but refused (a date that does not exist): the calculator's reason is shown.
+    for text in cleaned:
+        if _parses(text):
+            return text
+    raise CalcError("The reply has no expression the calculator can read.")
 
 
 def model_asker(lm: ChatModel, params: GenParams) -> Ask:
-    """An Ask backed by a loaded model (its lock and settings)."""
-    return lambda messages: generate(lm, messages, params).text
+    """An Ask backed by a loaded model: its lock, these settings, and the grammar if any."""
+
+    def ask(messages: Messages, grammar: str = "") -> str:
+        if not grammar:
+            return generate(lm, messages, params).text
+        # one line with room for any expression the grammar allows to end (its repeats are
+        # bounded), whatever the direct answer's budget
+        constrained = replace(
+            params, grammar=grammar, max_new_tokens=EXPRESSION_TOKENS, stop=("\n",)
+        )
+        return generate(lm, messages, constrained).text
+
+    return ask
 
 
 def program_aided(question: str, ask: Ask) -> ToolAnswer:
     """Two calls: the direct answer, then an expression evaluated by the safe calculator."""
-    direct = ask(direct_messages(question)).strip()
-    reply = ask(expression_messages(question)).strip()
+    direct = ask(direct_messages(question), "").strip()
+    reply = ask(expression_messages(question), EXPRESSION_GRAMMAR).strip()
     try:
         expression = extract_expression(reply)
     except CalcError as err:
@@ -183,6 +184,7 @@ class ToolRow:
     tool_value: str
     tool_ok: bool
     error: str = ""
+    reply: str = ""  # the model's raw reply when asked for an expression
 
 
 @dataclass(frozen=True)
@@ -217,6 +219,7 @@ def score_row(q: ToolQuestion, answer: ToolAnswer) -> ToolRow:
         answer.value,
         is_correct(tool_value, q),
         answer.error,
+        answer.reply,
     )
 
 
