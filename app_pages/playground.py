@@ -3,15 +3,10 @@
 import streamlit as st
 
 from components.guide import render_guide
-from components.playground import (
-    current_record,
-    model_choice_ui,
-    params_ui,
-    prompt_ui,
-    record_defaults,
-    record_widgets,
-)
-from components.playground_tabs import compare_tab, history_tab, run_panel, versions_tab
+from components.playground import model_choice_ui, params_ui, prompt_ui
+from components.playground_record import current_record, record_defaults, record_widgets
+from components.playground_tabs import compare_tab, run_panel
+from components.playground_versions import history_tab, versions_tab
 from components.project import require_project
 from components.records import save_record, sync_record
 from components.resources import get_store
@@ -42,7 +37,7 @@ except PromptError as err:
 
 run_tab, compare, versions, history = st.tabs(["Run", "Compare", "Versions", "History"])
 with run_tab:
-    run_panel(project.id, ref, task_id, spec, messages, params)
+    run_panel(project.id, ref, task_id, spec, values, messages, params)
 with compare:
     compare_tab(project.id, ref, task_id, spec, values, params)
 with versions:

@@ -7,6 +7,7 @@ import streamlit as st
 
 from components.charts_deploy import size_chart, speed_quality_chart
 from components.model_pick import pick_model, shipped_set_for
+from components.playground import prepare_embedded_ui
 from components.resources import get_store
 from components.state import Keys
 from components.untrusted import show_error, show_warning
@@ -22,7 +23,7 @@ from lifecycle.deploy.tradeoff import tradeoff
 from lifecycle.deploy.variants import DeployError
 from lifecycle.evaluation.datasets import EvalSet, load_shipped, shipped_index
 from lifecycle.models import EMBEDDED
-from lifecycle.models.sources import ModelLoadError, convert_embedded, embedded_ready
+from lifecycle.models.sources import ModelLoadError, embedded_ready
 from lifecycle.text import md_escape
 
 MIB = 2**20
@@ -98,10 +99,7 @@ def ensure_embedded(ref: str) -> bool:
     if ref != EMBEDDED or embedded_ready():
         return True
     try:
-        with st.status("Preparing the embedded model (once, about 30 s)...") as status:
-            bar = st.progress(0.0)
-            convert_embedded(lambda what, done: bar.progress(done, text=md_escape(what)))
-            status.update(label="Embedded model ready", state="complete")
+        prepare_embedded_ui()  # an honest estimate, its progress in view
     except ModelLoadError as err:
         show_error(err)
         return False

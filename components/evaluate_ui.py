@@ -20,12 +20,12 @@ from lifecycle.evaluation.datasets import (
 from lifecycle.evaluation.metrics import METRICS
 from lifecycle.evaluation.runs import Candidate, EvalRun, continue_run, start_run
 from lifecycle.evaluation.shots import prompt_predictor
-from lifecycle.models import GenParams
+from lifecycle.models import GenerationError, GenParams
 from lifecycle.prompting import SHOTS, PromptSpec
 from lifecycle.serving import default_ref
 from lifecycle.settings import load_settings
 from lifecycle.tasks import load_tasks
-from lifecycle.text import md_escape
+from lifecycle.text import md_escape, plural
 from lifecycle.uploads import EVAL_SET, list_sets, save_set
 from lifecycle.versions import list_versions
 
@@ -97,7 +97,8 @@ def _upload_form(project_id: str) -> None:
             tuple(metrics),
         )
         st.success(
-            f"Added {len(evalset.examples)} examples; pick “Uploaded: {md_escape(upload.name)}”."
+            f"Added {plural(len(evalset.examples), 'example')}; pick “Uploaded: "
+            f"{md_escape(upload.name)}”."
         )
 
 
@@ -208,6 +209,7 @@ def run_ui(
             predictor_for(lm, candidate),
             lambda done, total: bar.progress(done / total, text=f"{name}: {done}/{total}"),
         )
-    except (RagError, PromptError) as err:  # e.g. a deleted collection, an imported bad template
+    # e.g. a deleted collection, an imported bad template, an input over the window
+    except (RagError, PromptError, GenerationError) as err:
         show_error(err)  # the finished examples are kept
         return None

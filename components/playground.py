@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, fields
+import time
+from dataclasses import fields
 
 import streamlit as st
 
@@ -10,17 +11,29 @@ from components.serving import open_model, serving_options
 from components.state import Keys
 from components.untrusted import show_error, stream_untrusted
 from lifecycle.models import EMBEDDED, ChatModel, GenParams, ModelLoadError
-from lifecycle.models.generation import GenerationError, GenerationResult, stream
+from lifecycle.models.generation import MAX_NEW_TOKENS, GenerationError, GenerationResult, stream
+from lifecycle.models.progress import heartbeat, prefill_rate, record_prefill, waiting_line
 from lifecycle.models.sources import convert_embedded, embedded_ready
 from lifecycle.prompting import SHOTS, PromptError, PromptSpec, variables
-from lifecycle.serving import default_ref
-from lifecycle.settings import load_settings
-from lifecycle.tasks import Task, load_tasks
+from lifecycle.tasks import load_tasks
 from lifecycle.text import md_escape
-from lifecycle.typed import dataclass_from
-from lifecycle.versions import PromptVersion
 
 OTHER = "other"
+# GenParams fields that have a widget of their own (stop sequences have a text area).
+KNOBS = (
+    "max_new_tokens",
+    "do_sample",
+    "temperature",
+    "top_k",
+    "top_p",
+    "repetition_penalty",
+    "seed",
+    "truncate",
+)
+WAITING_HELP = (
+    "One generation runs at a time per model (tabs share it), and a long prompt is read in "
+    "full before the first token: the estimate uses this model's last measured reading speed."
+)
 HELP = {
     "max_new_tokens": "Upper bound on the answer's length in tokens (about 3/4 of a word each).",
     "do_sample": "Off: greedy, always the likeliest token (repeatable). On: draw tokens at random "
@@ -36,7 +49,8 @@ HELP = {
 def model_choice_ui(project_model: str) -> str:
     """Pick the model: embedded (either runtime), an endpoint, the project's model, any id."""
     labels = serving_options()
-    options = [*labels, *([project_model] if project_model not in labels else []), OTHER]
+    extra = [project_model] if project_model and project_model not in labels else []
+    options = [*labels, *extra, OTHER]
     labels[OTHER] = "Another model (hub id, local folder or llamacpp:/path/model.gguf)"
     if st.session_state.get(Keys.PLAY_MODEL) not in options:
         st.session_state[Keys.PLAY_MODEL] = options[0]
@@ -61,20 +75,32 @@ def load_ui(ref: str) -> ChatModel | None:
     """The loaded model, converting the embedded one first with progress; errors shown."""
     try:
         if ref == EMBEDDED and not embedded_ready():
-            with st.status("Preparing the embedded model (once, about 30 s)...") as status:
-                bar = st.progress(0.0)
-
-                def step(what: str, done: float) -> None:
-                    status.update(label=what)
-                    bar.progress(done)
-
-                convert_embedded(step)
-                status.update(label="Embedded model ready", state="complete")
+            prepare_embedded_ui()
         with st.spinner(f"Loading {md_escape(ref)}..."):
             return open_model(ref)
     except ModelLoadError as err:
         show_error(err)
         return None
+
+
+def prepare_embedded_ui() -> None:
+    """Convert the embedded model once, its steps and elapsed time in view (not collapsed)."""
+    label = (
+        "Preparing the embedded model, once: reading the GGUF file and saving a fast copy "
+        "(20-60 s on a free 2-core machine, minutes when it is busy)"
+    )
+    with st.status(label, expanded=True) as status:
+        bar, start = st.progress(0.0), time.monotonic()
+
+        def step(what: str, done: float) -> None:
+            bar.progress(done, text=f"{md_escape(what)} · {time.monotonic() - start:.0f} s")
+
+        convert_embedded(step)
+        status.update(
+            label=f"Embedded model ready ({time.monotonic() - start:.0f} s)",
+            state="complete",
+            expanded=False,
+        )
 
 
 def params_ui() -> GenParams:
@@ -83,7 +109,11 @@ def params_ui() -> GenParams:
     with st.sidebar:
         st.subheader("Decoding")
         st.number_input(
-            "Max new tokens", 0, 4096, key=k + "max_new_tokens", help=HELP["max_new_tokens"]
+            "Max new tokens",
+            1,
+            MAX_NEW_TOKENS,
+            key=k + "max_new_tokens",
+            help=HELP["max_new_tokens"],
         )
         sample = st.toggle("Sampling", key=k + "do_sample", help=HELP["do_sample"])
         st.slider(
@@ -113,13 +143,13 @@ def params_ui() -> GenParams:
         st.checkbox(
             "Truncate over-long prompts",
             key=k + "truncate",
-            help="Drop the start of a prompt that does not fit the context window "
-            "instead of refusing it.",
+            help="When the prompt does not fit the context window, cut the end of the input "
+            "(the system message, instruction, examples and template stay) instead of refusing.",
         )
     values = {
         f.name: st.session_state[k + f.name]
         for f in fields(GenParams)
-        if k + f.name in st.session_state
+        if f.name in KNOBS and k + f.name in st.session_state
     }
     stops = tuple(s for s in st.session_state.get(Keys.PLAY_STOP_TEXT, "").splitlines() if s)
     return GenParams(**{**values, "stop": stops})
@@ -181,123 +211,66 @@ def prompt_ui() -> tuple[str, PromptSpec, dict[str, str]]:
 def stream_into(
     box, lm: ChatModel, messages: list[dict], params: GenParams
 ) -> GenerationResult | None:
-    """Stream an answer into `box`; the text so far survives a stop pressed mid-way."""
+    """Stream an answer into `box`, with signs of life until its first token; the text so far
+    survives a stop pressed mid-way."""
     try:
         run = stream(lm, messages, params)
     except GenerationError as err:
         show_error(err, box)
         return None
-    if lm.waiting or lm.lock.locked():
-        box.info("Waiting for another tab's generation to finish...")
     st.session_state[Keys.PLAY_PARTIAL] = ""
+    area = box.container()  # also when `box` is a placeholder: room for two slots
+    waiting = area.empty()  # the queue and the prompt's reading; gone with the first token
 
     def chunks():
-        for chunk in run:
+        shown = False
+        for chunk in heartbeat(run):
+            if not chunk:  # a heartbeat: before the first token, say what the model is doing
+                if run.progress.phase != "answer":
+                    line = waiting_line(run.progress, prefill_rate(lm.ref))
+                    waiting.caption(line, help=WAITING_HELP)
+                    shown = True
+                continue
+            if shown:  # the answer has begun: the waiting line goes
+                waiting.empty()
+                shown = False
             st.session_state[Keys.PLAY_PARTIAL] += chunk
             yield chunk
 
     try:
-        stream_untrusted(box, chunks())
+        stream_untrusted(area, chunks())
     except GenerationError as err:
         show_error(err, box)
         return None
+    finally:
+        waiting.empty()
     st.session_state[Keys.PLAY_PARTIAL] = None
+    record_prefill(lm.ref, run.result.prompt_tokens, run.result.ttft_s)
     return run.result
+
+
+def metrics_line(result: GenerationResult) -> str:
+    """Tokens, the wait (queue included) and speed of one run, in one line."""
+    ttft = f"{result.ttft_s:.2f} s" if result.ttft_s is not None else "n/a"
+    about = "" if result.counts == "exact" else "≈ "  # the server reported no usage
+    wait = f"latency {result.total_s:.2f} s"
+    if result.queue_s >= 0.05:
+        wait += (
+            f" ({result.queue_s:.1f} s waiting for another tab, "
+            f"{result.latency_s:.1f} s generating)"
+        )
+    dropped = (
+        f" · {result.truncated_tokens:,} input tokens dropped to fit the window"
+        if result.truncated_tokens
+        else ""
+    )
+    return (
+        f"{about}{result.prompt_tokens:,} prompt + {result.completion_tokens:,} completion "
+        f"tokens · {wait} · first token {ttft} · {result.tokens_per_s:.1f} tokens/s · "
+        f"ended by {md_escape(result.finish_reason)}{dropped}"
+    )
 
 
 def metrics_ui(result: GenerationResult, container=None) -> None:
     """Tokens and speed of one run."""
-    c = container or st
-    ttft = f"{result.ttft_s:.2f} s" if result.ttft_s is not None else "n/a"
-    about = "" if result.counts == "exact" else "≈ "  # the server reported no usage
-    c.caption(
-        f"{about}{result.prompt_tokens:,} prompt + {result.completion_tokens:,} completion "
-        "tokens · "
-        f"latency {result.latency_s:.2f} s · first token {ttft} · "
-        f"{result.tokens_per_s:.1f} tokens/s · ended by {md_escape(result.finish_reason)}"
-        + (
-            f" · {result.truncated_tokens:,} prompt tokens dropped"
-            if result.truncated_tokens
-            else ""
-        )
-    )
-
-
-def record_defaults(task: Task) -> dict:
-    """The playground record before the user changes anything: the task's prompt kit."""
-    kit = PromptSpec.for_task(task)
-    return {
-        "model": default_ref(load_settings()),
-        "model_other": "",
-        "task": task.id,
-        "shots": 0,
-        "system": kit.system,
-        "instruction": kit.instruction,
-        "template": kit.template,
-        "values": {"input": task.example_inputs[0]},
-        "params": {**asdict(GenParams()), "stop": []},  # JSON keeps lists, not tuples
-    }
-
-
-def current_record(task_id: str, spec: PromptSpec, values: dict, params: GenParams) -> dict:
-    """The playground record as the widgets stand now."""
-    choice = st.session_state.get(Keys.PLAY_MODEL)
-    return {
-        "model": choice,
-        "model_other": st.session_state.get(Keys.PLAY_MODEL_OTHER, "") if choice == OTHER else "",
-        "task": task_id,
-        "shots": spec.shots,
-        "system": spec.system,
-        "instruction": spec.instruction,
-        "template": spec.template,
-        "values": values,
-        "params": {**asdict(params), "stop": list(params.stop)},
-    }
-
-
-def record_widgets(data: dict) -> dict:
-    """Widget values for a saved playground record (clamped to what the widgets accept)."""
-    tasks = load_tasks()
-    p = dataclass_from(GenParams, data.get("params"))
-    shots = data.get("shots")
-    values = {
-        Keys.PLAY_MODEL: data.get("model") or EMBEDDED,
-        Keys.PLAY_MODEL_OTHER: str(data.get("model_other") or ""),
-        Keys.PLAY_TASK: data["task"] if data.get("task") in tasks else next(iter(tasks)),
-        Keys.PLAY_SHOTS: shots if shots in SHOTS else 0,
-        Keys.PLAY_SYSTEM: str(data.get("system", "")),
-        Keys.PLAY_INSTRUCTION: str(data.get("instruction", "")),
-        Keys.PLAY_TEMPLATE: str(data.get("template", "")),
-        Keys.PLAY_STOP_TEXT: "\n".join(p.stop),
-    }
-    clamp = {
-        "max_new_tokens": (0, 4096),
-        "temperature": (0.0, 2.0),
-        "top_k": (0, 1000),
-        "top_p": (0.0, 1.0),
-        "repetition_penalty": (0.5, 2.0),
-        "seed": (0, 2**31 - 1),
-    }
-    for name, value in asdict(p).items():
-        if name in clamp:
-            value = min(max(value, clamp[name][0]), clamp[name][1])
-        if name != "stop":
-            values[Keys.PLAY_PARAM + name] = value
-    for name, value in (data.get("values") or {}).items():
-        values[Keys.PLAY_VAR + str(name)] = str(value)
-    return values
-
-
-def version_record(version: PromptVersion, project_model: str) -> dict:
-    """A playground record that reproduces a saved version."""
-    known = version.model_ref in (EMBEDDED, project_model)
-    return {
-        "model": version.model_ref if known else OTHER,
-        "model_other": "" if known else version.model_ref,
-        "task": version.task_id,
-        "shots": version.prompt.shots,
-        "system": version.prompt.system,
-        "instruction": version.prompt.instruction,
-        "template": version.prompt.template,
-        "params": {**asdict(version.params), "stop": list(version.params.stop)},
-    }
+    (container or st).caption(metrics_line(result))

@@ -7,24 +7,23 @@ from dataclasses import asdict, dataclass, replace
 import streamlit as st
 
 from components.model_pick import serving_pick
-from components.playground import load_ui, metrics_ui, record_widgets, stream_into, version_record
-from components.project import flash
+from components.playground import load_ui, metrics_ui, stream_into
 from components.resources import get_store
 from components.state import Keys
-from components.untrusted import show_error, show_untrusted
-from lifecycle.models import EMBEDDED, GenerationResult, GenParams, count_tokens, render_prompt
-from lifecycle.prompting import SHOTS, PromptError, PromptSpec, build_messages
-from lifecycle.store import StoreError
-from lifecycle.text import md_escape, safe_markdown
+from components.untrusted import show_error, show_untrusted, show_warning
+from lifecycle.models import (
+    EMBEDDED,
+    ContextError,
+    GenerationError,
+    GenerationResult,
+    GenParams,
+    render_prompt,
+)
+from lifecycle.prompting import SHOTS, FittedPrompt, PromptError, PromptSpec, fit_prompt
+from lifecycle.text import md_escape
 from lifecycle.versions import (
-    delete_version,
-    diff_versions,
-    export_json,
-    list_runs,
     list_versions,
     record_run,
-    runs_csv,
-    save_version,
 )
 
 CURRENT = "current"
@@ -98,15 +97,13 @@ def compare_tab(
 
 def _run_variant(col, project_id: str, task_id: str, v: Variant, values: dict) -> None:
     with col:
-        try:
-            messages = build_messages(v.spec, values)
-        except PromptError as err:
-            show_error(err)
-            return
         lm = load_ui(v.model_ref)
         if not lm:
             return
-        result = stream_into(st.chat_message("assistant"), lm, messages, v.params)
+        fitted = _fitted(lm, v.spec, values, v.params)
+        if fitted is None:
+            return
+        result = _stream(st.chat_message("assistant"), lm, fitted, v.params)
         if result:
             metrics_ui(result)
             st.session_state[Keys.PLAY_COMPARE][v.label] = asdict(result)
@@ -118,27 +115,58 @@ def _run_variant(col, project_id: str, task_id: str, v: Variant, values: dict) -
                 task_id,
                 v.spec,
                 v.params,
-                messages,
+                fitted.messages,
                 result,
             )
 
 
-def _sent_panel(lm, messages: list[dict]) -> None:
-    """The exact text the model reads and its length against the window."""
+def _fitted(lm, spec: PromptSpec, values: dict, params: GenParams):
+    """The prompt as it will be sent to this model (input cut if allowed), or None, shown why."""
+    try:
+        return fit_prompt(lm, spec, values, params)
+    except (PromptError, GenerationError) as err:
+        show_error(err)
+        return None
+
+
+def _stream(box, lm, fitted: FittedPrompt, params: GenParams) -> GenerationResult | None:
+    """Stream the fitted prompt; the result counts the input tokens cut before sending."""
+    result = stream_into(box, lm, fitted.messages, params)
+    if result is not None:
+        result.truncated_tokens += fitted.dropped_tokens
+    return result
+
+
+def _sent_panel(lm, spec: PromptSpec, values: dict, params: GenParams, messages: list) -> None:
+    """The text the model will read (cut to fit when truncation is on) and its length."""
     with st.expander("What is sent to the model", expanded=False):
         if lm is None:
             st.caption("The chat messages (the exact text appears once the model is loaded):")
             st.json(messages, expanded=2)
             return
-        used = count_tokens(lm, messages)
+        try:
+            fitted = fit_prompt(lm, spec, values, params)
+        except ContextError as err:  # shown whole, with why it cannot be sent as it is
+            show_warning(err)
+            fitted = FittedPrompt(messages, err.prompt_tokens)
+        except (PromptError, GenerationError) as err:
+            show_error(err)
+            return
         about = "" if lm.exact_tokens else "about "  # no local tokenizer: estimated
         st.progress(
-            min(used / lm.context_window, 1.0),
-            text=f"Prompt: {about}{used:,} of {lm.context_window:,} tokens in the window",
+            min(fitted.prompt_tokens / lm.context_window, 1.0),
+            text=f"Prompt: {about}{fitted.prompt_tokens:,} of {lm.context_window:,} tokens in "
+            "the window",
         )
+        if fitted.dropped_tokens:
+            st.warning(
+                f"The input is cut to fit: {fitted.dropped_tokens:,} of its tokens are dropped "
+                f"(its first {fitted.kept_chars:,} characters are kept, marked “[…]” where it "
+                "ends). The system message, instruction, examples and template are whole."
+            )
         if not lm.exact_tokens:
             st.caption("Sent as these chat messages; the server applies the model's template.")
-        st.code(render_prompt(lm, messages), language=None, wrap_lines=True)
+        st.code(render_prompt(lm, fitted.messages), language=None, wrap_lines=True)
 
 
 def run_panel(
@@ -146,6 +174,7 @@ def run_panel(
     ref: str,
     task_id: str,
     spec: PromptSpec,
+    values: dict,
     messages: list[dict],
     params: GenParams,
 ) -> None:
@@ -166,14 +195,25 @@ def run_panel(
         right.caption(
             f"{md_escape(lm.name)} · {md_escape(lm.runtime)} · window {lm.context_window:,} tokens"
         )
-    if go and lm and messages:
+    if go:  # a new run: an error or a stop must not leave the last run's figures below it
+        st.session_state[Keys.PLAY_LAST] = None
+    fitted = _fitted(lm, spec, values, params) if go and lm and messages else None
+    if fitted:
         stop.button("Stop", icon=":material/stop:")
-        result = stream_into(st.chat_message("assistant"), lm, messages, params)
+        result = _stream(st.chat_message("assistant"), lm, fitted, params)
         stop.empty()  # the run is over: nothing left to stop
         if result:
             st.session_state[Keys.PLAY_LAST] = asdict(result)
             record_run(
-                get_store(), project_id, "playground", ref, task_id, spec, params, messages, result
+                get_store(),
+                project_id,
+                "playground",
+                ref,
+                task_id,
+                spec,
+                params,
+                fitted.messages,
+                result,
             )
     last = st.session_state.get(Keys.PLAY_LAST)
     if last and not go:
@@ -181,145 +221,4 @@ def run_panel(
     if last:
         metrics_ui(GenerationResult(**last))
     if messages:
-        _sent_panel(lm, messages)
-
-
-def _save(project_id: str, ref: str, task_id: str, spec: PromptSpec, params: GenParams) -> None:
-    try:
-        v = save_version(
-            get_store(),
-            project_id,
-            st.session_state[Keys.PLAY_VERSION_NAME],
-            task_id,
-            spec,
-            params,
-            ref,
-        )
-        flash(f"Saved version “{md_escape(v.name)}”.")
-        st.session_state[Keys.PLAY_VERSION_NAME] = ""
-    except StoreError as err:
-        flash(safe_markdown(str(err)))
-
-
-def _load(project_id: str, version, project_model: str) -> None:
-    data = version_record(version, project_model)
-    st.session_state.update(record_widgets(data))
-    flash(f"Loaded version “{md_escape(version.name)}” into the editor.")
-
-
-def _delete(project_id: str, version_id: str) -> None:
-    delete_version(get_store(), project_id, version_id)
-    flash("Version deleted.")
-
-
-def versions_tab(
-    project_id: str,
-    ref: str,
-    task_id: str,
-    spec: PromptSpec,
-    params: GenParams,
-    project_model: str = "",
-) -> None:
-    """Save, list, load, diff, delete and export prompt versions."""
-    with st.form("play_save_version", border=False):
-        st.text_input(
-            "Version name",
-            key=Keys.PLAY_VERSION_NAME,
-            max_chars=200,
-            placeholder="e.g. 3-shot, greedy",
-        )
-        st.form_submit_button(
-            "Save the current prompt as a version",
-            icon=":material/save:",
-            on_click=_save,
-            args=(project_id, ref, task_id, spec, params),
-        )
-    versions = list_versions(get_store(), project_id)
-    if not versions:
-        st.info("No versions yet: save the prompt above to keep it with its settings and model.")
-        return
-    st.dataframe(
-        [
-            {
-                "Name": v.name,
-                "Saved": v.created_at,
-                "Task": v.task_id,
-                "Shots": v.prompt.shots,
-                "Sampling": v.params.do_sample,
-                "Temperature": v.params.temperature,
-                "Max new tokens": v.params.max_new_tokens,
-                "Model": v.model_ref,
-            }
-            for v in versions
-        ],
-        hide_index=True,
-        width="stretch",
-    )
-    by_id = {v.id: v for v in versions}
-    pick = st.selectbox(
-        "Version", list(by_id), format_func=lambda i: by_id[i].name, key="play_version_pick"
-    )
-    c1, c2, c3 = st.columns(3)
-    c1.button("Load into the editor", on_click=_load, args=(project_id, by_id[pick], project_model))
-    sure = c3.checkbox("Confirm delete", key="play_version_delete_ok")
-    c2.button("Delete", disabled=not sure, on_click=_delete, args=(project_id, pick))
-    a, b = st.columns(2)
-    first = a.selectbox(
-        "Diff from",
-        list(by_id),
-        format_func=lambda i: by_id[i].name,
-        key=f"{Keys.PLAY_DIFF}a{len(by_id)}",
-    )
-    second = b.selectbox(
-        "to",
-        list(by_id),
-        index=len(by_id) - 1,
-        format_func=lambda i: by_id[i].name,
-        key=f"{Keys.PLAY_DIFF}b{len(by_id)}",
-    )
-    diff = diff_versions(by_id[first], by_id[second])
-    st.code(diff or "The two versions are identical.", language="diff")
-
-
-def history_tab(project_id: str) -> None:
-    """Every run of this project's playground, newest first, exportable."""
-    runs = list_runs(get_store(), project_id)
-    if not runs:
-        st.info("Runs appear here once you press Run or Run all variants.")
-        return
-    st.dataframe(
-        [
-            {
-                k: r.get(k)
-                for k in (
-                    "created_at",
-                    "label",
-                    "model",
-                    "shots",
-                    "do_sample",
-                    "temperature",
-                    "prompt_tokens",
-                    "completion_tokens",
-                    "latency_s",
-                    "ttft_s",
-                    "tokens_per_s",
-                    "output",
-                )
-            }
-            for r in runs[:200]
-        ],
-        hide_index=True,
-        width="stretch",
-    )
-    versions = list_versions(get_store(), project_id)
-    c1, c2 = st.columns(2)
-    c1.download_button(
-        "Runs as CSV", runs_csv(runs), "playground-runs.csv", "text/csv", icon=":material/table:"
-    )
-    c2.download_button(
-        "Versions and runs as JSON",
-        export_json(versions, runs),
-        "playground.json",
-        "application/json",
-        icon=":material/data_object:",
-    )
+        _sent_panel(lm, spec, values, params, messages)

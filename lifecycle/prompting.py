@@ -145,6 +145,8 @@ def fit_prompt(lm: ChatModel, spec: PromptSpec, values: dict[str, str], params: 
     """
     messages = build_messages(spec, values)
     used = lm.count_tokens(messages)
+    if not lm.exact_tokens and not params.truncate:
+        return FittedPrompt(messages, used)  # an estimate refuses nothing: the server decides
     if check_fits(lm, used, params):
         return FittedPrompt(messages, used)
     name, space = _cut_variable(spec, values), room(lm, params)

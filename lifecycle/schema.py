@@ -108,6 +108,8 @@ KINDS: dict[str, Shape] = {
         prompt_tokens=Opt(NUMBER),
         completion_tokens=Opt(NUMBER),
         latency_s=Opt(NUMBER),
+        queue_s=Opt(NUMBER),
+        truncated_tokens=Opt(NUMBER),
         ttft_s=Opt(NUMBER),
         tokens_per_s=Opt(NUMBER),
         finish_reason=Opt(Text()),
@@ -133,6 +135,7 @@ KINDS: dict[str, Shape] = {
         updated_at=Text(),
     ),
     "eval_prediction": PREDICTION,
+    "evaluate": Obj(limits=MapOf(Int(1)), shots_slices=MapOf(Int(1))),  # slices kept per set
     "human_rating": Obj({"rating": Int(1, 5)}),
     "eval_set": Obj({**UPLOADED_SET.required, "metrics": METRIC_NAMES}, **UPLOADED_SET.optional),
     "finetune_set": UPLOADED_SET,

@@ -150,6 +150,8 @@ def record_run(
         "prompt_tokens": result.prompt_tokens,
         "completion_tokens": result.completion_tokens,
         "latency_s": round(result.latency_s, 3),
+        "queue_s": round(result.queue_s, 3),  # waiting for another tab: part of what people wait
+        "truncated_tokens": result.truncated_tokens,
         "ttft_s": round(result.ttft_s, 3) if result.ttft_s is not None else None,
         "tokens_per_s": round(result.tokens_per_s, 2),
         "finish_reason": result.finish_reason,

@@ -32,6 +32,7 @@ class FakeModel:
     is_seq2seq: bool = False
     exact_tokens: bool = True
     load_seconds: float = 0.0
+    tokenizer: None = None  # no local Hugging Face tokenizer (as a served model)
     lock: threading.Lock = field(default_factory=threading.Lock)
     waiting: int = 0
     answers: deque[str] = field(default_factory=deque)
@@ -120,6 +121,7 @@ def install() -> FakeModel:
     FAKE.params.clear()
     FAKE.prefill_s = 0.0
     FAKE.context_window = 4096
+    FAKE.exact_tokens = True
     register_runtime(PREFIX, lambda ref: FAKE)
     return FAKE
 

@@ -10,7 +10,7 @@ from lifecycle.evaluation.datasets import EvalSet
 from lifecycle.evaluation.runs import Candidate, EvalRun, Predictor, continue_run, start_run
 from lifecycle.models.generation import generate
 from lifecycle.models.protocol import ChatModel
-from lifecycle.prompting import SHOTS, build_messages
+from lifecycle.prompting import SHOTS, fit_prompt
 from lifecycle.store import Store
 
 PLATEAU_GAIN = 0.01  # less than one point from two more examples: prompting has levelled off
@@ -32,7 +32,11 @@ def prompt_predictor(lm: ChatModel, candidate: Candidate) -> Predictor:
     """Answer an input with the candidate's prompt and settings."""
 
     def predict(text: str):
-        return generate(lm, build_messages(candidate.prompt, {"input": text}), candidate.params)
+        # an over-long input is cut at its end (with truncation on), never the instructions
+        fitted = fit_prompt(lm, candidate.prompt, {"input": text}, candidate.params)
+        result = generate(lm, fitted.messages, candidate.params)
+        result.truncated_tokens += fitted.dropped_tokens
+        return result
 
     return predict
 

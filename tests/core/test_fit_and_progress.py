@@ -161,3 +161,24 @@ def test_the_server_log_view_leaves_out_llama_cpp_graph_debug_lines():
     lines += ["llama_graph_n_input_tensors: 3"] * 900 + ['INFO: "POST /v1/chat" 200 OK']
     local_server.log_file().write_text("\n".join(lines) + "\n")
     assert local_server.readable_log(40) == [lines[0], lines[-1]]
+
+
+def test_an_evaluation_cuts_an_over_long_input_the_same_way(fake):
+    from lifecycle.evaluation.runs import Candidate
+    from lifecycle.evaluation.shots import prompt_predictor
+
+    fake.context_window = 60  # words, for the fake
+    cand = Candidate("c", "fake:model", SPEC, GenParams(max_new_tokens=8, truncate=True))
+    result = prompt_predictor(fake, cand)(LONG)
+    sent = fake.prompts[-1]
+    assert sent[0]["content"] == SYSTEM and sent[-1]["content"].endswith(CUT_MARK + "\nsummary :")
+    assert result.truncated_tokens > 0
+
+
+def test_an_endpoints_estimate_refuses_nothing_the_server_may_take(fake):
+    fake.exact_tokens = False
+    try:
+        fitted = fit_prompt(fake, SPEC, {"input": LONG}, GenParams(max_new_tokens=8))
+    finally:
+        fake.exact_tokens = True
+    assert fitted.dropped_tokens == 0 and fitted.messages[-1]["content"].count("word") > 2000

@@ -337,4 +337,5 @@ def test_every_record_kind_the_app_writes_has_a_schema():
 
     written = {PREFERENCE, MEASUREMENT, RUN, PREDICTION, RATING, FINETUNE_RUN, EVAL_SET}
     written |= {TRAIN_SET, PLAYGROUND_RUN, VERSION, "scope", "model", "plan", "playground"}
+    written |= {"evaluate"}  # the Evaluate page's slices
     assert written == set(KINDS)
