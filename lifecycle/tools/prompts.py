@@ -25,8 +25,9 @@ EXPRESSION_SYSTEM = (
 )
 _THOUSANDS = re.compile(r"(?<=\d),(?=\d{3}\b)")
 # GBNF (llama.cpp's grammar format): a reply can only be an expression the calculator reads,
-# each function with its own number of arguments, with bounded repeats, so a small model can
-# neither ramble, loop into a 200-token chain, nor call days() with one date.
+# each function with its own number of arguments, with bounded repeats and number lengths, so a
+# small model can neither ramble, loop ("7 / 8 * 100 % 7 ..."), nor call days() with one date.
+# Longer arithmetic nests: (a + b + c) + (d + e).
 _ARGS = ", "
 _CALLS = {
     "date": 3,
@@ -52,11 +53,11 @@ _MONTH_NAMES = " | ".join(f'"{m}"' for m in MONTHS)
 EXPRESSION_GRAMMAR = (
     "root ::= expr\n"
     'expr ::= term (" " [-+] " " term){0,3}\n'
-    'term ::= factor (" " ("**" | "//" | [*/%]) " " factor){0,3}\n'
+    'term ::= factor (" " ("**" | "//" | [*/%]) " " factor){0,2}\n'
     'factor ::= "-"? (number | month | call | "(" expr ")")\n'
     f"call ::= {' | '.join(_call_rule(n, a) for n, a in _CALLS.items())}\n"
     f"month ::= {_MONTH_NAMES}\n"
-    'number ::= [0-9]{1,12} ("." [0-9]{1,10})?\n'
+    'number ::= [0-9]{1,9} ("." [0-9]{1,6})?\n'
 )
 assert set(_CALLS) == set(FUNCTIONS)  # a function added to the calculator needs its arity here
 

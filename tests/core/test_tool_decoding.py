@@ -140,3 +140,31 @@ def test_the_embedded_model_writes_an_expression_under_the_grammar(llama_install
     )
     assert ours == raw["choices"][0]["text"]
     assert set(ours) <= grammar_chars(EXPRESSION_GRAMMAR)
+
+
+def _chains(node, found):
+    """Longest runs of + - and of * / // % ** at one level of an expression's tree."""
+    import ast
+
+    groups = ((ast.Add, ast.Sub), (ast.Mult, ast.Div, ast.FloorDiv, ast.Mod, ast.Pow))
+    if isinstance(node, ast.BinOp):
+        group = next(g for g in groups if isinstance(node.op, g))
+        ops, left = 1, node.left
+        while isinstance(left, ast.BinOp) and isinstance(left.op, group):
+            ops, left = ops + 1, left.left
+        found.append((group[0].__name__, ops))
+    for child in ast.iter_child_nodes(node):
+        _chains(child, found)
+    return found
+
+
+def test_the_grammars_bounds_admit_every_worked_example_and_reference():
+    import ast
+
+    written = [e.expression for e in load_examples()] + [q.expression for q in load_questions()]
+    for expression in written:
+        chains = _chains(ast.parse(expression, mode="eval").body, [])
+        assert all(n <= (3 if kind == "Add" else 2) for kind, n in chains), expression
+        numbers = [n for n in ast.walk(ast.parse(expression)) if isinstance(n, ast.Constant)]
+        assert all(len(str(n.value).split(".")[0]) <= 9 for n in numbers), expression
+    assert "term ::= factor" in EXPRESSION_GRAMMAR and "){0,2}" in EXPRESSION_GRAMMAR
