@@ -20,8 +20,9 @@ from lifecycle.rag import (
     plain_messages,
     retrieval_quality,
     retrieve,
+    unknown_citations,
 )
-from lifecycle.text import md_escape
+from lifecycle.text import md_escape, plural
 
 PARAMS = GenParams(max_new_tokens=120)  # greedy: the same question gives the same answer
 EXAMPLE = "What does LoRA change in the model, and why is it cheaper than full fine-tuning?"
@@ -76,6 +77,13 @@ def show_answer(coll: RagCollection, plain, answer) -> None:
             "cover it, so treat the grounded answer with care."
         )
     cited = {n for n, _ in citations(answer.text, answer.hits)}
+    unknown = unknown_citations(answer.text, answer.hits)
+    if unknown:
+        st.warning(
+            f"The answer cites {', '.join(f'[{n}]' for n in unknown)}, but only "
+            f"{plural(len(answer.hits), 'source')} were given ([1] to [{len(answer.hits)}]): "
+            "those citations point at nothing."
+        )
     if answer.hits and not cited:
         st.info("The answer cites no source: check it against the sources below.")
     st.markdown("**Sources**")
@@ -85,25 +93,33 @@ def show_answer(coll: RagCollection, plain, answer) -> None:
             highlighted(coll, hit)
 
 
+def _escaped(part: str, line_start: bool) -> str:
+    """A piece of a line made inert; at a line's start its indentation survives Markdown."""
+    indent = len(part) - len(part.lstrip(" ")) if line_start else 0
+    return "\u00a0" * indent + md_escape(part[indent:])
+
+
 def highlighted(coll: RagCollection, hit: Hit, context: int = 600) -> None:
     """The chunk highlighted inside its document (as plain text: nothing in it runs)."""
     text = document_text(coll, hit.doc_hash)
     start = hit.start if 0 <= hit.start < len(text) else max(0, text.find(hit.text))
-    end = start + len(hit.text)
-    before = text[max(0, start - context) : start]
-    after = text[end : end + context]
-    # The highlight directive cannot span lines: wrap each line of the chunk on its own.
-    chunk = "\n".join(
-        f":orange-background[{md_escape(line)}]" if line.strip() else line
-        for line in text[start:end].split("\n")
-    )
-    st.markdown(
-        ("…" if start > context else "")
-        + md_escape(before)
-        + chunk
-        + md_escape(after)
-        + ("…" if end + context < len(text) else "")
-    )
+    st.markdown(highlight_markdown(text, start, start + len(hit.text), context))
+
+
+def highlight_markdown(text: str, start: int, end: int, context: int = 600) -> str:
+    """text[start:end] highlighted with `context` characters around it, every line kept."""
+    before = ("…" if start > context else "") + text[max(0, start - context) : start]
+    after = text[end : end + context] + ("…" if end + context < len(text) else "")
+    lines = [""]
+    for piece, marked in ((before, False), (text[start:end], True), (after, False)):
+        for i, part in enumerate(piece.split("\n")):
+            if i:
+                lines.append("")
+            shown = _escaped(part, not lines[-1])
+            # The highlight directive cannot span lines: each line of the chunk is wrapped.
+            lines[-1] += f":orange-background[{shown}]" if marked and part.strip() else shown
+    # A hard break ("  ") at every line end: Markdown would join the lines of a code block.
+    return "  \n".join(lines)
 
 
 def quality_ui(coll: RagCollection) -> None:
@@ -132,7 +148,7 @@ def quality_ui(coll: RagCollection) -> None:
                 "question": q.question,
                 "made from": q.origin,
                 "source": q.source,
-                "rank": q.rank or "missed",
+                "rank": str(q.rank) if q.rank else "missed",  # one type: Arrow refuses a mix
             }
             for q in r.rows
         ]

@@ -27,8 +27,9 @@ from lifecycle.rag import (
     ensure_starter,
     stats,
 )
+from lifecycle.rag.ingest import Skipped, screen
 from lifecycle.settings import load_settings
-from lifecycle.text import md_escape
+from lifecycle.text import md_escape, plural
 
 UPLOAD_TYPES = ["txt", "md", "pdf", "html", "htm"]
 
@@ -87,18 +88,24 @@ def collection_ui(store: VectorStore, project_id: str) -> RagCollection | None:
 
 
 def _new_collection(store: VectorStore, project_id: str, embedder) -> None:
-    label = st.text_input("Name", key=Keys.RAG_NEW_LABEL, max_chars=80)
-    settings = chunk_settings_ui("new_")
-    if st.button("Create", disabled=not label.strip()):
-        try:
-            settings.check()
-            info = store.create(project_id, label, embedder, settings).info
-        except (RagError, ValueError) as err:
-            show_error(err)
-            return
-        st.session_state[Keys.RAG_NEXT] = info.name  # applied before the selectbox is drawn
-        flash(f"Created the collection “{md_escape(label.strip())}”: add documents to it.")
-        st.rerun()
+    # A form: Enter in the name submits it (a plain button would only close the popover).
+    with st.form("rag_new_collection", border=False, clear_on_submit=True):
+        label = st.text_input("Name", key=Keys.RAG_NEW_LABEL, max_chars=80)
+        settings = chunk_settings_ui("new_")
+        create = st.form_submit_button("Create", type="primary")
+    if not create:
+        return
+    try:
+        if not label.strip():
+            raise RagError("Give the collection a name.")
+        settings.check()
+        info = store.create(project_id, label, embedder, settings).info
+    except (RagError, ValueError) as err:
+        show_error(err)
+        return
+    st.session_state[Keys.RAG_NEXT] = info.name  # applied before the selectbox is drawn
+    flash(f"Created the collection “{md_escape(label.strip())}”: add documents to it.")
+    st.rerun()
 
 
 def chunk_settings_ui(prefix: str = "", default: ChunkSettings = ChunkSettings()) -> ChunkSettings:
@@ -136,26 +143,30 @@ def upload_ui(coll: RagCollection, tokenizer) -> None:
         accept_multiple_files=True,
         key=f"{Keys.RAG_UPLOAD}_{generation}",
     )
+    _last_add(coll)
     if not files:
         return
     tok = tokenizer if settings.unit == "tokens" else None
-    docs = []
+    docs, refused = [], []
     for f in files:
         try:
             doc = uploaded_document(f.name, f.getvalue())  # read and split once, not every rerun
             count, mean_chars, heads = chunk_summary(doc, settings, tok)
         except (RagError, ValueError) as err:
-            show_error(f"{f.name}: {err}")
+            refused.append(Skipped(f.name, str(err)))
             continue
         docs.append(doc)
         with st.expander(
-            f"{md_escape(f.name)}: {count} chunks, {mean_chars:.0f} characters on average"
+            f"{md_escape(f.name)}: {plural(count, 'chunk')}, {mean_chars:.0f} characters on average"
         ):
             if doc.note:
                 st.caption(doc.note)
             for head in heads:
                 st.text(head[:600])
                 st.divider()
+    docs, duplicates = screen(coll, docs)
+    for s in refused + duplicates:
+        show_warning(f"{s.name}: {s.reason}")
     if st.button("Embed and add", type="primary", icon=":material/upload:", disabled=not docs):
         bar = st.progress(0.0, text="Embedding")
         try:
@@ -168,14 +179,33 @@ def upload_ui(coll: RagCollection, tokenizer) -> None:
         except RagError as err:
             show_error(err)
             return
-        for s in report.skipped:
-            show_warning(f"{s.name}: {s.reason}")
+        skipped = [*refused, *duplicates, *report.skipped]
         st.session_state[Keys.RAG_UPLOADER_KEY] = generation + 1
-        flash(
-            f"Added {len(report.added)} documents ({report.chunks} chunks) in "
-            f"{report.seconds:.1f} s; skipped {len(report.skipped) + len(files) - len(docs)}."
-        )
+        st.session_state[Keys.RAG_ADDED] = {  # shown after the rerun, reasons included
+            "collection": coll.info.name,
+            "line": f"Added {plural(len(report.added), 'document')} "
+            f"({plural(report.chunks, 'chunk')}) in {report.seconds:.1f} s; "
+            f"skipped {len(skipped)}.",
+            "skipped": [(x.name, x.reason) for x in skipped],
+        }
         st.rerun()
+
+
+def _last_add(coll: RagCollection) -> None:
+    """What the last add did, with every skipped file and why, until the next add."""
+    last = st.session_state.get(Keys.RAG_ADDED)
+    if not last or last["collection"] != coll.info.name:
+        return
+    with st.container(border=True):
+        st.success(last["line"])
+        for name, reason in last["skipped"]:
+            show_warning(f"{name}: {reason}")
+        st.button(
+            "Dismiss",
+            key="rag_added_dismiss",
+            on_click=st.session_state.pop,
+            args=(Keys.RAG_ADDED, None),
+        )
 
 
 def documents_ui(store: VectorStore, coll: RagCollection) -> None:
@@ -183,15 +213,18 @@ def documents_ui(store: VectorStore, coll: RagCollection) -> None:
     docs = documents(coll)
     s = stats(coll)
     st.caption(
-        f"{len(docs)} documents · {s.chunks} chunks · {s.mean_chunk_chars:.0f} characters "
+        f"{plural(len(docs), 'document')} · {plural(s.chunks, 'chunk')} · "
+        f"{s.mean_chunk_chars:.0f} characters "
         f"a chunk on average · {md_escape(coll.info.embedder_ref)}"
     )
     confirm = f"{Keys.RAG_DELETE}_{coll.info.name}"  # per collection: a tick never carries over
     for doc in docs:
         c1, c2 = st.columns([5, 1])
-        c1.markdown(f"{md_escape(doc.source)} · {doc.chunks} chunks · {doc.chars:,} characters")
+        c1.markdown(
+            f"{md_escape(doc.source)} · {plural(doc.chunks, 'chunk')} · {doc.chars:,} characters"
+        )
         with c2.popover("Delete", icon=":material/delete:"):
-            st.markdown(f"Remove {md_escape(doc.source)} and its {doc.chunks} chunks?")
+            st.markdown(f"Remove {md_escape(doc.source)} and its {plural(doc.chunks, 'chunk')}?")
             sure_doc = st.button("Yes, delete it", key=f"rag_del_{doc.doc_hash}", type="primary")
         if sure_doc:
             delete_document(coll, doc.doc_hash)

@@ -69,12 +69,13 @@ class Keys:
     EVAL_SOURCE = "eval_source"  # shipped | upload
     EVAL_SHIPPED = "eval_shipped_set"
     EVAL_UPLOAD = "eval_upload"
-    EVAL_LIMIT = "eval_limit"
+    EVAL_LIMIT = "eval_limit"  # examples evaluated (saved per set in the "evaluate" record)
     EVAL_CANDIDATE = "eval_candidate_"  # + field
     EVAL_SELECTED = "eval_selected_runs"
     EVAL_KNOWN = "eval_known_runs"  # run ids seen last time: a new one joins the comparison
     EVAL_EXAMPLE = "eval_example"
-    EVAL_SHOTS_SLICE = "eval_shots_slice"
+    EVAL_SHOTS_SLICE = "eval_shots_slice"  # the shots curve's slice (saved per set too)
+    EVAL_SLICE_SET = "eval_slice_set"  # [project, set] whose slices the sliders show
     EVAL_SHOTS_POINTS = "eval_shots_points"  # the last shots curve, shown after reruns
     FT_SOURCE = "ft_source"  # dataset: shipped:<id> | upload:<hash>
     FT_UPLOAD = "ft_upload"
@@ -109,6 +110,7 @@ class Keys:
     RAG_LAST = "rag_last"  # {"answer", "plain"} of the last question, shown after reruns
     RAG_QUALITY = "rag_quality"  # the last retrieval-quality report
     RAG_UPLOADER_KEY = "rag_uploader_generation"  # bumped to clear the uploader after adding
+    RAG_ADDED = "rag_added"  # {"collection", "line", "skipped"} of the last add, until the next
     TOOLS_QUESTION = "tools_question"
     TOOLS_LAST = "tools_last"
     TOOLS_SCORE = "tools_score"

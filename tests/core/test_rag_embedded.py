@@ -11,7 +11,7 @@ from lifecycle.rag import (
     retrieve,
 )
 from lifecycle.rag.answer import is_low_relevance
-from lifecycle.rag.quality import sample_chunks
+from lifecycle.rag.quality import sample_questions
 
 pytestmark = pytest.mark.embedded
 
@@ -56,4 +56,4 @@ def test_mmr_spreads_over_sources(starter):
 def test_retrieval_quality_on_the_starter_is_useful(starter):
     report = retrieval_quality(starter, n=20, k=4, seed=0)
     assert report.hit_rate >= 0.6 and report.mrr >= 0.4  # measured: 0.65 and 0.50
-    assert [r.target_id for r in report.rows] == [c[0] for c in sample_chunks(starter, 20, 0)]
+    assert [r.target_id for r in report.rows] == [c[0] for c in sample_questions(starter, 20, 0)]
