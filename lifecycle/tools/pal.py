@@ -15,7 +15,7 @@ from lifecycle.config import KNOWLEDGE
 from lifecycle.models.generation import GenParams, Messages, generate
 from lifecycle.models.protocol import ChatModel
 from lifecycle.tools.calc import CalcError, evaluate, format_value
-from lifecycle.tools.prompts import EXPRESSION_GRAMMAR, direct_messages, expression_messages
+from lifecycle.tools.prompts import direct_messages, expression_grammar, expression_messages
 
 QUESTIONS_FILE = KNOWLEDGE / "tools" / "questions.yaml"
 KINDS = ("number", "date", "weekday")
@@ -106,7 +106,7 @@ def model_asker(lm: ChatModel, params: GenParams) -> Ask:
 def program_aided(question: str, ask: Ask) -> ToolAnswer:
     """Two calls: the direct answer, then an expression evaluated by the safe calculator."""
     direct = ask(direct_messages(question), "").strip()
-    reply = ask(expression_messages(question), EXPRESSION_GRAMMAR).strip()
+    reply = ask(expression_messages(question), expression_grammar(question)).strip()
     try:
         expression = extract_expression(reply)
     except CalcError as err:

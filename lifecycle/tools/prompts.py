@@ -50,16 +50,36 @@ def _call_rule(name: str, arity: int | tuple[int, int]) -> str:
 
 
 _MONTH_NAMES = " | ".join(f'"{m}"' for m in MONTHS)
-EXPRESSION_GRAMMAR = (
+_ANY_NUMBER = '[0-9]{1,9} ("." [0-9]{1,6})?'
+_RULES = (
     "root ::= expr\n"
     'expr ::= term (" " [-+] " " term){0,3}\n'
     'term ::= factor (" " ("**" | "//" | [*/%]) " " factor){0,2}\n'
     'factor ::= "-"? (number | month | call | "(" expr ")")\n'
     f"call ::= {' | '.join(_call_rule(n, a) for n, a in _CALLS.items())}\n"
     f"month ::= {_MONTH_NAMES}\n"
-    'number ::= [0-9]{1,9} ("." [0-9]{1,6})?\n'
 )
+EXPRESSION_GRAMMAR = _RULES + f"number ::= {_ANY_NUMBER}\n"  # any number (no question known)
 assert set(_CALLS) == set(FUNCTIONS)  # a function added to the calculator needs its arity here
+# Numbers an expression may use besides the question's own: small counts and unit factors
+# (hours a day, minutes an hour, days a week or year, percent, grams a kilo...).
+CONSTANTS = (*map(str, range(13)), "24", "52", "60", "100", "365", "1000", "3600")
+_QUESTION_NUMBER = re.compile(r"(?<![\w.])\d+(?:\.\d+)?")
+
+
+def question_numbers(question: str) -> list[str]:
+    """The numbers written in a question (thousands separators dropped), as written."""
+    return list(dict.fromkeys(_QUESTION_NUMBER.findall(plain_numbers(question))))
+
+
+def expression_grammar(question: str) -> str:
+    """The grammar for this question: its own numbers and the constants, nothing invented.
+
+    A 135M model pads a right answer with numbers of its own ("7 / 8 * 100000000"); copying a
+    number from the question is what it does well.
+    """
+    numbers = dict.fromkeys([*question_numbers(question), *CONSTANTS])
+    return _RULES + "number ::= " + " | ".join(f'"{n}"' for n in numbers) + "\n"
 
 
 @dataclass(frozen=True)

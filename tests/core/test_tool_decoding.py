@@ -11,11 +11,14 @@ from lifecycle.models.constraints import charset_processor, grammar_chars
 from lifecycle.tools.calc import CalcError, evaluate
 from lifecycle.tools.pal import EXPRESSION_TOKENS, load_questions, model_asker, program_aided
 from lifecycle.tools.prompts import (
+    CONSTANTS,
     EXPRESSION_GRAMMAR,
     direct_messages,
+    expression_grammar,
     expression_messages,
     load_examples,
     plain_numbers,
+    question_numbers,
 )
 from tests.fake_model import install
 
@@ -82,7 +85,8 @@ def test_the_tool_asks_with_the_grammar_and_shows_the_raw_reply():
         "391",
     )
     direct_params, tool_params = fake.params
-    assert direct_params.grammar == "" and tool_params.grammar == EXPRESSION_GRAMMAR
+    assert direct_params.grammar == ""
+    assert tool_params.grammar == expression_grammar("What is 17 times 23?")
     assert tool_params.stop == ("\n",) and tool_params.max_new_tokens == EXPRESSION_TOKENS
 
 
@@ -125,7 +129,7 @@ def test_the_embedded_model_writes_an_expression_under_the_grammar(llama_install
     answer = program_aided("What is 17 times 23?", ask)
     assert (answer.reply, answer.expression, answer.value) == ("17 * 23", "17 * 23", "391")
     question = "Which day of the week is 4 July 2026?"
-    ours = ask(expression_messages(question), EXPRESSION_GRAMMAR)
+    ours = ask(expression_messages(question), expression_grammar(question))
     lm.llm.reset()
     raw = lm.llm.create_completion(
         lm.encode(expression_messages(question)),
@@ -136,7 +140,7 @@ def test_the_embedded_model_writes_an_expression_under_the_grammar(llama_install
         repeat_penalty=1.0,
         seed=0,
         stop=[*lm.template_stops, "\n"],
-        grammar=LlamaGrammar.from_string(EXPRESSION_GRAMMAR, verbose=False),
+        grammar=LlamaGrammar.from_string(expression_grammar(question), verbose=False),
     )
     assert ours == raw["choices"][0]["text"]
     assert set(ours) <= grammar_chars(EXPRESSION_GRAMMAR)
@@ -168,3 +172,23 @@ def test_the_grammars_bounds_admit_every_worked_example_and_reference():
         numbers = [n for n in ast.walk(ast.parse(expression)) if isinstance(n, ast.Constant)]
         assert all(len(str(n.value).split(".")[0]) <= 9 for n in numbers), expression
     assert "term ::= factor" in EXPRESSION_GRAMMAR and "){0,2}" in EXPRESSION_GRAMMAR
+
+
+def _numbers(expression: str) -> set[str]:
+    import ast
+
+    tree = ast.parse(expression, mode="eval")
+    return {n.value for n in ast.walk(tree) if isinstance(n, ast.Constant)}
+
+
+def test_a_questions_grammar_offers_its_own_numbers_and_the_constants_only():
+    question = "A GPU costs $2.40 per hour. What does it cost to run it for 3 days?"
+    assert question_numbers(question) == ["2.40", "3"]
+    grammar = expression_grammar(question)
+    assert '"2.40"' in grammar and '"24"' in grammar and '"2400"' not in grammar
+    assert "[0-9]" not in grammar.split("number ::=")[1]  # no number of the model's own
+    written = [(e.question, e.expression) for e in load_examples()]
+    written += [(q.question, q.expression) for q in load_questions()]
+    for asked, expression in written:  # every reference and worked example can be written
+        allowed = {float(n) for n in (*question_numbers(asked), *CONSTANTS)}
+        assert {float(n) for n in _numbers(expression)} <= allowed, (asked, expression)
