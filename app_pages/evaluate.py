@@ -5,6 +5,7 @@ import streamlit as st
 from components.charts_eval import shots_curve_chart
 from components.evaluate_results import (
     charts,
+    copy_table,
     delete_ui,
     examples_view,
     follow_new_runs,
@@ -12,10 +13,12 @@ from components.evaluate_results import (
     runs_table,
     significance,
 )
+from components.evaluate_slices import SLICE_DEFAULTS, place_slices, slice_record, slice_widgets
 from components.evaluate_ui import candidate_picker, run_ui, set_picker
 from components.guide import render_guide
 from components.playground import load_ui
 from components.project import require_project
+from components.records import save_record, sync_record
 from components.resources import get_store
 from components.state import Keys
 from components.tracker import render_next
@@ -23,7 +26,7 @@ from lifecycle.evaluation.runs import list_eval_runs, primary_key
 from lifecycle.evaluation.shots import plateau_verdict, shots_curve
 from lifecycle.glossary import display_name
 from lifecycle.stages import guide_sections
-from lifecycle.text import md_escape
+from lifecycle.text import md_escape, plural
 
 project = require_project()
 store = get_store()
@@ -32,15 +35,20 @@ render_guide("evaluate")
 
 evalset = set_picker(project.id)
 st.caption(
-    f"{len(evalset.examples)} examples · task {evalset.task_id} · metrics "
+    f"{plural(len(evalset.examples), 'example')} · task {evalset.task_id} · metrics "
     f"{', '.join(map(display_name, evalset.metrics))} · set hash {evalset.hash}"
 )
+# The slices are part of the project: leaving the page or restarting keeps them, so earlier
+# runs stay comparable and a re-run evaluates the same examples.
+saved_slices = sync_record(project.id, "evaluate", SLICE_DEFAULTS, slice_widgets)
+set_id = st.session_state[Keys.EVAL_SHIPPED]
+place_slices(saved_slices, project.id, set_id, len(evalset.examples))
 limit = st.slider(
     "Examples to evaluate (a slice keeps CPU runs short)",
     1,
-    len(evalset.examples),
-    min(20, len(evalset.examples)),
+    max(len(evalset.examples), 2),
     key=Keys.EVAL_LIMIT,
+    disabled=len(evalset.examples) < 2,
 )
 sliced = evalset.head(limit) if limit < len(evalset.examples) else evalset
 
@@ -83,8 +91,9 @@ with results_tab:
         )
         if picked:
             charts([by_id[i] for i in picked])
+            copy_table([by_id[i] for i in picked], sliced)
         if len(picked) >= 2:
-            significance(by_id[picked[0]], by_id[picked[1]])
+            significance(by_id[picked[0]], by_id[picked[1]], sliced)
         ratings_summary(project.id, runs)
         delete_ui(project.id, runs)
 with examples_tab:
@@ -103,10 +112,10 @@ with shots_tab:
     )
     n = st.slider(
         "Examples in the slice",
-        2,
-        len(evalset.examples),
-        min(6, len(evalset.examples)),
+        1,
+        max(len(evalset.examples), 2),
         key=Keys.EVAL_SHOTS_SLICE,
+        disabled=len(evalset.examples) < 2,
     )
     base = candidate_picker(project.id, evalset.task_id, key="shots_")
     key = primary_key(evalset.metrics)
@@ -129,5 +138,8 @@ with shots_tab:
         st.info(plateau_verdict(points))
 with bench_tab:
     st.markdown(guide_sections("evaluate").get("Going further", ""))
+save_record(
+    project.id, "evaluate", slice_record(saved_slices, set_id, len(evalset.examples)), slice_widgets
+)
 
 render_next("evaluate")

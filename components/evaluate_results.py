@@ -8,6 +8,7 @@ from components.charts_eval import score_bars, score_distribution
 from components.resources import get_store
 from components.state import Keys
 from components.untrusted import show_warning
+from lifecycle.evaluation.copying import MIN_RUN, copy_warning, copying, run_copying
 from lifecycle.evaluation.datasets import EvalSet
 from lifecycle.evaluation.runs import (
     EvalError,
@@ -21,7 +22,7 @@ from lifecycle.evaluation.runs import (
 )
 from lifecycle.evaluation.stats import bootstrap_interval
 from lifecycle.glossary import display_name
-from lifecycle.text import md_escape
+from lifecycle.text import md_escape, plural, short_time
 
 
 def follow_new_runs(run_ids: list[str]) -> None:
@@ -50,7 +51,7 @@ def runs_table(runs: list[EvalRun]) -> None:
                 "Done": f"{r.done}/{r.total}",
                 "Status": r.status,
                 **{display_name(k): round(v, 3) for k, v in r.scores.items()},
-                "Saved": r.updated_at[:19],
+                "Saved": short_time(r.updated_at),
             }
             for r in runs
         ],
@@ -76,8 +77,27 @@ def charts(selected: list[EvalRun]) -> None:
     st.plotly_chart(score_distribution(series, display_name(key)), width="stretch")
 
 
-def significance(a: EvalRun, b: EvalRun) -> None:
-    """Paired bootstrap of B - A on the primary metric, in a sentence."""
+def copy_table(selected: list[EvalRun], evalset: EvalSet) -> None:
+    """Beside the metric: how much of each run's output is pasted from the input."""
+    inputs = {e.id: e.input for e in evalset.examples}
+    rows = []
+    for r in selected:
+        key = primary_key(r.metrics)
+        c = run_copying(r.predictions, inputs)
+        rows.append(
+            {
+                "Candidate": r.candidate.label,
+                display_name(key): round(r.scores.get(key, 0.0), 3),
+                f"Copied from the input (runs of {MIN_RUN}+ words)": f"{c.copied:.0%}",
+                "Compression (input words per output word)": round(c.compression, 1),
+                "Mostly copied outputs": f"{c.copies}/{c.n}",
+            }
+        )
+    st.dataframe(rows, hide_index=True, width="stretch")
+
+
+def significance(a: EvalRun, b: EvalRun, evalset: EvalSet) -> None:
+    """Paired bootstrap of B - A on the primary metric, in a sentence; warns of a copied lead."""
     key = primary_key(a.metrics)
     try:
         diff = compare(a, b, key)
@@ -87,6 +107,15 @@ def significance(a: EvalRun, b: EvalRun) -> None:
     box = st.success if diff.significant else st.info
     a_name, b_name = md_escape(a.candidate.label), md_escape(b.candidate.label)
     box(diff.verdict(f"A ({a_name})", f"B ({b_name})", md_escape(display_name(key))))
+    if diff.significant:
+        inputs = {e.id: e.input for e in evalset.examples}
+        shared = set(a.per_example.get(key, {})) & set(b.per_example.get(key, {}))
+        sides = [(f"A ({a_name})", run_copying(a.predictions, inputs, shared))]
+        sides.append((f"B ({b_name})", run_copying(b.predictions, inputs, shared)))
+        (loser, lost), (winner, won) = sides if diff.mean > 0 else sides[::-1]
+        warning = copy_warning(winner, loser, won, lost)
+        if warning:
+            st.warning(warning, icon=":material/content_copy:")
 
 
 def _highlight(prediction: str, reference: str) -> str:
@@ -143,6 +172,11 @@ def examples_view(project_id: str, a: EvalRun, b: EvalRun | None, evalset: EvalS
                 f"{md_escape(name)} {row[f'{side} {name}']:.3f}"
             )
             st.markdown(_highlight(row[side], row["reference"]))
+            c = copying(row["input"], row[side])
+            st.caption(
+                f"Copied from the input: {c.copied:.0%} of its words (longest run "
+                f"{plural(c.longest, 'word')}) · {c.compression:.1f}x shorter than the input"
+            )
             invented = unsupported(row["input"], row[side])
             if invented:
                 st.caption(

@@ -366,7 +366,7 @@ def test_grounded_prompt_numbers_the_sources():
     assert "only the numbered sources" in messages[0]["content"]
     assert "[1] (s1.md) text 1" in messages[1]["content"]
     assert "Question: What is int8?\n" in messages[1]["content"]
-    assert messages[1]["content"].endswith("citing them like [1].")  # the task, repeated last
+    assert messages[1]["content"].endswith("source's number in square brackets.")  # repeated
 
 
 def test_grounded_answer_plain_answer_and_predictor(coll, lm):
