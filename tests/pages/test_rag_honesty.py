@@ -6,7 +6,8 @@ from __future__ import annotations
 import pytest
 
 from components.rag_ask import highlight_markdown
-from lifecycle.tools.prompts import EXPRESSION_GRAMMAR
+from components.tools_ui import EXAMPLE
+from lifecycle.tools.prompts import expression_grammar
 from tests.conftest import link_embedded
 from tests.fake_model import install
 
@@ -92,4 +93,4 @@ def test_the_calculator_shows_the_raw_reply_and_the_expression(at, fake):
     at = rerun(button(at, "Answer both ways").click())
     assert "17 * 23 + 4" in [c.value for c in at.code]
     assert any(c == "The model's reply, as written:" for c in texts(at.caption))
-    assert fake.params[-1].grammar == EXPRESSION_GRAMMAR
+    assert fake.params[-1].grammar == expression_grammar(EXAMPLE)  # the question's numbers
