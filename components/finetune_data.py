@@ -78,8 +78,8 @@ def _upload_form(project_id: str, scoped_task: str) -> None:
     except DatasetError as err:
         show_error(err)
         return
-    forget_mapping_of_another_file(upload)
     cols, tasks = columns(rows), load_tasks()
+    guess_mapping(upload, cols, list(tasks), scoped_task)
     fmt = st.radio(
         "Format",
         ["columns", "messages"],
@@ -89,19 +89,15 @@ def _upload_form(project_id: str, scoped_task: str) -> None:
     )
     c1, c2 = st.columns(2)
     if fmt == "columns":
-        guess = [c for c in ("instruction", "input", "prompt") if c in cols] or cols[:1]
-        inputs = c1.multiselect("Input column(s), joined", cols, guess, key=Keys.FT_UP + "in")
-        out = next((c for c in ("output", "completion", "response") if c in cols), cols[-1])
-        output = c2.selectbox("Output column", cols, cols.index(out), key=Keys.FT_UP + "out")
+        inputs = c1.multiselect("Input column(s), joined", cols, key=Keys.FT_UP + "in")
+        output = c2.selectbox("Output column", cols, key=Keys.FT_UP + "out")
         messages = ""
     else:
         inputs, output = [], ""
         messages = c1.selectbox("Messages column", cols, key=Keys.FT_UP + "messages")
-    ids = list(tasks)
     task_id = st.selectbox(
         "Task (its prompt kit frames every example)",
-        ids,
-        index=ids.index(scoped_task) if scoped_task in ids else 0,  # the project's scoped task
+        list(tasks),
         format_func=lambda t: tasks[t].name,
         key=Keys.FT_UP + "task",
     )
@@ -119,13 +115,26 @@ def _upload_form(project_id: str, scoped_task: str) -> None:
         show_error(problem)
 
 
-def forget_mapping_of_another_file(upload) -> None:
-    """A new file starts from its own guessed mapping, not the columns of the last one."""
+def guess_mapping(upload, cols: list[str], tasks: list[str], scoped_task: str) -> None:
+    """Fill the mapping widgets with guesses for a new file (and for any left undrawn).
+
+    The guesses are set as the widgets' values rather than passed as defaults: the browser
+    keeps a widget's last value for its key, so a second file would show the first one's
+    columns (no longer among its options) until the values are set from here.
+    """
     ident = f"{upload.file_id}:{upload.name}:{upload.size}"
-    if st.session_state.get(Keys.FT_UP + "file") != ident:
-        for field in ("format", "in", "out", "messages", "task"):
-            st.session_state.pop(Keys.FT_UP + field, None)  # before the widgets are drawn
-        st.session_state[Keys.FT_UP + "file"] = ident
+    new_file = st.session_state.get(Keys.FT_UP + "file") != ident
+    guesses = {
+        "format": "columns",
+        "in": [c for c in ("instruction", "input", "prompt") if c in cols] or cols[:1],
+        "out": next((c for c in ("output", "completion", "response") if c in cols), cols[-1]),
+        "messages": next((c for c in cols if c == "messages"), cols[0]),
+        "task": scoped_task if scoped_task in tasks else tasks[0],  # the project's scoped task
+    }
+    for field, value in guesses.items():
+        if new_file or Keys.FT_UP + field not in st.session_state:
+            st.session_state[Keys.FT_UP + field] = value
+    st.session_state[Keys.FT_UP + "file"] = ident
 
 
 def _add_set(project_id: str, name: str, task_id: str, mapping: tuple) -> None:
