@@ -11,7 +11,15 @@ from components.project import flash
 from components.resources import get_store
 from components.state import Keys
 from components.untrusted import show_error
-from lifecycle.finetune.jobs import JobError, current_status, kill, queue_position, resume, stop
+from lifecycle.finetune.jobs import (
+    JobError,
+    current_status,
+    kill,
+    queue_position,
+    refresh,
+    resume,
+    stop,
+)
 from lifecycle.finetune.runs import (
     ACTIVE,
     RESUMABLE,
@@ -94,7 +102,8 @@ def _live(run_id: str, state_at_start: str, registry_of: str = "") -> None:
     actions(run)
     if registry_of:
         st.divider()
-        registry_table([current_status(get_store(), r) for r in list_runs(registry_of)])
+        store = get_store()  # crash detection only: the page's own rerun starts queued jobs
+        registry_table([refresh(store, r) for r in list_runs(registry_of)])
 
 
 def status_notes(run: Run) -> None:
