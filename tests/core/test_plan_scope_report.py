@@ -150,7 +150,7 @@ def test_report_and_stage_map_show_prompt_versions_and_evaluations(tmp_path):
     ov = overview(store, p.id)
     status = stage_status(ov)
     assert status["adapt"].startswith("1 prompt versions")
-    assert status["evaluate"] == "1 runs; best three-shot v1: ROUGE-L 1.000"
+    assert status["evaluate"] == "1 run; best of 1 on tiny set: three-shot v1, ROUGE-L 1.000"
     text = markdown_report(ov)
     assert "## 3. Adapt: prompt versions" in text and "three\\-shot v1" in text
     assert "## 5. Evaluate" in text and evalset.hash in text and "ROUGE\\-L 1.000" in text

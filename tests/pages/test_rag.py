@@ -35,7 +35,8 @@ def test_starter_collection_question_sources_and_collections(at):
     assert any(":orange-background[" in m for m in texts(at.markdown))  # the chunk, highlighted
 
     # A new, empty collection: asking it says so instead of failing.
-    at = rerun(at.text_input(key="rag_new_label").input("Policies"))
+    # A form: the typed name and the submit travel in one run, as in the browser.
+    at.text_input(key="rag_new_label").input("Policies")
     at = rerun(button(at, "Create").click())
     assert (
         at.selectbox(key="rag_collection").format_func(at.selectbox(key="rag_collection").value)
