@@ -40,8 +40,13 @@ def place_slices(saved: dict, project_id: str, set_id: str, examples: int) -> No
         value = st.session_state.get(key)
         if moved or value is None:
             value = _counts(saved.get(field)).get(set_id, default)
-        st.session_state[key] = min(max(int(value), 1), max(examples, 1))
-    st.session_state[Keys.EVAL_SLICE_SET] = here
+        fitted = min(max(int(value), 1), max(examples, 1))
+        # Assign only a changed value: writing a widget's key every run sends the value back
+        # to the browser and can undo key presses made while the run was in flight.
+        if st.session_state.get(key) != fitted:
+            st.session_state[key] = fitted
+    if moved:
+        st.session_state[Keys.EVAL_SLICE_SET] = here
 
 
 def slice_record(saved: dict, set_id: str, examples: int) -> dict:
