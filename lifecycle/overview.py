@@ -42,6 +42,7 @@ class Overview:
     fit: PlanFit | None = None  # the plan against the scope's timeline and budget
     preferences: int = 0  # preference pairs judged on the Align page
     measurements: int = 0  # deployment variants measured on the Deploy page
+    decisions: tuple[dict, ...] = ()  # gates' decisions (lifecycle/decisions.py), oldest first
 
 
 @dataclass(frozen=True)
@@ -118,7 +119,14 @@ def overview(store: Store, project_id: str) -> Overview:
         plan_fit(scope, cards, durations, overrides, start, advice, params_b),
         len(store.list_records(project_id, "preference")),
         len(store.list_records(project_id, "deploy_measurement")),
+        decision_records(store, project_id),
     )
+
+
+def decision_records(store: Store, project_id: str) -> tuple[dict, ...]:
+    """The project's decision records with their keys, oldest first."""
+    found = [{**r.data, "key": r.key} for r in store.list_records(project_id, "decision")]
+    return tuple(sorted(found, key=lambda d: str(d.get("decided_at", ""))))
 
 
 def advisor_size(model: ModelSpec | None, cards: tuple[TaskCard, ...]) -> float:

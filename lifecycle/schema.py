@@ -22,6 +22,12 @@ def _metric_names() -> list[str]:
     return list(METRICS)
 
 
+def _gates() -> list[str]:
+    from lifecycle.decisions import GATES
+
+    return list(GATES)
+
+
 def _shots() -> list[str]:
     from lifecycle.prompting import SHOTS
 
@@ -44,6 +50,16 @@ class _Hash(Shape):
         if isinstance(value, str) and re.fullmatch(HASH, value):
             return None
         return f"{path} should be a 64-character file hash"
+
+
+class _Decision(Obj):
+    """A decision record: an override always carries its reason."""
+
+    def problem(self, value: Any, path: str) -> str | None:
+        found = super().problem(value, path)
+        if found is None and value["overridden"] and not value.get("reason", "").strip():
+            return f"{path} is an override without a reason"
+        return found
 
 
 NUMBER, COUNT = Num(), Int(0)
@@ -171,6 +187,29 @@ KINDS: dict[str, Shape] = {
         set_name=Text(),
         created_at=Text(),
         reports=ListOf(Obj(quality=MapOf(NUMBER), predictions=ListOf(Text()))),
+    ),
+    "rag_quality": Obj(  # evidence for the retrieval gate (lifecycle/decisions.py)
+        {"collection": Text(), "k": Int(1, 100), "ranks": ListOf(Int(0, 100))},
+        label=Text(),
+        chunks=Obj(unit=Text(), size=COUNT, overlap=COUNT),
+        created_at=Text(),
+    ),
+    "decision": _Decision(  # a gate's proposal accepted or overridden (lifecycle/decisions.py)
+        {
+            "gate": Text(_gates),
+            "proposed": Text(),
+            "chosen": Text(),
+            "overridden": Bool(),
+            "decided_at": Text(),
+        },
+        stage=Text(),
+        what=Text(),
+        proposal=Text(),
+        why=Text(),
+        rule=Text(),
+        evidence=ListOf(Text()),
+        alternatives=ListOf(Text()),
+        reason=Text(),
     ),
 }
 

@@ -9,6 +9,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from lifecycle.alignment.preferences import list_preferences
+from lifecycle.decision_records import list_decisions, proposals, summary_rows
 from lifecycle.deploy.measure import load_measurements
 from lifecycle.evaluation.runs import list_eval_runs, ratings
 from lifecycle.overview import overview, stage_status
@@ -50,6 +51,16 @@ VALID = {  # one well-formed record of every kind the app writes
     ("finetune_run", "f"): {"id": "f", "state": "completed", "eval_loss": 0.5, "dataset": {}},
     ("preference", "p"): {"id": "p", "choice": "a", "a": {"text": "x"}, "messages": []},
     ("deploy_measurement", "d"): {"ref": "m", "reports": [{"quality": {"f1": 0.1}}]},
+    ("rag_quality", "q"): {"collection": "c", "k": 3, "ranks": [1, 0, 2], "chunks": {}},
+    ("decision", "adapt:x"): {
+        "gate": "adapt",
+        "proposed": "fine-tune",
+        "chosen": "rag",
+        "overridden": True,
+        "reason": "r",
+        "decided_at": "2026-01-01",
+        "evidence": ["eval_run:r"],
+    },
 }
 
 json_values = st.recursive(
@@ -110,6 +121,8 @@ def read_everything(store, project_id):
     list_sets(store, project_id, EVAL_SET)
     list_sets(store, project_id, TRAIN_SET)
     export_bytes(store, project_id)
+    summary_rows(list_decisions(store, project_id))
+    proposals(store, project_id)
 
 
 def try_import(raw: bytes) -> None:

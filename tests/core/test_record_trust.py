@@ -327,6 +327,7 @@ def test_files_no_project_uses_are_removed_once_old(store):
 
 def test_every_record_kind_the_app_writes_has_a_schema():
     from lifecycle.alignment.preferences import PREFERENCE
+    from lifecycle.decisions import DECISION, RAG_QUALITY
     from lifecycle.deploy.measure import MEASUREMENT
     from lifecycle.evaluation.runs import RATING
     from lifecycle.finetune.runs import RUN as FINETUNE_RUN
@@ -338,4 +339,5 @@ def test_every_record_kind_the_app_writes_has_a_schema():
     written = {PREFERENCE, MEASUREMENT, RUN, PREDICTION, RATING, FINETUNE_RUN, EVAL_SET}
     written |= {TRAIN_SET, PLAYGROUND_RUN, VERSION, "scope", "model", "plan", "playground"}
     written |= {"evaluate"}  # the Evaluate page's slices
+    written |= {DECISION, RAG_QUALITY}  # gates' decisions and the retrieval evidence
     assert written == set(KINDS)
