@@ -17,6 +17,7 @@ from components.untrusted import show_error
 from lifecycle.deploy.measure import load_measurements
 from lifecycle.finetune.runs import list_runs
 from lifecycle.glossary import explain
+from lifecycle.lineage import lineage
 from lifecycle.overview import overview
 from lifecycle.plan import EARLIEST, LATEST, check_days, end_date, start_date
 from lifecycle.report import markdown_report
@@ -96,10 +97,12 @@ st.markdown(
 )
 
 st.subheader("Export")
-report = markdown_report(ov)
+measured = load_measurements(store, project.id)
+report = markdown_report(ov, measured)
 plan_json = {
     "project": export_project(store, project.id),
     "decisions": summary(ov),  # derived (stage states, best candidate, cost), not only answers
+    "lineage": lineage(ov, measured).to_dict(),
     "end_date": str(end_date(list(ov.plan))),
     "plan": [{**asdict(r), "start": str(r.start), "end": str(r.end)} for r in ov.plan],
 }

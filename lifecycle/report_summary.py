@@ -9,6 +9,7 @@ from lifecycle.overview import Overview, stage_states
 from lifecycle.plan import end_date
 from lifecycle.stages import STAGES
 from lifecycle.tasks import load_tasks
+from lifecycle.text import usd
 
 
 def best_run(ov: Overview):
@@ -83,3 +84,24 @@ def summary(ov: Overview) -> dict:
         "next_step": {"page": step.page, "why": step.why},
         "warnings": warnings(ov),
     }
+
+
+def executive_rows(s: dict) -> list[tuple[str, str]]:
+    """The executive summary's rows from `summary()`, the same in the HTML and Markdown reports."""
+    cost = s["build_or_reuse"]
+    best = s["best_candidate"]
+    decided = [v["title"] for v in s["stages"].values() if v["state"] == "decided"]
+    return [
+        ("Task", s["task"] or "not chosen yet"),
+        ("Chosen model", s["model"]["name"] if s["model"] else "not chosen yet"),
+        ("Build or reuse", f"{cost['decision']} ({cost['rule']})" if cost else "not decided yet"),
+        ("Compute cost (route)", usd(cost["compute_cost_usd"]) if cost else "not estimated"),
+        (
+            "Best candidate",
+            f"{best['label']}: {best['metric']} {best['score']:.3f} on {best['set']}"
+            if best
+            else "no evaluation yet",
+        ),
+        ("Stages decided", ", ".join(decided) or "none yet"),
+        ("Start / end", f"{s['start_date']} to {s['end_date']}"),
+    ]

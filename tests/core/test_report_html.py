@@ -40,7 +40,7 @@ def test_an_empty_project_says_not_started_and_invents_nothing(tmp_path):
 def test_the_report_is_self_contained(tmp_path):
     store, p = _project(tmp_path)
     html = html_report(overview(store, p.id), [], {})
-    assert charts(html) == 3  # Gantt, memory, build-or-reuse cost
+    assert charts(html) == 4  # Gantt, memory, build-or-reuse cost, lineage
     assert html.count("<script") >= 3 and "plotly.js" in html.lower()
     assert not re.search(r"""<(script|link|img|iframe)[^>]+(src|href)=["']?https?:""", html)
     assert "cdn.plot.ly/plotly" not in html
@@ -89,6 +89,12 @@ def test_every_kind_of_evidence_gets_its_chart_and_lineage(tmp_path):
         config=SimpleNamespace(base_ref="embedded:x"),
         dataset={"name": "dialogues", "hash": "abc"},
     )
+    store.put_record(
+        p.id,
+        "finetune_run",
+        {"id": "run-1", "base_ref": "embedded:x", "method": "lora", "dataset": tuned.dataset},
+        "run-1",
+    )
     measured = {
         "embedded:x": [
             VariantReport("fp32", tokens_per_s=10, quality={"rougeL": 0.3}, quality_key="rougeL"),
@@ -96,7 +102,7 @@ def test_every_kind_of_evidence_gets_its_chart_and_lineage(tmp_path):
         ]
     }
     html = html_report(overview(store, p.id), [tuned], measured)
-    assert charts(html) == 6  # Gantt, memory, cost, evaluation, loss, deploy trade-off
+    assert charts(html) == 7  # Gantt, memory, cost, evaluation, loss, deploy trade-off, lineage
     assert "ROUGE-L" in html and "&lt;b&gt;v1&lt;/b&gt;" in html and "<b>v1</b>" not in html
-    for link in ("fine-tune run run-1", "evaluation: &lt;b&gt;v1", "embedded:x → int8"):
+    for link in ("fine-tune run: run-1 (LoRA", "evaluation: &lt;b&gt;v1", "deploy variant: int8"):
         assert link in html, link
