@@ -2,6 +2,7 @@
 
 import streamlit as st
 
+from components.decisions_ui import render_gates
 from components.deploy_serve import export_ui, whatif_ui
 from components.deploy_ui import measure_ui, model_ui, results_ui, saved_ui, set_ui
 from components.guide import render_guide
@@ -59,4 +60,5 @@ with further_tab:
         "quantization (no training) and leaves those two as guidance."
     )
 
+render_gates("deploy")
 render_next("deploy")

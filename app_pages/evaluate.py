@@ -3,6 +3,7 @@
 import streamlit as st
 
 from components.charts_eval import shots_curve_chart
+from components.decisions_ui import render_gates
 from components.evaluate_results import (
     charts,
     copy_table,
@@ -142,4 +143,5 @@ save_record(
     project.id, "evaluate", slice_record(saved_slices, set_id, len(evalset.examples)), slice_widgets
 )
 
+render_gates("evaluate")
 render_next("evaluate")

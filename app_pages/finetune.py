@@ -2,6 +2,7 @@
 
 import streamlit as st
 
+from components.decisions_ui import render_gates
 from components.finetune_compare import compare_ui
 from components.finetune_data import data_ui
 from components.finetune_jobs import commands_ui, delete_ui, live_view
@@ -87,4 +88,5 @@ with try_tab:
         else:
             st.caption("Merging takes the final model: pick it above (a checkpoint is for trying).")
 
+render_gates("finetune")
 render_next("finetune")

@@ -2,6 +2,7 @@
 
 import streamlit as st
 
+from components.decisions_ui import render_decisions
 from components.project import current_project
 from components.project_admin import import_form, manage_project, new_project_form
 from components.resources import get_store
@@ -33,6 +34,7 @@ st.subheader(f"Project: {md_escape(project.name)}")
 ov = overview(get_store(), project.id)
 render_start(ov)
 render_stage_map(ov)
+render_decisions(ov.decisions)
 
 st.subheader("Projects")
 new_tab, manage_tab, import_tab = st.tabs(["New", "This project", "Import"])

@@ -2,6 +2,7 @@
 
 import streamlit as st
 
+from components.decisions_ui import render_gates
 from components.guide import render_guide
 from components.model_pick import pick_model
 from components.playground import load_ui
@@ -57,4 +58,5 @@ with tools_tab:
     else:
         st.info(NO_MODEL)
 
+render_gates("rag")
 render_next("rag")

@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+from dataclasses import asdict
+
 import pandas as pd
 import streamlit as st
 
 from components.playground import metrics_ui, stream_into
+from components.resources import get_store
 from components.state import Keys
 from components.untrusted import show_error, show_untrusted
+from lifecycle.decision_records import save_rag_quality
 from lifecycle.models import ChatModel, GenParams
 from lifecycle.rag import (
     Hit,
+    QualityReport,
     RagCollection,
     RagError,
     citations,
@@ -22,6 +27,7 @@ from lifecycle.rag import (
     retrieve,
     unknown_citations,
 )
+from lifecycle.store import StoreError
 from lifecycle.text import md_escape, plural
 
 PARAMS = GenParams(max_new_tokens=120)  # greedy: the same question gives the same answer
@@ -137,6 +143,7 @@ def quality_ui(coll: RagCollection) -> None:
             show_error(err)
             return
         st.session_state[Keys.RAG_QUALITY] = {"collection": coll.info.name, "report": report}
+        keep_evidence(coll, report)
     last = st.session_state.get(Keys.RAG_QUALITY)
     if last and last["collection"] == coll.info.name:
         r = last["report"]
@@ -154,3 +161,21 @@ def quality_ui(coll: RagCollection) -> None:
         ]
         st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch")
         st.caption("Change the chunking in a new collection and measure again to compare.")
+
+
+def keep_evidence(coll: RagCollection, report: QualityReport) -> None:
+    """Save the measurement in the project: the retrieval gate proposes from it."""
+    ranks = [q.rank or 0 for q in report.rows]
+    chunks = asdict(coll.info.chunks)
+    try:
+        save_rag_quality(
+            get_store(),
+            coll.info.project_id,
+            coll.info.name,
+            coll.info.label,
+            report.k,
+            ranks,
+            chunks,
+        )
+    except StoreError as err:
+        show_error(err)

@@ -152,6 +152,13 @@ class Keys:
     DEPLOY_EXPORT_OVERWRITE = "deploy_export_overwrite"
     DEPLOY_EXPORTED = "deploy_exported"  # {"folder", "variant"} of the last export
 
+    DECISION_ACCEPT = "decision_accept_"  # + gate: accept the proposal
+    DECISION_OVERRIDE = "decision_override_"  # + gate: record the other choice
+    DECISION_CHOICE = "decision_choice_"  # + gate: the choice an override picks
+    DECISION_REASON = "decision_reason_"  # + gate: why the proposal is overridden
+    DECISION_ERROR = "decision_error_"  # + gate: why the last accept or override failed
+    DECISION_REVISIT = "decision_revisit_"  # + gate: a decided gate opened again
+
     SETTINGS_NOTICE = "settings_notice"  # {section: (ok, text)} after a save, shown once
     SETTINGS_FORM = "settings_form_"  # + runtime | endpoint | chroma: the section's form
     SETTINGS_RUNTIME = "settings_runtime"  # auto | llama.cpp | transformers

@@ -177,7 +177,8 @@ def tuned_vs_prompt(runs: list[EvalRun], methods: dict[str, str]) -> Proposal | 
         return None
     if diff.n < MIN_PAIRS:
         return None
-    method = display_name(methods.get(_run_id(best_tuned), "")) or "fine-tuning"
+    method_id = methods.get(_run_id(best_tuned), "")
+    method = display_name(method_id) if method_id else "the tuned model"  # a run not on record
     metric, lead = display_name(key), f"{diff.mean:+.3f}"
     why = (
         f"On {best_prompt.set_name}, {best_tuned.candidate.label} vs the best prompt "
@@ -187,10 +188,11 @@ def tuned_vs_prompt(runs: list[EvalRun], methods: dict[str, str]) -> Proposal | 
     )
     adopt = diff.significant and diff.mean > 0
     what = (
-        f"{method} beats the best prompt by {lead} {metric} [{diff.low:+.3f}, {diff.high:+.3f}]: "
-        f"adopt {method}."
+        f"{method[:1].upper() + method[1:]} beats the best prompt by {lead} {metric} "
+        f"[{diff.low:+.3f}, {diff.high:+.3f}]: adopt {method}."
         if adopt
-        else f"{method} does not beat the best prompt on {metric}: keep the prompt (cheaper)."
+        else f"{method[:1].upper() + method[1:]} does not beat the best prompt on {metric}: keep "
+        "the prompt (cheaper)."
     )
     proposed = "adopt-tuned" if adopt else "keep-prompt"
     return Proposal(

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import random
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -16,7 +15,6 @@ from lifecycle.decision_records import (
     decision_for,
     list_decisions,
     proposals,
-    save_rag_quality,
     summary_rows,
 )
 from lifecycle.decisions import (
@@ -28,60 +26,15 @@ from lifecycle.decisions import (
     retrieval_gate,
     tuned_vs_prompt,
 )
-from lifecycle.deploy.measure import VariantReport, save_measurements
-from lifecycle.evaluation.runs import Candidate, EvalRun
-from lifecycle.models import GenParams
-from lifecycle.prompting import PromptSpec
+from lifecycle.deploy.measure import VariantReport
 from lifecycle.schema import problem, repaired
 from lifecycle.store import Store, StoreError
 from lifecycle.transfer import export_bytes, export_project, import_project
+from tests.evidence import curve, noisy, run, save_evidence, variant
 
 FUZZ = settings(
     max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow], database=None
 )
-
-
-def noisy(mean: float, n: int = 20, spread: float = 0.05, seed: int = 0) -> list[float]:
-    """n per-example scores around a mean (the same seed: the same examples' difficulty)."""
-    rng = random.Random(seed)
-    return [min(1.0, max(0.0, mean + rng.uniform(-spread, spread))) for _ in range(n)]
-
-
-def run(
-    run_id: str,
-    scores: list[float],
-    label: str = "Summary prompt",
-    shots: int = 0,
-    source: str = "__playground__",
-    model: str = "embedded:smollm2",
-    set_hash: str = "dialogues-20",
-    stamp: str = "2026-01-01T00:00:00",
-    status: str = "done",
-) -> EvalRun:
-    """A scored evaluation run as the Evaluate page saves it, without generating anything."""
-    cand = Candidate(f"{label} · {shots}-shot", model, PromptSpec(shots=shots), GenParams(), source)
-    per = {f"e{i}": v for i, v in enumerate(scores)}
-    return EvalRun(
-        run_id,
-        cand,
-        "Dialogues (first 20)",
-        set_hash,
-        "summarization",
-        ("rouge",),
-        len(scores),
-        scores={"rougeL": sum(scores) / len(scores)},
-        per_example={"rougeL": per},
-        status=status,
-        created_at=stamp,
-        updated_at=stamp,
-    )
-
-
-def curve(*means: float, shots=(0, 1, 3, 5), **kw) -> list[EvalRun]:
-    return [
-        run(f"c{k}", noisy(m, seed=1), shots=k, stamp=f"2026-01-01T00:00:0{i}", **kw)
-        for i, (k, m) in enumerate(zip(shots, means))
-    ]
 
 
 # Gate "adapt": the shots curve --------------------------------------------------------------
@@ -152,19 +105,6 @@ def test_the_adopt_gate_needs_both_kinds_on_enough_shared_examples():
 # Gate "deploy": variants against fp32 ---------------------------------------------------------
 
 
-def variant(name: str, tps: float, scores: list[float], memory: int = 500) -> VariantReport:
-    mean = sum(scores) / len(scores)
-    return VariantReport(
-        name,
-        tokens_per_s=tps,
-        memory_bytes=memory,
-        quality={"rougeL": mean},
-        quality_key="rougeL",
-        scores=tuple(scores),
-        examples=len(scores),
-    )
-
-
 def test_int8_within_the_interval_and_faster_is_proposed():
     base = noisy(0.30)
     reports = [
@@ -227,16 +167,6 @@ def store(tmp_path):
     return Store(tmp_path / "db.sqlite")
 
 
-def _evidence(store, project_id):
-    for r in curve(0.30, 0.40, 0.45, 0.452):
-        store.put_record(project_id, "eval_run", r.to_dict(), key=r.id)
-    base = noisy(0.3)
-    reports = [variant("fp32", 16.0, base), variant("int8", 32.0, base)]
-    save_measurements(store, project_id, "embedded:smollm2", "Dialogues", reports)
-    chunks = {"unit": "chars", "size": 800, "overlap": 100}
-    save_rag_quality(store, project_id, "coll", "<b>Guides</b>", 3, [1, None, 2] * 4, chunks)
-
-
 def test_an_empty_project_proposes_nothing(store):
     p = store.create_project("Empty")
     assert proposals(store, p.id) == dict.fromkeys(GATES)
@@ -244,7 +174,7 @@ def test_an_empty_project_proposes_nothing(store):
 
 def test_proposals_read_the_projects_own_records(store):
     p = store.create_project("P")
-    _evidence(store, p.id)
+    save_evidence(store, p.id)
     found = proposals(store, p.id)
     assert found["adapt"].proposed == "fine-tune"
     assert found["deploy"].proposed == "int8"
@@ -254,7 +184,7 @@ def test_proposals_read_the_projects_own_records(store):
 
 def test_accept_and_override_are_recorded_with_the_evidence(store):
     p = store.create_project("P")
-    _evidence(store, p.id)
+    save_evidence(store, p.id)
     found = proposals(store, p.id)
     decide(store, p.id, found["adapt"], "fine-tune")
     with pytest.raises(DecisionError, match="Say why"):
@@ -277,7 +207,7 @@ def test_accept_and_override_are_recorded_with_the_evidence(store):
 
 def test_new_evidence_asks_again(store):
     p = store.create_project("P")
-    _evidence(store, p.id)
+    save_evidence(store, p.id)
     before = proposals(store, p.id)["adapt"]
     decide(store, p.id, before, "fine-tune")
     newer = run("c7", noisy(0.6, seed=1), shots=7, stamp="2026-01-01T00:00:09")
@@ -288,14 +218,14 @@ def test_new_evidence_asks_again(store):
 
 def test_a_reason_is_kept_short(store):
     p = store.create_project("P")
-    _evidence(store, p.id)
+    save_evidence(store, p.id)
     decide(store, p.id, proposals(store, p.id)["adapt"], "rag", "x" * 5000)
     assert len(list_decisions(store, p.id)[0]["reason"]) == MAX_REASON
 
 
 def test_decisions_and_their_evidence_survive_export_and_import(store, tmp_path):
     p = store.create_project("Decided")
-    _evidence(store, p.id)
+    save_evidence(store, p.id)
     found = proposals(store, p.id)
     decide(store, p.id, found["adapt"], "keep-prompting", "The deadline is next week")
     decide(store, p.id, found["retrieval"], "keep-retrieval")
