@@ -28,6 +28,7 @@ h1{font-size:1.8em}h2{border-bottom:1px solid #ddd;padding-bottom:.2em;margin-to
 table{border-collapse:collapse;margin:.5em 0}td,th{border:1px solid #ddd;padding:.3em .6em}
 th{background:#f4f4f4;text-align:left}.warn{background:#fff4e0;padding:.6em 1em}
 .none{color:#777;font-style:italic}ul.lineage{font-family:monospace}
+tr.overridden td{background:#fff4e0}
 """
 
 
@@ -67,6 +68,33 @@ def _stages(s: dict) -> str:
         [v["title"], v["state"], v["need"], v["progress"], v["days"]] for v in s["stages"].values()
     ]
     return "<h2>Stages</h2>" + _table(["Stage", "State", "Need", "Progress", "Days"], rows)
+
+
+def _decisions(s: dict) -> str:
+    out = "<h2>Decisions from evidence</h2>"
+    if not s["decisions"]:
+        return out + _none("No decision recorded yet: each stage page proposes one from its runs.")
+    head = ["Decided", "Gate", "Decision", "Proposed", "", "Reason", "Evidence", "Rule", "Runs"]
+    rows = "".join(
+        f'<tr class="{"overridden" if d["overridden"] else ""}">'
+        + "".join(
+            f"<td>{escape(str(c))}</td>"
+            for c in (
+                d["decided_at"][:16],
+                d["question"],
+                d["decision"],
+                d["proposed"],
+                "overridden" if d["overridden"] else "accepted",
+                d["reason"],
+                d["why"],
+                d["rule"],
+                ", ".join(d["evidence"]),
+            )
+        )
+        + "</tr>"
+        for d in s["decisions"]
+    )
+    return out + f"<table><tr>{''.join(f'<th>{h}</th>' for h in head)}</tr>{rows}</table>"
 
 
 def _memory(ov: Overview, chart: Charts) -> str:
@@ -148,6 +176,7 @@ def html_report(
         _executive(s),
         f'<div class="warn"><b>Warnings</b><ul>{warns}</ul></div>' if warns else "",
         _stages(s),
+        _decisions(s),
         "<h2>Plan</h2>" + chart(gantt_chart(list(ov.plan))),
         _memory(ov, chart),
         _evaluation(ov, chart),

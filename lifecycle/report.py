@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from lifecycle.decision_records import summary_rows
 from lifecycle.evaluation.runs import primary_key
 from lifecycle.glossary import display_name
 from lifecycle.lineage import FLOW, Lineage, lineage, nested
@@ -25,6 +26,7 @@ def markdown_report(ov: Overview, measured: dict[str, list] | None = None) -> st
         _executive(ov),
         _warnings(ov),
         _stages(ov),
+        _decisions(ov),
         _scope(ov),
         _model(ov),
         _adapt(ov),
@@ -88,6 +90,27 @@ def _stages(ov: Overview) -> str:
     return "## Decisions at a glance\n\n" + _table(
         ["#", "Stage", "Need", "Progress", "Days planned"], rows
     )
+
+
+def _decisions(ov: Overview) -> str:
+    rows = [
+        [
+            md_escape(d["decided_at"][:16]),
+            md_escape(d["question"]),
+            md_escape(d["decision"]),
+            md_escape(d["proposed"]),
+            "**overridden**" if d["overridden"] else "accepted",
+            md_escape(d["reason"]),
+            md_escape(d["why"]),
+            md_escape(d["rule"]),
+            ", ".join(md_code(e) for e in d["evidence"]),
+        ]
+        for d in summary_rows(ov.decisions)
+    ]
+    if not rows:
+        return ""
+    header = ["Decided", "Gate", "Decision", "Proposed", "", "Reason", "Evidence", "Rule", "Runs"]
+    return "## Decisions from evidence\n\n" + _table(header, rows)
 
 
 def _scope(ov: Overview) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from lifecycle.decision_records import current, summary_rows
 from lifecycle.evaluation.runs import primary_key
 from lifecycle.glossary import display_name
 from lifecycle.guided import next_step, track
@@ -83,6 +84,7 @@ def summary(ov: Overview) -> dict:
         "fits_scope": ov.fit.fits if ov.fit else None,
         "next_step": {"page": step.page, "why": step.why},
         "warnings": warnings(ov),
+        "decisions": summary_rows(ov.decisions),  # every gate's decision, overrides flagged
     }
 
 
@@ -103,5 +105,13 @@ def executive_rows(s: dict) -> list[tuple[str, str]]:
             else "no evaluation yet",
         ),
         ("Stages decided", ", ".join(decided) or "none yet"),
+        ("Decisions at the gates", gate_line(s["decisions"]) or "none recorded yet"),
         ("Start / end", f"{s['start_date']} to {s['end_date']}"),
     ]
+
+
+def gate_line(decisions: list[dict]) -> str:
+    """The latest decision of each gate in one line, overrides flagged."""
+    return "; ".join(
+        d["decision"] + (" (overridden)" if d["overridden"] else "") for d in current(decisions)
+    )

@@ -333,3 +333,31 @@ def test_deciding_with_any_reason_records_or_refuses_clearly(reason, chosen):
             return
         assert problem(DECISION, record.data) is None
         assert record.data["overridden"] == (chosen != "fine-tune")
+
+
+def test_the_reports_carry_the_decisions_with_overrides_flagged(store):
+    from components.report_html import html_report
+    from lifecycle.overview import overview
+    from lifecycle.report import markdown_report
+    from lifecycle.report_summary import summary
+
+    p = store.create_project("Reported")
+    empty = overview(store, p.id)
+    assert summary(empty)["decisions"] == []
+    assert "No decision recorded yet" in html_report(empty, [], {})
+    save_evidence(store, p.id)
+    found = proposals(store, p.id)
+    hostile = "<script>alert(1)</script> ![x](http://evil.example/x.png)"
+    decide(store, p.id, found["adapt"], "fine-tune")
+    decide(store, p.id, found["deploy"], "fp32", hostile)
+    ov = overview(store, p.id)
+    s = summary(ov)
+    assert [d["overridden"] for d in s["decisions"]] == [False, True]
+    assert s["decisions"][1]["reason"] == hostile and s["decisions"][1]["proposed"] == "Deploy int8"
+    json.dumps(s)
+    md = markdown_report(ov)
+    assert "## Decisions from evidence" in md and "**overridden**" in md
+    assert hostile not in md and "](http" not in md
+    html = html_report(ov, [], {})
+    assert '<tr class="overridden">' in html and "<script>alert" not in html
+    assert "Try fine-tuning (LoRA) on your examples; Deploy fp32 (overridden)" in html
