@@ -39,7 +39,14 @@ def lineage_chart(graph: Lineage):
         xs += [where[a][0], where[b][0], None]
         ys += [-where[a][1], -where[b][1], None]
     fig = go.Figure(
-        go.Scatter(x=xs, y=ys, mode="lines", line=dict(color="#bbb", width=1), hoverinfo="skip")
+        go.Scatter(
+            x=xs,
+            y=ys,
+            mode="lines",
+            line=dict(color="#bbb", width=1),
+            hoverinfo="skip",
+            showlegend=False,
+        )
     )
     for kind in COLUMNS:
         nodes = [n for n in graph.nodes.values() if n.kind == kind]

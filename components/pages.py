@@ -17,6 +17,7 @@ class PageInfo(NamedTuple):
 PAGES = (
     PageInfo("Project", "app_pages/home.py", "Home", ":material/home:"),
     PageInfo("Project", "app_pages/plan.py", "Plan and report", ":material/event_note:"),
+    PageInfo("Project", "app_pages/present.py", "Present", ":material/slideshow:"),
     PageInfo("Project", "app_pages/glossary.py", "Glossary", ":material/menu_book:"),
     PageInfo("Project", "app_pages/settings.py", "Settings", ":material/settings:"),
     PageInfo("Stages", "app_pages/scope.py", "1 Scope", ":material/target:"),

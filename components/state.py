@@ -47,6 +47,10 @@ class Keys:
 
     PLAN_START = "plan_start_date"
 
+    PRESENT_INDEX = "present_index"  # the screen Present mode shows (0 = scope)
+    PRESENT_PREV = "present_prev"  # its buttons: the arrow keys find them by these keys
+    PRESENT_NEXT = "present_next"
+
     PLAY_MODEL = "play_model"  # embedded, the project's model, or "other"
     PLAY_MODEL_OTHER = "play_model_other"  # hub id or local folder typed by the user
     PLAY_TASK = "play_task"

@@ -62,7 +62,10 @@ class Lineage:
 
 
 def lineage(ov: Overview, measured: dict[str, list] | None = None) -> Lineage:
-    """The project's lineage graph; `measured` is the deploy tables by model ref."""
+    """The project's lineage graph; `measured` is the deploy tables by model ref.
+
+    Data sets are roots: they are uploaded or shipped, not derived from the scope.
+    """
     graph = Lineage()
     tasks = load_tasks()
     task = ov.scope.primary_task
@@ -75,7 +78,7 @@ def lineage(ov: Overview, measured: dict[str, list] | None = None) -> Lineage:
     for f in ov.finetunes:
         data = f.get("dataset") if isinstance(f.get("dataset"), dict) else {}
         name = str(data.get("name") or "training set")
-        data_id = graph.add(Node(f"data:{data.get('hash') or name}", "data", name), ["scope"])
+        data_id = graph.add(Node(f"data:{data.get('hash') or name}", "data", name))
         run_id = str(f.get("id", ""))
         label = f"{run_id} ({display_name(str(f.get('method', '')))})"
         graph.add(
@@ -83,7 +86,7 @@ def lineage(ov: Overview, measured: dict[str, list] | None = None) -> Lineage:
             [_model(graph, str(f.get("base_ref", ""))), data_id],
         )
     for r in ov.eval_runs:
-        set_id = graph.add(Node(f"data:{r.set_hash}", "data", r.set_name), ["scope"])
+        set_id = graph.add(Node(f"data:{r.set_hash}", "data", r.set_name))
         source = r.candidate.source
         parent = source if source in graph.nodes else _model(graph, r.candidate.model_ref)
         key = primary_key(r.metrics)

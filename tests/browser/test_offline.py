@@ -26,6 +26,7 @@ PAGES = [
     "plan",
     "settings",
     "glossary",
+    "present",
 ]
 
 
