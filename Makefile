@@ -7,7 +7,7 @@ DEV_STAMP := $(VENV)/.stamp-dev
 LLAMA_STAMP := $(VENV)/.stamp-llama
 PORT ?= 8501
 
-.PHONY: run test test-fast lint format install llama run-fast chromium clean
+.PHONY: run test test-fast lint format install llama llama-convert run-fast chromium clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -31,7 +31,22 @@ install: $(STAMP)
 $(LLAMA_STAMP): requirements-llama.txt $(STAMP)
 	CMAKE_BUILD_PARALLEL_LEVEL=$$(nproc) $(BIN)/pip install --disable-pip-version-check \
 	  -r requirements-llama.txt
+	$(MAKE) llama-convert
 	touch $@
+
+# llama.cpp's HF -> GGUF converter ships only in the source distribution of the installed
+# version (pip download; its build tools come as wheels): unpack the script with its conversion/
+# and gguf-py/ packages into the venv, not the repo (the tuned model -> GGUF path needs them).
+CONVERT_DIR := $(VENV)/share/llama-convert
+llama-convert:
+	@set -e; version=$$($(BIN)/python -c "import importlib.metadata as m; \
+	  print(m.version('llama_cpp_python'))"); tmp=$$(mktemp -d); \
+	$(BIN)/pip download --disable-pip-version-check -q --no-binary llama-cpp-python --no-deps \
+	  -d $$tmp llama-cpp-python==$$version; \
+	top=llama_cpp_python-$$version/vendor/llama.cpp; rm -rf $(CONVERT_DIR); mkdir -p $(CONVERT_DIR); \
+	tar xzf $$tmp/llama_cpp_python-$$version.tar.gz -C $(CONVERT_DIR) --strip-components=3 \
+	  $$top/convert_hf_to_gguf.py $$top/convert_lora_to_gguf.py $$top/conversion $$top/gguf-py \
+	  $$top/LICENSE; rm -rf $$tmp; echo "llama.cpp converter $$version in $(CONVERT_DIR)"
 
 llama: $(LLAMA_STAMP)
 

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from lifecycle.models.generation import GenerationError, GenParams, Messages, fit_context
-from lifecycle.models.sources import ModelLoadError, embedded_gguf
+from lifecycle.models.sources import RUN_PREFIX, ModelLoadError, embedded_gguf
 from lifecycle.serving.base import ServedModel, ServedStream
 
 MAX_WINDOW = 8192  # KV cache for 8k tokens of the 135M model is ~190 MB; bigger models: less
@@ -38,6 +38,13 @@ def gguf_path(location: str = "embedded") -> Path:
     """The GGUF file a llamacpp: ref names (the embedded one, or a path)."""
     if location in ("", "embedded"):
         return embedded_gguf()
+    if location.startswith(RUN_PREFIX):  # run:<id>/<quant>: a fine-tune run's GGUF variant
+        from lifecycle.deploy.gguf import GgufError, run_gguf
+
+        try:
+            return run_gguf(location[len(RUN_PREFIX) :])
+        except GgufError as err:
+            raise ModelLoadError(str(err)) from err
     path = Path(location).expanduser()
     if not path.is_file() or path.suffix.lower() != ".gguf":
         raise ModelLoadError(f"There is no GGUF file at {path} (llama.cpp loads *.gguf files).")
@@ -101,6 +108,8 @@ def load_llamacpp(location: str = "embedded", threads: int = 0) -> LlamaCppModel
     bos = llm._model.token_get_text(llm.token_bos())
     formatter = Jinja2ChatFormatter(template, eos_token=eos, bos_token=bos)
     name = "SmolLM2-135M-Instruct" if location in ("", "embedded") else path.stem
+    if location.startswith(RUN_PREFIX):
+        name = f"Tuned run {location[len(RUN_PREFIX) :].replace('/', ' ')}"
     return LlamaCppModel(
         ref=f"llamacpp:{location or 'embedded'}",
         name=f"{name} (llama.cpp, {path.suffixes[-2][1:] if len(path.suffixes) > 1 else 'gguf'})",
