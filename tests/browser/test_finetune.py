@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 from playwright.sync_api import Locator, Page, expect
+from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 from tests.browser.conftest import serve, with_model
 from tests.browser.ui import TIMEOUT, Steps, browser_tab, go_to, main, tab, wait_idle
@@ -56,6 +57,19 @@ def chosen(scope: Locator, label: str) -> Locator:
     return box.get_by_role("combobox")
 
 
+def pick(page: Page, combobox: Locator, option: str) -> None:
+    """Choose an option; a rerun that lands as the list opens closes it, so open it again."""
+    for _ in range(3):
+        combobox.click()
+        try:
+            page.get_by_role("option", name=option).click(timeout=15_000)
+            return
+        except PlaywrightTimeout:
+            page.keyboard.press("Escape")
+            wait_idle(page)
+    raise AssertionError(f"the option {option!r} never showed")
+
+
 def upload(page: Page, scope: Locator, path: Path, inputs: str, output: str) -> None:
     """Upload a file into the training-data form, check its mapping, add it as the set."""
     scope.locator('[data-testid="stFileUploaderDropzoneInput"]').set_input_files(str(path))
@@ -88,9 +102,7 @@ def test_launch_a_tiny_job_and_watch_it_complete(
     upload(page, new, tmp_path / "chat.jsonl", "prompt", "completion")
     shots.done("uploaded-jsonl", 300_000)
 
-    base = new.locator('[data-testid="stSelectbox"]').filter(has=page.get_by_text("Base model"))
-    base.get_by_role("combobox").click()
-    page.get_by_role("option", name="Another model (local folder or hub id)").click()
+    pick(page, chosen(new, "Base model"), "Another model (local folder or hub id)")
     wait_idle(page, 300_000)
     folder = new.get_by_label("Local folder or hub id")
     folder.fill(str(tiny_causal))
