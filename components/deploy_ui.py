@@ -7,7 +7,7 @@ import streamlit as st
 
 from components.charts_deploy import size_chart, speed_quality_chart
 from components.model_pick import pick_model, shipped_set_for
-from components.playground import prepare_embedded_ui
+from components.playground import embedded_ready_ui
 from components.resources import get_store
 from components.state import Keys
 from components.untrusted import show_error, show_warning
@@ -23,7 +23,6 @@ from lifecycle.deploy.tradeoff import tradeoff
 from lifecycle.deploy.variants import DeployError
 from lifecycle.evaluation.datasets import EvalSet, load_shipped, shipped_index
 from lifecycle.models import EMBEDDED
-from lifecycle.models.sources import ModelLoadError, embedded_ready
 from lifecycle.text import md_escape
 
 MIB = 2**20
@@ -95,15 +94,8 @@ def measure_ui(project_id: str, ref: str, evalset: EvalSet) -> None:
 
 
 def ensure_embedded(ref: str) -> bool:
-    """Convert the embedded model once (with progress) so its fp32 folder exists."""
-    if ref != EMBEDDED or embedded_ready():
-        return True
-    try:
-        prepare_embedded_ui()  # an honest estimate, its progress in view
-    except ModelLoadError as err:
-        show_error(err)
-        return False
-    return True
+    """True once the embedded model's fp32 folder exists (its conversion's progress shown)."""
+    return ref != EMBEDDED or embedded_ready_ui()  # in the background, its progress in view
 
 
 def saved_ui(project_id: str, ref: str) -> tuple[str, list[VariantReport]]:

@@ -7,13 +7,14 @@ from dataclasses import fields
 
 import streamlit as st
 
+from components.resources import get_conversion
 from components.serving import open_model, serving_options
 from components.state import Keys
 from components.untrusted import show_error, stream_untrusted
 from lifecycle.models import EMBEDDED, ChatModel, GenParams, ModelLoadError
 from lifecycle.models.generation import MAX_NEW_TOKENS, GenerationError, GenerationResult, stream
 from lifecycle.models.progress import heartbeat, prefill_rate, record_prefill, waiting_line
-from lifecycle.models.sources import convert_embedded, embedded_ready
+from lifecycle.models.sources import embedded_ready
 from lifecycle.prompting import SHOTS, PromptError, PromptSpec, variables
 from lifecycle.tasks import load_tasks
 from lifecycle.text import md_escape
@@ -72,10 +73,11 @@ def model_choice_ui(project_model: str) -> str:
 
 
 def load_ui(ref: str) -> ChatModel | None:
-    """The loaded model, converting the embedded one first with progress; errors shown."""
+    """The loaded model; None (with the reason or the embedded model's preparation in view)
+    when it cannot load yet: the rest of the page goes on meanwhile."""
     try:
-        if ref == EMBEDDED and not embedded_ready():
-            prepare_embedded_ui()
+        if ref == EMBEDDED and not embedded_ready_ui():
+            return None
         with st.spinner(f"Loading {md_escape(ref)}..."):
             return open_model(ref)
     except ModelLoadError as err:
@@ -83,24 +85,39 @@ def load_ui(ref: str) -> ChatModel | None:
         return None
 
 
-def prepare_embedded_ui() -> None:
-    """Convert the embedded model once, its steps and elapsed time in view (not collapsed)."""
-    label = (
-        "Preparing the embedded model, once: reading the GGUF file and saving a fast copy "
-        "(20-60 s on a free 2-core machine, minutes when it is busy)"
+def embedded_ready_ui() -> bool:
+    """True once the embedded model's fast copy exists. Setup (`make run`) makes it; in a data
+    folder it did not prepare, the conversion runs in the background with its progress here,
+    and the page reruns when it is done: no page waits for it."""
+    if embedded_ready():
+        return True
+    job = get_conversion()
+    job.start()
+    if job.finished and not job.error:
+        return True
+    if job.error:
+        show_error(f"The embedded model could not be prepared: {job.error}")
+        if st.button("Try again"):
+            job.start()
+            st.rerun()
+        return False
+    _conversion_progress()
+    return False
+
+
+@st.fragment(run_every=1.0)
+def _conversion_progress() -> None:
+    """The background conversion's progress, redrawn each second; the page reruns at the end."""
+    job = get_conversion()
+    if job.finished:
+        st.rerun(scope="app")
+    elapsed = time.monotonic() - job.started
+    st.progress(
+        min(max(job.done, 0.0), 1.0),
+        text=f"Preparing the embedded model, once for this data folder: {md_escape(job.what)} "
+        f"· {elapsed:.0f} s (20-60 s on a free 2-core machine, minutes when it is busy). "
+        "The rest of the page works meanwhile; `make run` does this during setup.",
     )
-    with st.status(label, expanded=True) as status:
-        bar, start = st.progress(0.0), time.monotonic()
-
-        def step(what: str, done: float) -> None:
-            bar.progress(done, text=f"{md_escape(what)} · {time.monotonic() - start:.0f} s")
-
-        convert_embedded(step)
-        status.update(
-            label=f"Embedded model ready ({time.monotonic() - start:.0f} s)",
-            state="complete",
-            expanded=False,
-        )
 
 
 def params_ui() -> GenParams:

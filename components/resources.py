@@ -137,3 +137,16 @@ def chunk_summary(doc: SourceDoc, settings, tokenizer=None) -> tuple[int, float,
     ref = getattr(tokenizer, "name_or_path", type(tokenizer).__name__) if tokenizer else ""
     unit, size, overlap = settings.unit, settings.size, settings.overlap
     return _chunk_summary(doc.doc_hash, unit, size, overlap, ref, doc.text, tokenizer)
+
+
+@st.cache_resource(max_entries=4, show_spinner=False)
+def _conversion_at(home: str):
+    from lifecycle.prepare import BackgroundConversion
+
+    del home  # part of the cache key only: each data folder converts once
+    return BackgroundConversion()
+
+
+def get_conversion():
+    """The embedded model's background conversion for the current data folder."""
+    return _conversion_at(str(data_home()))

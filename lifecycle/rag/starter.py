@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 from lifecycle.config import KNOWLEDGE
-from lifecycle.rag.chunking import ChunkSettings
+from lifecycle.rag.chunking import ChunkSettings, split
 from lifecycle.rag.contents import delete_document, documents
 from lifecycle.rag.embedder import Embedder
 from lifecycle.rag.ingest import IngestReport, OnStep, add_documents
 from lifecycle.rag.readers import SourceDoc
 from lifecycle.rag.store import RagCollection, VectorStore
+from lifecycle.rag.vector_cache import CachedEmbedder
 from lifecycle.tasks import LADDER_LABELS, Task, load_tasks
 
 STARTER_LABEL = "Lifecycle guides (starter)"
@@ -61,4 +63,18 @@ def ensure_starter(
     for old in documents(coll):
         if old.source in current and current[old.source] != old.doc_hash:
             delete_document(coll, old.doc_hash)  # the shipped guide changed: replace it
-    return coll, add_documents(coll, docs, on_step=on_step)
+    # The guides' vectors come from the data folder's cache (filled by setup, or by the first
+    # project): a new project's starter collection costs no embedding.
+    cached = replace(coll, embedder=CachedEmbedder(embedder))  # type: ignore[arg-type]
+    return coll, add_documents(cached, docs, on_step=on_step)
+
+
+def cache_starter_vectors(embedder: Embedder, on_step: OnStep = lambda done, total: None) -> int:
+    """Embed the starter guides' chunks into the data folder's cache (setup does this once)."""
+    texts = [c.text for d in starter_documents() for c in split(d.text, STARTER_CHUNKS)]
+    cached = CachedEmbedder(embedder)
+    step = 32
+    for i in range(0, len(texts), step):
+        cached.embed(texts[i : i + step])
+        on_step(min(i + step, len(texts)), len(texts))
+    return len(texts)
