@@ -76,7 +76,8 @@ def lineage(ov: Overview, measured: dict[str, list] | None = None) -> Lineage:
     for v in ov.versions:
         graph.add(Node(f"version:{v.id}", "prompt version", v.name), [_model(graph, v.model_ref)])
     for f in ov.finetunes:
-        data = f.get("dataset") if isinstance(f.get("dataset"), dict) else {}
+        data = f.get("dataset")
+        data = data if isinstance(data, dict) else {}
         name = str(data.get("name") or "training set")
         data_id = graph.add(Node(f"data:{data.get('hash') or name}", "data", name))
         run_id = str(f.get("id", ""))
