@@ -52,7 +52,10 @@ llama: $(LLAMA_STAMP)
 
 run-fast: $(LLAMA_STAMP) run
 
+# Setup prepares the data folder once (the embedded model's fast copy, the starter guides'
+# vectors) so no page waits for it; should it fail, the pages do it in the background.
 run: $(STAMP)
+	-$(BIN)/python -m lifecycle.prepare
 	$(BIN)/streamlit run app.py --server.port $(PORT)
 
 # Browser tests drive Debian's Chromium; install it when missing and we are allowed to.

@@ -24,8 +24,12 @@ def prepare(on_step: OnStep = lambda what, done: None) -> None:
         convert_embedded(lambda what, done: on_step(what, 0.8 * done))
     on_step("Embedded model ready", 0.8)
     from lifecycle.rag.embedder import EMBEDDED_EMBEDDER, load_embedder
-    from lifecycle.rag.starter import cache_starter_vectors
+    from lifecycle.rag.starter import cache_starter_vectors, starter_texts
+    from lifecycle.rag.vector_cache import cache_path, cached_keys, text_key
 
+    if {text_key(t) for t in starter_texts()} <= cached_keys(cache_path(EMBEDDED_EMBEDDER)):
+        on_step("Ready", 1.0)  # a second `make run` loads nothing
+        return
     embedder = load_embedder(EMBEDDED_EMBEDDER)
     cache_starter_vectors(
         embedder,

@@ -69,9 +69,14 @@ def ensure_starter(
     return coll, add_documents(cached, docs, on_step=on_step)
 
 
+def starter_texts() -> list[str]:
+    """The starter collection's chunk texts (what its vectors are cached for)."""
+    return [c.text for d in starter_documents() for c in split(d.text, STARTER_CHUNKS)]
+
+
 def cache_starter_vectors(embedder: Embedder, on_step: OnStep = lambda done, total: None) -> int:
     """Embed the starter guides' chunks into the data folder's cache (setup does this once)."""
-    texts = [c.text for d in starter_documents() for c in split(d.text, STARTER_CHUNKS)]
+    texts = starter_texts()
     cached = CachedEmbedder(embedder)
     step = 32
     for i in range(0, len(texts), step):

@@ -54,6 +54,15 @@ def _save(path: Path, cache: dict[str, np.ndarray]) -> None:
             os.unlink(tmp)
 
 
+def cached_keys(path: Path) -> set[str]:
+    """The keys of the texts a cache file holds (none when it is missing or unreadable)."""
+    try:
+        with np.load(path, allow_pickle=False) as data:
+            return {str(k) for k in data["keys"]}
+    except (OSError, ValueError, KeyError):
+        return set()
+
+
 class CachedEmbedder:
     """An embedder that reads known texts' vectors from the cache and embeds only the rest."""
 

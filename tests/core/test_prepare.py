@@ -142,3 +142,22 @@ def test_prepare_cli_prints_steps_and_a_one_line_failure(monkeypatch, capsys, fa
     out = capsys.readouterr()
     assert "Embedding the starter guides (90%)" in out.out
     assert ("Preparation did not finish: disk full" in out.err) == fails
+
+
+def test_a_second_setup_loads_nothing(tiny_embedder, monkeypatch):
+    from lifecycle import prepare
+    from lifecycle.models import sources
+    from lifecycle.rag import embedder as embedder_module
+    from lifecycle.rag.embedder import EMBEDDED_EMBEDDER
+    from lifecycle.rag.starter import starter_texts
+
+    CachedEmbedder(tiny_embedder, cache_path(EMBEDDED_EMBEDDER)).embed(starter_texts())
+    monkeypatch.setattr(sources, "embedded_ready", lambda: True)
+
+    def refuse(ref):
+        raise AssertionError("the embedder was loaded although every vector is cached")
+
+    monkeypatch.setattr(embedder_module, "load_embedder", refuse)
+    steps = []
+    prepare.prepare(lambda what, done: steps.append((what, done)))
+    assert steps[-1] == ("Ready", 1.0)
