@@ -6,6 +6,7 @@ from components.decisions_ui import render_decisions
 from components.project import current_project
 from components.project_admin import import_form, manage_project, new_project_form
 from components.resources import get_store
+from components.sample_ui import sample_button, sample_note
 from components.stage_map import render_stage_map
 from components.tracker import render_start
 from lifecycle.overview import overview
@@ -24,13 +25,16 @@ if project is None:
     st.caption(
         "Start here: name a project below, then go to 1 Scope to pick its task; the Progress "
         "list in the sidebar shows where you are. A project holds every decision you make on "
-        "every page; it is saved as you go."
+        "every page; it is saved as you go. Or open the sample project to see every stage "
+        "with its evidence first."
     )
+    sample_button()
     new_project_form()
     import_form()
     st.stop()
 
 st.subheader(f"Project: {md_escape(project.name)}")
+sample_note(project)
 ov = overview(get_store(), project.id)
 render_start(ov)
 render_stage_map(ov)
@@ -40,6 +44,7 @@ st.subheader("Projects")
 new_tab, manage_tab, import_tab = st.tabs(["New", "This project", "Import"])
 with new_tab:
     new_project_form()
+    sample_button()
 with manage_tab:
     manage_project(project)
 with import_tab:

@@ -20,6 +20,7 @@ class Keys:
     HOME_DELETE_CONFIRM = "home_delete_confirm"
     HOME_IMPORT = "home_import"
     HOME_IMPORT_ERROR = "home_import_error"  # the last refused import, shown until dismissed
+    HOME_SAMPLE = "home_sample"  # the Open the sample project button
 
     SCOPE_QUERY = "scope_query"
     SCOPE_ARCH = "scope_arch"

@@ -1,0 +1,137 @@
+"""The sample project: an ordinary project export shipped in knowledge/sample/, opened in one click.
+
+`bench/make_sample.py` produces it on the embedded model through this package; the fine-tune
+run's light files (settings, status, metrics, samples, data; no weights) travel beside the
+export, since an export carries only the run's summary record. Opening it again reopens the
+same project (same id): delete it on Home to start from the shipped files again.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import shutil
+import sys
+from datetime import UTC, datetime
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+from lifecycle.config import KNOWLEDGE
+from lifecycle.finetune.runs import RUN, read_run, run_folder
+from lifecycle.store import Project, Store, StoreError
+from lifecycle.transfer import encode_export, export_project, import_project, write_json_atomic
+
+SAMPLE_DIR = KNOWLEDGE / "sample"
+SAMPLE_ID = "5a3d1e0000000000000000000000000a"  # fixed: opening the sample again reopens it
+SAMPLE_NAME = "Sample: support-dialogue summaries"
+EXPORT = "project.json"
+PROVENANCE = "provenance.json"
+RUNS = "runs"
+RUN_FILES = ("run.json", "status.json", "metrics.jsonl", "samples.jsonl")
+RUN_DATA = ("train.jsonl", "validation.jsonl")
+SET_ID, TASK_ID = "dialogue_summaries", "summarization"
+EVAL_EXAMPLES = 8  # first examples of the shipped test split every evaluation run scores
+COMMAND = ".venv/bin/python -m bench.make_sample"
+PACKAGES = ("torch", "transformers", "peft", "accelerate", "evaluate", "rouge-score")
+
+
+def cpu_model() -> str:
+    """The CPU's model name (Linux), else what platform knows."""
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
+def provenance(seconds: float) -> dict[str, Any]:
+    """Where and when the sample was recorded, with what, and how to record it again."""
+    versions = {}
+    for name in PACKAGES:
+        try:
+            versions[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            versions[name] = "not installed"
+    return {
+        "recorded_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "cpu": cpu_model(),
+        "cores": os.cpu_count() or 0,
+        "python": sys.version.split()[0],
+        "packages": versions,
+        "model": "SmolLM2-135M-Instruct (the embedded model)",
+        "command": COMMAND,
+        "seconds": round(seconds),
+    }
+
+
+def write_sample(store: Store, run_folder_path: Path, note: dict[str, Any]) -> None:
+    """Replace knowledge/sample/ with the project's export, its run's light files and the note."""
+    shutil.rmtree(SAMPLE_DIR, ignore_errors=True)
+    target = SAMPLE_DIR / RUNS / run_folder_path.name
+    (target / "data").mkdir(parents=True)
+    for name in RUN_FILES:
+        if (run_folder_path / name).is_file():
+            shutil.copyfile(run_folder_path / name, target / name)
+    for name in RUN_DATA:
+        shutil.copyfile(run_folder_path / "data" / name, target / "data" / name)
+    (SAMPLE_DIR / EXPORT).write_bytes(encode_export(export_project(store, SAMPLE_ID)))
+    write_json_atomic(SAMPLE_DIR / PROVENANCE, note)
+
+
+def read_provenance() -> dict[str, Any] | None:
+    """The shipped provenance note, or None when the sample is missing."""
+    try:
+        note = json.loads((SAMPLE_DIR / PROVENANCE).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return note if isinstance(note, dict) else None
+
+
+def provenance_line(note: dict[str, Any] | None) -> str:
+    """The sentence the app shows on the sample project (plain text, written by us)."""
+    if not note:
+        return ""
+    day = str(note.get("recorded_at", ""))[:16].replace("T", " ")
+    return (
+        f"Recorded by this app's own code on the embedded model ({note.get('model', '')}), "
+        f"on {note.get('cpu', 'a CPU')} with {note.get('cores', '?')} cores at {day} UTC "
+        f"(`{note.get('command', COMMAND)}`); re-run any figure with the button on its page."
+    )
+
+
+def is_sample(project_id: str) -> bool:
+    """True for the sample project (it shows its provenance)."""
+    return project_id == SAMPLE_ID
+
+
+def open_sample(store: Store) -> tuple[Project, bool]:
+    """The sample project, imported from the shipped files unless it exists (then reopened)."""
+    existing = store.get_project(SAMPLE_ID)
+    if existing is not None:
+        return existing, True
+    path = SAMPLE_DIR / EXPORT
+    if not path.is_file():
+        raise StoreError("The sample project is not shipped with this copy of the app.")
+    project = import_project(store, path.read_bytes())
+    restore_runs(store, project.id)
+    return project, False
+
+
+def restore_runs(store: Store, project_id: str) -> list[str]:
+    """Copy the shipped runs' light files into the data folder (a folder already there stays)."""
+    restored = []
+    for rec in store.list_records(project_id, RUN):
+        source = SAMPLE_DIR / RUNS / rec.key
+        target = run_folder(rec.key)
+        if not (source / "run.json").is_file() or target.exists():
+            continue
+        shutil.copytree(source, target)
+        meta = json.loads((target / "run.json").read_text(encoding="utf-8"))
+        write_json_atomic(target / "run.json", {**meta, "project_id": project_id})
+        read_run(target)  # a folder the registry cannot read fails here, not on the page
+        restored.append(rec.key)
+    return restored
