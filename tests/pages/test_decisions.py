@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from lifecycle.decision_records import list_decisions
+from lifecycle.decisions import RAG_QUALITY
 from lifecycle.text import md_escape
+from tests.conftest import link_embedded
 from tests.evidence import save_evidence
 
-from .helpers import goto, rerun, texts
+from .helpers import button, goto, rerun, texts
 
 REASON = "Legal wants <b>no</b> training ![x](http://evil.example/x.png)"
 
@@ -55,7 +57,31 @@ def test_evaluate_proposes_and_the_user_accepts_one_and_overrides_another(make_a
     assert ":orange-badge[overridden]" in home and md_escape(REASON) in home
 
 
-def test_deploy_and_rag_pages_show_their_gates(make_app, project, store):
+def test_the_fine_tune_page_asks_whether_to_adopt_the_tuned_run(make_app, project, store):
+    save_evidence(store, project.id, tuned=True)
+    at = goto(make_app(), "app_pages/finetune.py")
+    assert md_escape("The tuned model beats the best prompt by +0.160 ROUGE-L") in markdown(at)
+    at = rerun(at.button(key="decision_accept_adopt").click())
+    assert list_decisions(store, project.id)[0]["chosen"] == "adopt-tuned"
+
+
+def test_a_retrieval_measurement_is_kept_and_proposes_at_the_rag_gate(
+    make_app, project, home, store, embedded_models
+):
+    link_embedded(embedded_models, home)
+    at = goto(make_app(), "app_pages/rag.py")
+    assert any(c.startswith("No proposal yet") for c in texts(at.caption))
+    at = rerun(at.slider(key="rag_quality_n").set_value(10))
+    at = rerun(button(at, "Measure retrieval quality").click())
+    [record] = store.list_records(project.id, RAG_QUALITY)
+    assert record.data["k"] == 4 and len(record.data["ranks"]) == 10
+    assert record.data["chunks"] == {"unit": "chars", "size": 800, "overlap": 100}
+    assert "Proposed: **Retrieval hit@" in markdown(at)
+    at = rerun(at.button(key="decision_accept_retrieval").click())
+    assert list_decisions(store, project.id)[0]["gate"] == "retrieval"
+
+
+def test_the_deploy_gate_is_accepted_then_reconsidered(make_app, project, store):
     save_evidence(store, project.id)
     at = goto(make_app(), "app_pages/deploy.py")
     assert f"Proposed: **{md_escape('int8 keeps ROUGE-L within the interval')}" in markdown(at)
