@@ -43,6 +43,7 @@ class Overview:
     preferences: int = 0  # preference pairs judged on the Align page
     measurements: int = 0  # deployment variants measured on the Deploy page
     decisions: tuple[dict, ...] = ()  # gates' decisions (lifecycle/decisions.py), oldest first
+    retrieval: tuple[dict, ...] = ()  # retrieval-quality measurements, one per collection
 
 
 @dataclass(frozen=True)
@@ -120,6 +121,7 @@ def overview(store: Store, project_id: str) -> Overview:
         len(store.list_records(project_id, "preference")),
         len(store.list_records(project_id, "deploy_measurement")),
         decision_records(store, project_id),
+        tuple(r.data for r in store.list_records(project_id, "rag_quality")),
     )
 
 
@@ -166,7 +168,7 @@ def stage_status(ov: Overview) -> dict[str, str]:
         status["model_selection"] = ov.model.name
     adapt = []
     if ov.versions:
-        adapt.append(f"{len(ov.versions)} prompt versions")
+        adapt.append(plural(len(ov.versions), "prompt version"))
     if ov.finetunes:
         tuned = [f for f in ov.finetunes if f.get("state") == "completed"]
         adapt.append(f"{len(tuned)}/{len(ov.finetunes)} fine-tunes done")
@@ -174,7 +176,7 @@ def stage_status(ov: Overview) -> dict[str, str]:
         status["adapt"] = "; ".join(adapt)
     if ov.preferences:
         status["align"] = f"{ov.preferences} preference pairs judged"
-    compared = best_like_for_like(ov.eval_runs)  # runs on the same examples only
+    compared = best_like_for_like(list(ov.eval_runs))  # runs on the same examples only
     if compared:
         best, peers = compared
         key = primary_key(best.metrics)
@@ -183,5 +185,19 @@ def stage_status(ov: Overview) -> dict[str, str]:
             f"{best.candidate.label}, {display_name(key)} {best.scores[key]:.3f}"
         )
     if ov.measurements:
-        status["deploy"] = f"{ov.measurements} variants measured"
+        status["deploy"] = f"{plural(ov.measurements, 'variant')} measured"
+    if ov.retrieval:
+        status["infrastructure"] = "retrieval measured: " + "; ".join(
+            _hit_rate(r) for r in ov.retrieval
+        )
     return status
+
+
+def _hit_rate(quality: dict) -> str:
+    """'Policies: hit@4 0.75 on 20 questions' from a retrieval-quality record."""
+    ranks = [r for r in quality.get("ranks") or [] if isinstance(r, int)]
+    k = int(quality.get("k") or 0)
+    hits = sum(1 for r in ranks if 0 < r <= k)
+    rate = f"{hits / len(ranks):.2f}" if ranks else "n/a"
+    name = quality.get("label") or quality.get("collection") or "a collection"
+    return f"{name}: hit@{k} {rate} on {plural(len(ranks), 'question')}"

@@ -156,4 +156,4 @@ def test_align_and_deploy_progress_come_from_their_records(store):
     store.put_record(project.id, MEASUREMENT, {"ref": "embedded:x"}, key="m1")
     status = stage_status(overview(store, project.id))
     assert status["align"] == "1 preference pairs judged"
-    assert status["deploy"] == "1 variants measured"
+    assert status["deploy"] == "1 variant measured"

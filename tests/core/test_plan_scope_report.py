@@ -149,8 +149,19 @@ def test_report_and_stage_map_show_prompt_versions_and_evaluations(tmp_path):
     )
     ov = overview(store, p.id)
     status = stage_status(ov)
-    assert status["adapt"].startswith("1 prompt versions")
+    assert status["adapt"].startswith("1 prompt version;") or status["adapt"] == "1 prompt version"
     assert status["evaluate"] == "1 run; best of 1 on tiny set: three-shot v1, ROUGE-L 1.000"
     text = markdown_report(ov)
     assert "## 3. Adapt: prompt versions" in text and "three\\-shot v1" in text
     assert "## 5. Evaluate" in text and evalset.hash in text and "ROUGE\\-L 1.000" in text
+
+
+def test_infrastructure_shows_the_retrieval_measured_there(tmp_path):
+    from lifecycle.decision_records import save_rag_quality
+
+    store = Store(tmp_path / "db.sqlite")
+    p = store.create_project("Retrieval")
+    assert stage_status(overview(store, p.id))["infrastructure"] == "not started"
+    save_rag_quality(store, p.id, "c1", "Policies", 4, [1, 0, 3, 5], {})
+    status = stage_status(overview(store, p.id))["infrastructure"]
+    assert status == "retrieval measured: Policies: hit@4 0.50 on 4 questions"
