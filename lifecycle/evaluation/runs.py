@@ -92,6 +92,7 @@ class EvalRun:
     def from_dict(cls, data: dict) -> EvalRun:
         """From a stored record (fields this version does not know are ignored)."""
         values = {k: v for k, v in data.items() if k in cls.__dataclass_fields__}
+        values.setdefault("task_id", "")  # optional in the schema: older and imported runs
         values.update(
             candidate=Candidate.from_dict(data["candidate"]),
             metrics=tuple(data.get("metrics") or ()),
