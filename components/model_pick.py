@@ -5,6 +5,8 @@ from __future__ import annotations
 import streamlit as st
 
 from components.serving import serving_options
+from components.state import Keys
+from lifecycle.deploy.gguf_variants import run_choices
 from lifecycle.evaluation.datasets import shipped_index
 from lifecycle.finetune.runs import list_runs
 from lifecycle.models import EMBEDDED
@@ -18,6 +20,12 @@ def completed_runs(project_id: str) -> list[str]:
     return [r.ref for r in list_runs(project_id) if r.status.state == "completed"]
 
 
+def gguf_options(project_id: str | None) -> dict[str, str]:
+    """The GGUF variants built for the project's finished runs (llamacpp:run:<id>/<quant>)."""
+    runs = completed_runs(project_id) if project_id else []
+    return run_choices([ref[len("run:") :] for ref in runs])
+
+
 def pick_model(
     label: str, key: str, project_id: str, help: str | None = None, serving: bool = False
 ) -> str:
@@ -27,7 +35,9 @@ def pick_model(
     be trained or quantized here.
     """
     labels = serving_options() if serving else {EMBEDDED: EMBEDDED_NAME}
-    options = [*labels, *completed_runs(project_id), OTHER]
+    ggufs = gguf_options(project_id) if serving else {}
+    options = [*labels, *completed_runs(project_id), *ggufs, OTHER]
+    labels.update(ggufs)
     if st.session_state.get(key) not in options:
         st.session_state[key] = options[0]
     labels[OTHER] = "Another model (local folder)"
@@ -55,7 +65,7 @@ def serving_pick(col, current: str, key: str) -> str:
 
     Widget keys: key + "model_pick" (the choice) and key + "model" (the typed id or folder).
     """
-    labels = serving_options()
+    labels = {**serving_options(), **gguf_options(st.session_state.get(Keys.PROJECT_ID))}
     if current and current not in labels:
         labels[current] = f"Saved: {current}"
     labels[OTHER] = "Another model (hub id or folder)"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import shlex
 import shutil
@@ -15,6 +16,8 @@ from lifecycle.store import now
 from lifecycle.text import md_code
 
 TGI_IMAGE = "ghcr.io/huggingface/text-generation-inference:latest"
+GGUF_PREFIX = "gguf-"  # GGUF variants export as model.gguf + Modelfile
+GGUF_FILE = "model.gguf"
 
 
 class ExportExists(DeployError):
@@ -26,6 +29,8 @@ def serve_commands(folder: Path, variant: str) -> dict[str, str]:
     folder = Path(folder).resolve()
     if variant == "int8":
         return {}  # a PyTorch CPU format: vLLM and TGI cannot read it
+    if variant.startswith(GGUF_PREFIX):
+        return gguf_commands(folder)
     quoted = shlex.quote(str(folder))  # a path with spaces or quotes stays one argument
     mount = shlex.quote(f"{folder}:/data/model")
     return {
@@ -39,6 +44,55 @@ def serve_commands(folder: Path, variant: str) -> dict[str, str]:
             f"pipe = pipeline('text-generation', model={str(folder)!r})"
         ),
     }
+
+
+def gguf_commands(folder: Path) -> dict[str, str]:
+    """llama.cpp's server, Ollama and llama-cpp-python on an exported GGUF folder (CPU or GPU)."""
+    quoted = shlex.quote(str(folder))
+    model = shlex.quote(str(folder / GGUF_FILE))
+    name = shlex.quote(folder.name.lower() or "lifecycle-model")
+    return {
+        "llama.cpp server": f"llama-server -m {model} --port 8080",
+        "Ollama": f"cd {quoted} && ollama create {name} -f Modelfile && ollama run {name}",
+        "llama-cpp-python server": f"python -m llama_cpp.server --model {model} --port 8080",
+    }
+
+
+def modelfile(template: str, eos: str) -> str:
+    """An Ollama Modelfile: the GGUF, and its chat template in Ollama's own (Go) syntax.
+
+    Ollama cannot run a Jinja template. ChatML (the template of SmolLM2 and of models tuned from
+    it) is written out; for other templates Ollama's own detection from the GGUF's metadata
+    is used, as a comment says.
+    """
+    lines = ["FROM ./" + GGUF_FILE, ""]
+    if "<|im_start|>" in template:
+        lines += [
+            'TEMPLATE """{{- if .System }}<|im_start|>system',
+            "{{ .System }}<|im_end|>",
+            '{{ end }}{{- range .Messages }}{{- if ne .Role "system" }}<|im_start|>{{ .Role }}',
+            "{{ .Content }}<|im_end|>",
+            '{{ end }}{{ end }}<|im_start|>assistant\n"""',
+            'PARAMETER stop "<|im_start|>"',
+            'PARAMETER stop "<|im_end|>"',
+        ]
+    else:
+        lines += ["# The chat template is read from the GGUF's tokenizer.chat_template metadata."]
+        if eos:
+            lines.append(f"PARAMETER stop {json.dumps(eos)}")
+    return "\n".join(lines + ["PARAMETER temperature 0", ""])
+
+
+def _gguf_template(path: Path) -> tuple[str, str]:
+    """(chat template, end token) from a GGUF's metadata (vocabulary only: no weights)."""
+    from llama_cpp import Llama
+
+    llm = Llama(model_path=str(path), vocab_only=True, verbose=False)
+    try:
+        eos = llm._model.token_get_text(llm.token_eos())
+        return str(llm.metadata.get("tokenizer.chat_template") or ""), eos
+    finally:
+        llm.close()
 
 
 def mib(size: int) -> str:
@@ -110,6 +164,12 @@ def readme(
     for name, command in commands.items():
         lines += [f"{name}:", "", "```bash" if "Python" not in name else "```python"]
         lines += [command, "```", ""]
+    if report.name.startswith(GGUF_PREFIX):
+        lines += [
+            f"`{GGUF_FILE}` holds the weights, the tokenizer and the chat template; the",
+            "`Modelfile` makes it an Ollama model.",
+            "",
+        ]
     if not commands:
         lines += [
             "These are PyTorch dynamic-int8 weights (int8 values with a per-tensor scale in",
@@ -187,12 +247,14 @@ def export_variant(
     if report.error or not report.folder:
         raise DeployError(f"The {report.name} variant was not built: measure it first.")
     source, target = Path(report.folder), check_export_target(target)
+    if report.name.startswith(GGUF_PREFIX) and not source.is_file():
+        raise DeployError(f"The {report.name} file {source} is gone: measure again.")
     if (source / "adapter_config.json").is_file():
         raise DeployError(
             "An unmerged LoRA adapter needs its base model, so it is not self-contained: "
             "export the merged variant instead."
         )
-    if not source.is_dir():
+    if not (source.is_dir() or source.is_file()):
         raise DeployError(f"The {report.name} variant folder {source} is gone: measure again.")
     _check_target(target, overwrite)
     try:
@@ -200,7 +262,11 @@ def export_variant(
     except OSError as err:
         raise DeployError(f"Cannot write in {target.parent}: {err.strerror or err}.") from err
     try:
-        shutil.copytree(source, staging, dirs_exist_ok=True)
+        if source.is_file():  # a GGUF variant: one file, named as llama.cpp guides expect
+            shutil.copy2(source, staging / GGUF_FILE)
+            (staging / "Modelfile").write_text(modelfile(*_gguf_template(source)), "utf-8")
+        else:
+            shutil.copytree(source, staging, dirs_exist_ok=True)
         text = readme(report, source_ref, target, baseline)
         (staging / "README.md").write_text(text, encoding="utf-8")
         mark(staging, f"export of the {report.name} variant of {source_ref}")

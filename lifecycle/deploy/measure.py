@@ -9,6 +9,8 @@ from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
 from lifecycle.config import data_home
+from lifecycle.deploy import gguf_variants
+from lifecycle.deploy.gguf import GgufError
 from lifecycle.deploy.variants import (
     LABELS,
     DeployError,
@@ -101,9 +103,10 @@ def resolve_model(ref: str) -> Source:
 
 
 def available_variants(ref: str) -> tuple[str, ...]:
-    """The variants a model can have: merged only for a LoRA run."""
+    """The variants a model can have: merged only for a LoRA run; GGUF with llama.cpp."""
     kind = resolve_model(ref).kind
-    return ("fp32", "merged", "bf16", "int8") if kind == "adapter" else ("fp32", "bf16", "int8")
+    names = ("fp32", "merged", "bf16", "int8") if kind == "adapter" else ("fp32", "bf16", "int8")
+    return names + (gguf_variants.NAMES if gguf_variants.offered(ref) else ())
 
 
 def default_workdir(ref: str) -> Path:
@@ -117,6 +120,11 @@ def build_variant(ref: str, name: str, workdir: Path) -> Path:
     source = resolve_model(ref)
     if name == "fp32":
         return Path(source.location)
+    if gguf_variants.is_gguf(name):
+        try:
+            return gguf_variants.build(ref, name, workdir)
+        except GgufError as err:
+            raise DeployError(str(err)) from err
     if name not in LABELS:
         raise DeployError(f"Unknown variant {name!r}; choose one of {', '.join(LABELS)}.")
     model, tokenizer, _, kind = load_source(ref)
@@ -133,6 +141,11 @@ def build_variant(ref: str, name: str, workdir: Path) -> Path:
 
 def load_built(ref: str, name: str, folder: Path) -> LoadedModel:
     """Load a built variant, timed (an unmerged adapter loads its base, then the adapter)."""
+    if gguf_variants.is_gguf(name):
+        try:
+            return gguf_variants.load(folder, f"{ref} [{name}]")  # type: ignore[return-value]
+        except GgufError as err:
+            raise DeployError(str(err)) from err
     if name == "fp32" and resolve_model(ref).kind == "adapter":
         start = time.perf_counter()
         model, tokenizer, is_seq2seq, _ = load_source(ref)
@@ -142,6 +155,8 @@ def load_built(ref: str, name: str, folder: Path) -> LoadedModel:
 
 def shipped_bytes(ref: str, name: str, folder: Path) -> int:
     """Bytes to ship a variant: an unmerged adapter also needs its base model."""
+    if gguf_variants.is_gguf(name):
+        return Path(folder).stat().st_size  # one self-contained file
     if name == "fp32" and resolve_model(ref).kind == "adapter":
         import json
 

@@ -36,6 +36,9 @@ LABELS = {
     "bf16": "bf16 (half the bytes)",
     "int8": "dynamic int8 (Linear layers)",
     "merged": "merged LoRA (fp32)",
+    "gguf-F16": "GGUF F16 (llama.cpp)",
+    "gguf-Q8_0": "GGUF Q8_0 (llama.cpp, 8-bit)",
+    "gguf-Q4_K_M": "GGUF Q4_K_M (llama.cpp, 4-bit)",
 }
 MARKER = "variant.json"  # says how a saved variant folder must be loaded
 
@@ -112,6 +115,8 @@ def to_int8(model: Any, tokenizer: Any = None, max_ratio: float = MAX_OUTLIER_RA
 
 def memory_bytes(model: Any) -> int:
     """Bytes of every tensor the model holds (tied weights once, packed int8 weights included)."""
+    if hasattr(model, "tensor_bytes"):  # a GGUF variant: llama.cpp counts its own tensors
+        return int(model.tensor_bytes())
     seen, total = set(), 0
     for t in [*model.parameters(), *model.buffers()]:
         if t.device.type != "meta" and t.data_ptr() not in seen:
