@@ -6,11 +6,11 @@ import streamlit as st
 
 from components.finetune_data import TrainingData
 from components.project import flash
-from components.resources import get_store
+from components.resources import get_store, training_data_report
 from components.state import Keys
 from components.untrusted import show_error
 from lifecycle.finetune.config import FinetuneConfig
-from lifecycle.finetune.data import DataError, DataReport, data_report, task_spec
+from lifecycle.finetune.data import DataError, DataReport
 from lifecycle.finetune.distributed import check_processes
 from lifecycle.finetune.estimate import estimate_run
 from lifecycle.finetune.jobs import submit
@@ -34,14 +34,8 @@ def report_ui(
     except DataError as err:
         problems.append(str(err))
     try:
-        report = data_report(
-            lm.tokenizer,
-            task_spec(config.task_id),
-            list(data.examples),
-            config.max_len,
-            lm.context_window,
-            config.val_share,
-            config.seed,
+        report = training_data_report(
+            lm, data, config.task_id, config.max_len, config.val_share, config.seed
         )
     except DataError as err:
         problems.append(str(err))

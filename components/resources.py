@@ -150,3 +150,38 @@ def _conversion_at(home: str):
 def get_conversion():
     """The embedded model's background conversion for the current data folder."""
     return _conversion_at(str(data_home()))
+
+
+@st.cache_resource(max_entries=8, show_spinner=False)
+def _data_report(
+    model_key: str,
+    data_hash: str,
+    task_id: str,
+    max_len: int,
+    window: int,
+    val_share: float,
+    seed: int,
+    _tokenizer,
+    _examples: tuple,
+):
+    from lifecycle.finetune.data import data_report, task_spec
+
+    spec = task_spec(task_id)
+    return data_report(_tokenizer, spec, list(_examples), max_len, window, val_share, seed)
+
+
+def training_data_report(lm, data, task_id: str, max_len: int, val_share: float, seed: int):
+    """The fine-tune data report, tokenized once per model, data and settings (not each rerun:
+    a few seconds for a few hundred rows on a CPU)."""
+    key = str(getattr(lm.tokenizer, "name_or_path", "") or lm.name)
+    return _data_report(
+        key,
+        data.hash,
+        task_id,
+        max_len,
+        lm.context_window,
+        val_share,
+        seed,
+        lm.tokenizer,
+        tuple(data.examples),
+    )
