@@ -14,6 +14,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import threading
 from collections.abc import Callable
 from pathlib import Path
 
@@ -28,6 +29,7 @@ CONVERT_TIMEOUT_S = 1800  # a 135M model converts in about 10 s; 7B models take 
 _TENSOR_LINE = re.compile(r"hf-to-gguf:\S+,\s+torch\.\w+ --> \w+")
 
 OnStep = Callable[[str, float], None]  # (what is happening, fraction done)
+_build_lock = threading.Lock()  # two tabs building the same run's files would share .part names
 
 
 class GgufError(Exception):
@@ -166,14 +168,16 @@ def build_ggufs(
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     f16 = folder / gguf_name("F16")
-    if force or not f16.is_file():
-        convert_f16(hf_folder, f16, lambda what, done: on_step(what, 0.7 * done))
-    paths = {"F16": f16}
-    rest = [q for q in quants if q != "F16"]
-    for i, quant in enumerate(rest):
-        on_step(f"Quantizing to {quant}", 0.7 + 0.3 * i / len(rest))
-        target = folder / gguf_name(quant)
-        paths[quant] = target if target.is_file() and not force else quantize(f16, target, quant)
+    with _build_lock:
+        if force or not f16.is_file():
+            convert_f16(hf_folder, f16, lambda what, done: on_step(what, 0.7 * done))
+        paths = {"F16": f16}
+        rest = [q for q in quants if q != "F16"]
+        for i, quant in enumerate(rest):
+            on_step(f"Quantizing to {quant}", 0.7 + 0.3 * i / len(rest))
+            target = folder / gguf_name(quant)
+            done = target.is_file() and not force
+            paths[quant] = target if done else quantize(f16, target, quant)
     on_step("GGUF files ready", 1.0)
     return {q: paths[q] for q in QUANTS if q in paths and (q in quants or q == "F16")}
 

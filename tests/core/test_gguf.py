@@ -184,3 +184,52 @@ def test_a_converter_failure_is_named(converter, tmp_path):
     with pytest.raises(gguf.GgufError, match="converter failed"):
         gguf.convert_f16(tmp_path, tmp_path / "out.gguf")
     assert not list(tmp_path.glob("*.gguf")) and not list(tmp_path.glob(".*.part"))
+
+
+@pytest.fixture
+def tuned_run(built_ggufs, tuned_tiny, isolated_home):
+    """A finished full fine-tune run whose F16 GGUF is already built (the quantizing remains)."""
+    paths, _ = built_ggufs
+    shutil.copytree(tuned_tiny, isolated_home / "runs" / "ft-gguf" / "final")
+    folder = gguf.run_gguf_folder("ft-gguf")
+    folder.mkdir(parents=True)
+    shutil.copy(paths["F16"], folder / gguf.gguf_name("F16"))
+    return "run:ft-gguf"
+
+
+def test_deploy_measures_gguf_beside_torch_and_exports_a_servable_folder(tuned_run, tmp_path):
+    from llama_cpp import Llama
+
+    from lifecycle.deploy import gguf_variants
+    from lifecycle.deploy.benchmark import measure_variants
+    from lifecycle.deploy.export import GGUF_FILE, export_variant
+    from lifecycle.deploy.measure import MeasureConfig, available_variants
+    from lifecycle.evaluation.datasets import load_shipped, shipped_index
+
+    assert available_variants(tuned_run)[-3:] == gguf_variants.NAMES
+    evalset = load_shipped(shipped_index()[0]["id"], "test")
+    config = MeasureConfig(examples=2, load_rounds=1, max_new_tokens=8)
+    names = ("fp32", "gguf-F16", "gguf-Q4_K_M")
+    reports = {r.name: r for r in measure_variants(tuned_run, evalset, names, config)}
+    assert all(not r.error for r in reports.values()), [r.error for r in reports.values()]
+    f16, q4 = reports["gguf-F16"], reports["gguf-Q4_K_M"]
+    for r in (f16, q4):
+        assert r.memory_bytes > 0 and r.tokens_per_s > 0 and r.examples == 2 and r.quality_key
+        assert r.disk_bytes == Path(r.folder).stat().st_size
+    assert q4.disk_bytes < f16.disk_bytes and q4.label.startswith("GGUF Q4_K_M")
+    assert Path(q4.folder).parent == gguf.run_gguf_folder("ft-gguf")
+    assert set(gguf_variants.run_choices(["ft-gguf"])) == {
+        "llamacpp:run:ft-gguf/F16",
+        "llamacpp:run:ft-gguf/Q4_K_M",
+    }
+
+    out = export_variant(q4, tmp_path / "export", tuned_run, baseline=reports["fp32"])
+    assert (out / GGUF_FILE).stat().st_size == q4.disk_bytes
+    modelfile = (out / "Modelfile").read_text()
+    assert modelfile.startswith("FROM ./model.gguf\n") and "<|im_start|>assistant" in modelfile
+    readme = (out / "README.md").read_text()
+    assert f"llama-server -m {out / GGUF_FILE}" in readme and "ollama create" in readme
+    llm = Llama(model_path=str(out / GGUF_FILE), n_ctx=256, verbose=False)  # as a server would
+    assert llm.metadata.get("tokenizer.chat_template")
+    assert len(llm.create_completion("Hello", max_tokens=4, temperature=0)["choices"]) == 1
+    llm.close()
