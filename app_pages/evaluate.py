@@ -15,7 +15,7 @@ from components.evaluate_results import (
     significance,
 )
 from components.evaluate_slices import SLICE_DEFAULTS, place_slices, slice_record, slice_widgets
-from components.evaluate_ui import candidate_picker, run_ui, set_picker
+from components.evaluate_ui import candidate_picker, run_ui, set_picker, width_ui
 from components.guide import render_guide
 from components.playground import load_ui
 from components.project import require_project
@@ -59,16 +59,17 @@ run_tab, results_tab, examples_tab, shots_tab, bench_tab = st.tabs(
 runs = list_eval_runs(store, project.id)
 with run_tab:
     candidate = candidate_picker(project.id, evalset.task_id)
+    width = width_ui()
     done = None
     if st.button("Evaluate this candidate", type="primary", icon=":material/play_arrow:"):
-        done = run_ui(project.id, candidate, sliced)
+        done = run_ui(project.id, candidate, sliced, width=width)
     partial = [r for r in runs if r.status == "partial" and r.set_hash == sliced.hash]
     for run in partial:
         if st.button(
             f"Resume {md_escape(run.candidate.label)} ({run.done}/{run.total})",
             key=f"resume_{run.id}",
         ):
-            done = run_ui(project.id, run.candidate, sliced, resume=run)
+            done = run_ui(project.id, run.candidate, sliced, resume=run, width=width)
     if done:
         st.success(
             f"{md_escape(done.candidate.label)}: "

@@ -9,6 +9,7 @@ from components.playground import load_ui
 from components.resources import get_store, uploaded_table
 from components.state import Keys
 from components.untrusted import show_error
+from lifecycle.evaluation.batches import eval_width, prompt_batch_predictor
 from lifecycle.evaluation.datasets import (
     DatasetError,
     EvalSet,
@@ -185,8 +186,33 @@ def _playground_prompt(data: dict, task_id: str) -> tuple[PromptSpec, GenParams,
     return spec, GenParams(max_new_tokens=64), model
 
 
+WIDTHS = (0, 1, 2, 4, 8, 16)  # 0 = auto
+
+
+def width_ui() -> int:
+    """Examples answered at once: a batch on transformers, requests in flight to an endpoint."""
+    return st.selectbox(
+        "Batch size / concurrency",
+        WIDTHS,
+        key=Keys.EVAL_WIDTH,
+        format_func=lambda w: "Auto" if w == 0 else str(w),
+        help=(
+            "How many examples the model answers at once. Transformers: greedy runs go in "
+            "left-padded batches (Auto: as many as a quarter of the free memory holds, up to 8); "
+            "sampling, a grammar or a repetition penalty keep one at a time so the answers stay "
+            "the same. Endpoints: requests in flight (Auto: 4), each retried when the server is "
+            "busy. llama.cpp in this app answers one at a time. Predictions are saved after "
+            "each batch, so a stop keeps them and the run resumes."
+        ),
+    )
+
+
 def run_ui(
-    project_id: str, candidate: Candidate, evalset: EvalSet, resume: EvalRun | None = None
+    project_id: str,
+    candidate: Candidate,
+    evalset: EvalSet,
+    resume: EvalRun | None = None,
+    width: int = 0,
 ) -> EvalRun | None:
     """Generate for every example with a progress bar; any click stops it, keeping the work."""
     lm = load_ui(candidate.model_ref)
@@ -196,7 +222,12 @@ def run_ui(
     run = resume or start_run(store, project_id, candidate, evalset)
     name = md_escape(candidate.label)
     bar = st.progress(run.done / run.total, text=f"{name}: {run.done}/{run.total}")
-    st.caption("Press any button to stop: finished examples are kept and the run can resume.")
+    rag = candidate.source.startswith("rag:")
+    width = 1 if rag else eval_width(lm, candidate, width)
+    at_once = f"Up to {width} examples at a time · " if width > 1 else ""
+    st.caption(
+        f"{at_once}Press any button to stop: finished examples are kept and the run can resume."
+    )
     from lifecycle.prompting import PromptError
     from lifecycle.rag import RagError
 
@@ -208,6 +239,8 @@ def run_ui(
             evalset,
             predictor_for(lm, candidate),
             lambda done, total: bar.progress(done / total, text=f"{name}: {done}/{total}"),
+            predict_many=None if rag else prompt_batch_predictor(lm, candidate, width),
+            width=width,
         )
     # e.g. a deleted collection, an imported bad template, an input over the window
     except (RagError, PromptError, GenerationError) as err:

@@ -82,6 +82,7 @@ class Keys:
     EVAL_SHOTS_SLICE = "eval_shots_slice"  # the shots curve's slice (saved per set too)
     EVAL_SLICE_SET = "eval_slice_set"  # [project, set] whose slices the sliders show
     EVAL_SHOTS_POINTS = "eval_shots_points"  # the last shots curve, shown after reruns
+    EVAL_WIDTH = "eval_width"  # examples answered at once (0 = auto: batch or concurrency)
     FT_SOURCE = "ft_source"  # dataset: shipped:<id> | upload:<hash>
     FT_UPLOAD = "ft_upload"
     FT_UP = "ft_up_"  # + mapping field of the upload form

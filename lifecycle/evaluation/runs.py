@@ -7,9 +7,11 @@ import uuid
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 
+from lifecycle.evaluation.batches import BatchPredictor
 from lifecycle.evaluation.datasets import EvalSet
 from lifecycle.evaluation.metrics import METRICS, aggregate, score
 from lifecycle.evaluation.stats import Difference, paired_bootstrap
+from lifecycle.models.batching import chunks
 from lifecycle.models.generation import GenerationResult, GenParams
 from lifecycle.prompting import PromptSpec
 from lifecycle.store import Store, StoreError, now
@@ -129,28 +131,49 @@ def continue_run(
     predict: Predictor,
     on_progress: Callable[[int, int], None] = lambda done, total: None,
     should_stop: Callable[[], bool] = lambda: False,
+    predict_many: BatchPredictor | None = None,
+    width: int = 1,
 ) -> EvalRun:
-    """Predict the examples not done yet, saving after each, then score what exists."""
+    """Predict the examples not done yet, saving as it goes, then score what exists.
+
+    With `predict_many`, `width` examples at a time (a batch, concurrent requests): a chunk's
+    predictions are saved when it ends, a stop is honoured between chunks, and an example that
+    fails stops the run after the rest of its chunk is saved (resume tries it again).
+    """
     if evalset.hash != run.set_hash:
         raise EvalError(f"This run was made on {run.set_name}; resume it on the same set.")
-    for example in evalset.examples:
-        if example.id in run.predictions:
-            continue
+    pending = [e for e in evalset.examples if e.id not in run.predictions]
+    for chunk in chunks(pending, width if predict_many else 1):
         if should_stop():
             break
-        result = predict(example.input)
-        prediction = {
-            "prediction": result.text.strip(),
-            "prompt_tokens": result.prompt_tokens,
-            "completion_tokens": result.completion_tokens,
-            "latency_s": round(result.latency_s, 3),
-        }
-        # one small record per example: a stop or a crash keeps every finished one, and a long
-        # run costs linear time instead of rewriting all predictions after each example
-        store.put_record(project_id, PREDICTION, prediction, key=f"{run.id}:{example.id}")
-        run.predictions[example.id] = prediction
-        on_progress(run.done, run.total)
+        inputs = [e.input for e in chunk]
+        outcomes = predict_many(inputs) if predict_many else [predict(x) for x in inputs]
+        saved = 0
+        for example, result in zip(chunk, outcomes):
+            if isinstance(result, GenerationResult):
+                _save_prediction(store, project_id, run, example.id, result)
+                saved += 1
+        for k in range(saved):  # per example, once the chunk is safely stored
+            on_progress(run.done - saved + k + 1, run.total)
+        failed = next((o for o in outcomes if not isinstance(o, GenerationResult)), None)
+        if failed is not None:
+            raise failed
     return _score(store, project_id, run, evalset)
+
+
+def _save_prediction(
+    store: Store, project_id: str, run: EvalRun, example_id: str, result: GenerationResult
+) -> None:
+    prediction = {
+        "prediction": result.text.strip(),
+        "prompt_tokens": result.prompt_tokens,
+        "completion_tokens": result.completion_tokens,
+        "latency_s": round(result.latency_s, 3),
+    }
+    # one small record per example: a stop or a crash keeps every finished one, and a long
+    # run costs linear time instead of rewriting all predictions after each example
+    store.put_record(project_id, PREDICTION, prediction, key=f"{run.id}:{example_id}")
+    run.predictions[example_id] = prediction
 
 
 def _score(store: Store, project_id: str, run: EvalRun, evalset: EvalSet) -> EvalRun:

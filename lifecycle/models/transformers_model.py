@@ -67,6 +67,22 @@ class LoadedModel:
         """Run to the end and return the text with its token counts and timings."""
         return drain(self.stream(messages, params))
 
+    # Optional BatchModel interface (lifecycle.models.batching): greedy prompts in batches.
+    def generate_many(self, batch: list[Messages], params: GenParams, width: int) -> list:
+        """Answers in order: left-padded batches when greedy, else one at a time."""
+        from lifecycle.models.batching import chunks, ordered
+        from lifecycle.models.transformers_batch import batchable, generate_batch
+
+        if not batchable(params) or width <= 1:
+            return ordered(lambda m: self.generate(m, params), batch, 1)
+        return [r for part in chunks(batch, width) for r in generate_batch(self, part, params)]
+
+    def auto_width(self, params: GenParams) -> int:
+        """Rows a batch may hold in the free memory (1 when batching would change answers)."""
+        from lifecycle.models.transformers_batch import batchable, memory_width
+
+        return memory_width(self, params) if batchable(params) else 1
+
 
 def template_prompt(lm: LoadedModel, messages: Messages) -> str:
     """A transformers model's prompt: its chat template, or plain turns without one."""

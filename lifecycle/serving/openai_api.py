@@ -31,6 +31,7 @@ from lifecycle.serving.endpoint_http import (
 from lifecycle.settings import LOCAL_SERVER, Endpoint, SettingsError, check_url
 
 RETRY_STATUS = {429, 502, 503, 504}  # busy or restarting: worth another try
+DEFAULT_CONCURRENCY = 4  # requests in flight when evaluating (as lm-eval-harness num_concurrent)
 
 
 @dataclass
@@ -54,6 +55,16 @@ class EndpointModel(ServedModel):
             pass
         run.result.ttft_s = None  # the whole answer arrived at once
         return run.result
+
+    def generate_many(self, batch: list[Messages], params: GenParams, width: int) -> list:
+        """Up to `width` requests in flight (each with its retries); answers in order."""
+        from lifecycle.models.batching import ordered
+
+        return ordered(lambda m: self.generate(m, params), batch, width)
+
+    def auto_width(self, params: GenParams) -> int:
+        """Requests in flight by default: servers batch them; a busy one answers 429 (retried)."""
+        return DEFAULT_CONCURRENCY
 
 
 def open_endpoint(endpoint: Endpoint, api_key: str = "") -> EndpointModel:
