@@ -124,7 +124,7 @@ def prompting_plateau(runs: list[EvalRun]) -> Proposal | None:
     """Fine-tune when two more examples add less than PLATEAU_GAIN on one prompt's curve."""
     curves: dict[tuple, dict[int, EvalRun]] = {}
     for r in sorted(_prompt_runs(runs), key=lambda r: r.updated_at):  # newest run per count wins
-        group = (r.set_hash, primary_key(r.metrics), r.candidate.model_ref)
+        group: tuple[str, ...] = (r.set_hash, primary_key(r.metrics), r.candidate.model_ref)
         group += (curve_name(r.candidate.label),)
         curves.setdefault(group, {})[r.candidate.prompt.shots] = r
     curves = {g: c for g, c in curves.items() if len(c) >= 3}

@@ -110,7 +110,7 @@ def _adapt_days(cards: list[TaskCard]) -> tuple[int, str]:
         else ADAPT_DAYS[card.top_rung]
         for card in cards
     }
-    slowest = max(days, key=days.get)
+    slowest = max(days, key=days.__getitem__)
     top = next(c.top_rung for c in cards if c.task.name == slowest)
     return days[slowest], f"highest planned rung: {top} ({slowest})"
 

@@ -99,7 +99,7 @@ def _time_cuts(inp: _Inputs, days: int, weeks: int) -> list[str]:
 
 def _cut_options(inp: _Inputs) -> list[tuple[str, dict, dict | None]]:
     """(what to do, duration changes, re-derived durations or None) for each possible cut."""
-    options = []
+    options: list[tuple[str, dict, dict | None]] = []
     for stage, duration in inp.durations.items():
         if duration.need != "needed" and inp.overrides.get(stage, 0) > 0:
             title = STAGE_BY_ID[stage].title

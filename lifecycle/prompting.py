@@ -69,7 +69,7 @@ def _parts(template: str) -> list[tuple[str, str | None]]:
             # A format spec such as {input:>4000000000} would allocate gigabytes on each render.
             written = (
                 "{"
-                + name
+                + (name or "")
                 + (f"!{conversion}" if conversion else "")
                 + (f":{spec}" if spec else "")
                 + "}"

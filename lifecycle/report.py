@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from lifecycle.decision_records import summary_rows
 from lifecycle.evaluation.runs import primary_key
 from lifecycle.glossary import display_name
@@ -39,7 +41,7 @@ def markdown_report(ov: Overview, measured: dict[str, list] | None = None) -> st
     return "\n\n".join(p for p in parts if p) + "\n"
 
 
-def _table(header: list[str], rows: list[list[object]]) -> str:
+def _table(header: list[str], rows: Sequence[Sequence[object]]) -> str:
     lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     lines += ["| " + " | ".join(str(c).replace("|", "\\|") for c in row) + " |" for row in rows]
     return "\n".join(lines)
@@ -207,7 +209,8 @@ def _finetunes(ov: Overview) -> str:
     rows = []
     for f in ov.finetunes:
         loss = f.get("eval_loss") if f.get("eval_loss") is not None else f.get("train_loss")
-        data = f.get("dataset") if isinstance(f.get("dataset"), dict) else {}
+        dataset = f.get("dataset")
+        data = dataset if isinstance(dataset, dict) else {}
         rows.append(
             [
                 md_escape(f.get("id", "")),

@@ -28,7 +28,7 @@ def _gates() -> list[str]:
     return list(GATES)
 
 
-def _shots() -> list[str]:
+def _shots() -> list[int]:
     from lifecycle.prompting import SHOTS
 
     return list(SHOTS)
@@ -71,7 +71,7 @@ PROMPT = Obj(  # a prompt as a candidate ran it (a shots curve may use any count
     shots=Int(0, 1000),
     examples=ListOf(Obj({"input": Text(), "output": Text()})),
 )
-VERSION_PROMPT = Obj(**{**PROMPT.optional, "shots": _Shots()})  # the shot picker's choices
+VERSION_PROMPT = Obj(None, **{**PROMPT.optional, "shots": _Shots()})  # the shot picker's choices
 EXAMPLE = Obj({"id": Text(), "input": Text(), "output": Text()})
 METRIC_NAMES = ListOf(Text(_metric_names))
 UPLOADED_SET = Obj(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import asdict, dataclass, field
+from typing import Any
 
 from lifecycle.ladder import LABELS_TO_TRAIN, Rung, first_rung, plan_ladder
 from lifecycle.selection.catalog import ModelSpec
@@ -47,9 +48,10 @@ class ScopeAnswers:
     timeline_weeks: int = 12
 
     @classmethod
-    def from_dict(cls, data: dict) -> ScopeAnswers:
+    def from_dict(cls, data: dict | None) -> ScopeAnswers:
         """Answers from a saved record, ignoring unknown or invalid values."""
-        data, clean = data if isinstance(data, dict) else {}, {}
+        data = data if isinstance(data, dict) else {}
+        clean: dict[str, Any] = {}
         for name, options in QUESTIONS.items():
             value = data.get(name)
             value = LEGACY.get(name, {}).get(value, value) if isinstance(value, str) else None
@@ -210,7 +212,7 @@ def recommend(task: Task, answers: ScopeAnswers) -> tuple[Because, SizeBand]:
     best = ranked[0]
     for arch in ranked:
         band, spec = size_band(task, answers, arch.name), task.band(arch.name)
-        if band is None or (spec.needs_labels and not labelled):
+        if band is None or spec is None or (spec.needs_labels and not labelled):
             continue
         if arch is best:
             return arch, band
@@ -250,7 +252,9 @@ def task_card(task: Task, answers: ScopeAnswers) -> TaskCard:
     arch, band = recommend(task, answers)
     others = (size_band(task, answers, b.architecture) for b in task.bands)
     labelled = answers.level("labelled_examples") >= LABELS_TO_TRAIN
-    start = first_rung(task, task.band(arch.name), labelled)
+    spec = task.band(arch.name)
+    assert spec is not None  # recommend() returns only an architecture that has a band
+    start = first_rung(task, spec, labelled)
     ladder = plan_ladder(
         task,
         arch.name,

@@ -100,7 +100,8 @@ def list_sets(store: Store, project_id: str, kind: str) -> dict[str, UploadedSet
     """A project's uploaded sets of one kind, by record key (files read as needed)."""
     found = {}
     for rec in store.list_records(project_id, kind):
-        data, examples, missing = rec.data, (), False
+        data, missing = rec.data, False
+        examples: tuple[Example, ...] = ()
         if "examples" in data:  # records made before sets moved into files
             examples = tuple(Example(e["id"], e["input"], e["output"]) for e in data["examples"])
         elif "file" in data:

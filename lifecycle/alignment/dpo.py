@@ -40,7 +40,7 @@ MIN_PAIRS = 8  # fewer pairs than this teach nothing but noise
 DEFAULT_BETA = 0.1  # KL pull towards the base: higher stays closer (TRL's default)
 # What TRL logs besides the loss: implicit rewards of chosen/rejected and how often chosen wins.
 REWARD_KEYS = ("rewards/chosen", "rewards/rejected", "rewards/margins", "rewards/accuracies")
-LOGGED = ("loss", "eval_loss", "learning_rate", "grad_norm")
+LOGGED: tuple[str, ...] = ("loss", "eval_loss", "learning_rate", "grad_norm")
 LOGGED += REWARD_KEYS + tuple(f"eval_{k}" for k in REWARD_KEYS)
 
 

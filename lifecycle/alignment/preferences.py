@@ -227,7 +227,7 @@ def to_trl_jsonl(prefs: list[Preference], conversational: bool = False) -> TrlEx
     lines = []
     for p in (p for p in prefs if p.usable):
         if conversational and p.messages:
-            row = {
+            row: dict[str, object] = {
                 "prompt": list(p.messages),
                 "chosen": [{"role": "assistant", "content": p.chosen}],
                 "rejected": [{"role": "assistant", "content": p.rejected}],

@@ -54,6 +54,13 @@ class _Variant:
     loads: list[float] = field(default_factory=list)
     results: list[GenerationResult] = field(default_factory=list)
 
+    @property
+    def loaded(self) -> LoadedModel:
+        """The loaded model (a variant whose load failed is out of the measurement)."""
+        if self.lm is None:
+            raise DeployError(f"The {self.name} variant is not loaded.")
+        return self.lm
+
 
 def measure_variants(
     ref: str,
@@ -144,7 +151,7 @@ def _answer(
     v: _Variant, messages: list[dict], params: GenParams, failed: dict
 ) -> GenerationResult | None:
     try:
-        return generate(v.lm, messages, params)
+        return generate(v.loaded, messages, params)
     except GenerationError as err:  # this variant is out; the others go on
         failed[v.name] = str(err)
         return None
@@ -178,7 +185,7 @@ def _report(ref: str, v: _Variant, evalset: EvalSet) -> VariantReport:
         label=LABELS[v.name],
         folder=str(v.folder),
         disk_bytes=shipped_bytes(ref, v.name, v.folder),
-        memory_bytes=memory_bytes(v.lm.model),
+        memory_bytes=memory_bytes(v.loaded.model),
         load_s=round(statistics.median(v.loads), 3),
         ttft_s=round(ttft[0], 4),
         tokens_per_s=round(tps[0], 2),

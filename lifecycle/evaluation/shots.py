@@ -58,14 +58,11 @@ def shots_curve(
         cand = replace(base, label=label, prompt=replace(base.prompt, shots=k))
         run = start_run(store, project_id, cand, evalset)
         offset = i * len(evalset.examples)
-        run = continue_run(
-            store,
-            project_id,
-            run,
-            evalset,
-            prompt_predictor(lm, cand),
-            lambda done, _, o=offset: on_progress(o + done, total),
-        )
+
+        def progress(done: int, _: int, offset: int = offset) -> None:
+            on_progress(offset + done, total)
+
+        run = continue_run(store, project_id, run, evalset, prompt_predictor(lm, cand), progress)
         points.append(_point(run, k, key, lm.context_window))
     return points
 

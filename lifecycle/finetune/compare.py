@@ -26,7 +26,7 @@ def settings_diff(runs: list[Run]) -> list[dict[str, object]]:
     """One row per setting whose value is not the same in every run: {setting, run id: value}."""
     each = [settings_of(r) for r in runs]
     names = list(dict.fromkeys(k for s in each for k in s))
-    rows = []
+    rows: list[dict[str, object]] = []
     for name in names:
         values = [s.get(name, "") for s in each]
         if len({repr(v) for v in values}) > 1:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import random
 from dataclasses import dataclass, replace
+from typing import TypeVar
 
 from lifecycle.evaluation.datasets import Example
 from lifecycle.prompting import PromptSpec, build_messages
@@ -55,7 +56,10 @@ def format_example(tokenizer, spec: PromptSpec, example: Example) -> Features:
     )
 
 
-def split(examples: list[Example], val_share: float, seed: int) -> tuple[list, list]:
+T = TypeVar("T")  # an Example or a preference pair: split keeps the type
+
+
+def split(examples: list[T], val_share: float, seed: int) -> tuple[list[T], list[T]]:
     """A seeded train/validation split (at least one validation example when possible)."""
     if not 0 <= val_share < 1:
         raise DataError("The validation share must be between 0 and 1.")
@@ -98,7 +102,8 @@ def data_report(
         raise DataError(
             f"The sequence length must be between 1 and the model's window ({window:,})."
         )
-    empty, duplicates, too_long, kept, seen, longest = [], [], [], [], set(), 0
+    empty, duplicates, too_long, seen, longest = [], [], [], set(), 0
+    kept: list[Example] = []
     for ex in examples:
         if not ex.input.strip() or not ex.output.strip():
             empty.append(ex.id)
@@ -109,7 +114,10 @@ def data_report(
         seen.add((ex.input, ex.output))
         length = format_example(tokenizer, spec, ex).length
         longest = max(longest, length)
-        (too_long if length > max_len else kept).append(ex.id if length > max_len else ex)
+        if length > max_len:
+            too_long.append(ex.id)
+        else:
+            kept.append(ex)
     if not kept:
         raise DataError(
             "No usable rows: every row is empty, a duplicate or longer than the "

@@ -86,7 +86,7 @@ def convert_embedded(on_step: OnStep = lambda what, done: None) -> Path:
         on_step("De-quantizing the weights (once, about 20 s)", 0.3)
         model = AutoModelForCausalLM.from_pretrained(gguf.parent, gguf_file=gguf.name)
         # Saved as a plain model: without this, save_pretrained keeps the GGUF quantizer config.
-        model.hf_quantizer = None
+        model.hf_quantizer = None  # type: ignore[assignment]  # torch types attributes as Tensor | Module
         if hasattr(model.config, "quantization_config"):
             del model.config.quantization_config
         on_step("Saving a safetensors copy for fast loads", 0.85)

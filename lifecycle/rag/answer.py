@@ -130,8 +130,12 @@ def answer_chain(
     def model(messages: Messages) -> GenerationResult:
         return generate(lm, messages, params)  # our runtime: its lock, limits and GenParams
 
-    retriever = RunnableLambda(lambda question: retrieve(coll, question, k, mmr))
-    prompt = RunnableLambda(lambda x: {"context": context_block(x["hits"]), "question": x["q"]})
+    retriever: RunnableLambda[str, list[Hit]] = RunnableLambda(
+        lambda question: retrieve(coll, question, k, mmr)
+    )
+    prompt: RunnableLambda[dict, dict] = RunnableLambda(
+        lambda x: {"context": context_block(x["hits"]), "question": x["q"]}
+    )
     return (
         RunnablePassthrough.assign(hits=(lambda x: x["q"]) | retriever)
         | RunnablePassthrough.assign(messages=prompt | _prompt() | (lambda p: p.to_messages()))

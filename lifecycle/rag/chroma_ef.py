@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from chromadb.api.types import Documents, EmbeddingFunction, Embeddings
+from chromadb.api.types import Documents, EmbeddingFunction, Embeddings, Space
 from chromadb.utils.embedding_functions import register_embedding_function
 
 from lifecycle.rag.embedder import Embedder, load_embedder
@@ -42,8 +42,8 @@ class LifecycleEmbeddingFunction(EmbeddingFunction[Documents]):
         # chroma rebuilds functions from stored configs on every get: stay lazy, load nothing.
         return LifecycleEmbeddingFunction(ref=str(config.get("ref", "")))
 
-    def default_space(self) -> str:
+    def default_space(self) -> Space:
         return "cosine"
 
-    def supported_spaces(self) -> list[str]:
+    def supported_spaces(self) -> list[Space]:
         return ["cosine"]

@@ -96,11 +96,14 @@ def load_embedder(ref: str) -> Embedder:
         model = SentenceTransformer(location, device=pick_device()[0])
     except (OSError, ValueError, RuntimeError) as err:
         raise RagError(f"The embedder {ref} could not be loaded: {err}") from err
+    dimension = model.get_embedding_dimension()
+    if dimension is None:  # a model without a fixed vector size cannot back a collection
+        raise RagError(f"The embedder {ref} does not state the size of its vectors.")
     return Embedder(
         ref=ref,
         name=name,
         model=model,
-        dimension=int(model.get_embedding_dimension()),
+        dimension=int(dimension),
         max_tokens=int(model.max_seq_length or 512),
     )
 

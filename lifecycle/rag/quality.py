@@ -140,7 +140,8 @@ class _Documents:
     """Each sampled document's title and hidden spans, read once."""
 
     def __init__(self, coll: RagCollection):
-        self.coll, self.seen = coll, {}
+        self.coll = coll
+        self.seen: dict[str, tuple[str, list[tuple[int, int]] | None]] = {}
 
     def get(self, doc_hash: str) -> tuple[str, list[tuple[int, int]] | None]:
         if doc_hash not in self.seen:

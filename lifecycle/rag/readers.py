@@ -97,7 +97,7 @@ def _pdf_text(display: str, data: bytes) -> tuple[str, str]:
     from pypdf import PdfReader, apply_configuration
 
     try:
-        with apply_configuration(**PDF_LIMITS):
+        with apply_configuration(None, **PDF_LIMITS):  # pypdf's defaults with our limits
             reader = PdfReader(io.BytesIO(data))
             if reader.is_encrypted:
                 raise RagError(f"{display} is encrypted: save an unprotected copy and upload it.")

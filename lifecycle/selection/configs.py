@@ -87,7 +87,7 @@ def spec_from_config(raw: dict, name: str) -> ModelSpec:
     return spec
 
 
-def spec_from_shape(shape: dict, name: str) -> ModelSpec | None:
+def spec_from_shape(shape: dict | None, name: str) -> ModelSpec | None:
     """A ModelSpec from a saved shape; None when any value is missing or out of range."""
     if not isinstance(shape, dict) or shape.get("architecture") not in ARCHITECTURES:
         return None

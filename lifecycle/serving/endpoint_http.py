@@ -79,7 +79,8 @@ def without_key(err: EndpointError, api_key: str) -> EndpointError:
     """`err` itself when nothing in it shows the key, else a scrubbed copy with no cause chain."""
     if not (api_key or "").strip():
         return err
-    chain, cause = [], err
+    chain: list[BaseException] = []
+    cause: BaseException | None = err
     while cause is not None and len(chain) < 20:
         chain.append(cause)
         cause = cause.__cause__ or cause.__context__

@@ -16,6 +16,7 @@ import ast
 import math
 import operator
 import time
+from collections.abc import Callable
 from datetime import date, timedelta
 from typing import Any
 
@@ -92,7 +93,7 @@ def _round(x: Any, n: Any = None) -> Any:
     return round(x) if n is None else round(x, n)
 
 
-FUNCTIONS = {
+FUNCTIONS: dict[str, Callable[..., Any]] = {
     "round": _round,
     "abs": abs,
     "min": min,
@@ -125,7 +126,10 @@ _BINARY = {
     ast.Mod: operator.mod,
     ast.Pow: operator.pow,
 }
-_UNARY = {ast.USub: operator.neg, ast.UAdd: operator.pos}
+_UNARY: dict[type[ast.unaryop], Callable[[Any], Any]] = {
+    ast.USub: operator.neg,
+    ast.UAdd: operator.pos,
+}
 
 
 def _check_pow(base: Any, exponent: Any) -> None:

@@ -29,7 +29,7 @@ _THOUSANDS = re.compile(r"(?<=\d),(?=\d{3}\b)")
 # small model can neither ramble, loop ("7 / 8 * 100 % 7 ..."), nor call days() with one date.
 # Longer arithmetic nests: (a + b + c) + (d + e).
 _ARGS = ", "
-_CALLS = {
+_CALLS: dict[str, int | tuple[int, int]] = {
     "date": 3,
     "days": 2,
     "weekday": 1,
