@@ -259,3 +259,26 @@ def test_an_endpoint_that_keeps_refusing_gives_each_example_its_error():
         out = generate_many(lm, prompts, GenParams(max_new_tokens=8), 4)
         assert out[0].text == "echo: fine" and out[2].text == "echo: also"
         assert isinstance(out[1], GenerationError) and "503" in str(out[1])
+
+
+def test_a_llamacpp_candidate_is_evaluated_by_llamacpp_one_at_a_time(llama_installed, tmp_path):
+    from lifecycle.serving.llamacpp import LlamaCppModel, load_llamacpp
+
+    lm = load_llamacpp()
+    params = GenParams(max_new_tokens=8)
+    cand = Candidate("c", "llamacpp:embedded", PromptSpec(template="{input}"), params)
+    assert isinstance(lm, LlamaCppModel) and eval_width(lm, cand, 8) == 1
+    store = Store(tmp_path / "db.sqlite")
+    project = store.create_project("P")
+    evalset = _set(2)
+    run = continue_run(
+        store,
+        project.id,
+        start_run(store, project.id, cand, evalset),
+        evalset,
+        prompt_predictor(lm, cand),
+        predict_many=prompt_batch_predictor(lm, cand, 8),
+        width=8,
+    )
+    alone = [prompt_predictor(lm, cand)(e.input).text.strip() for e in evalset.examples]
+    assert [run.predictions[e.id]["prediction"] for e in evalset.examples] == alone
