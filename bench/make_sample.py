@@ -20,6 +20,7 @@ from dataclasses import asdict, replace
 from pathlib import Path
 
 os.environ.setdefault("LIFECYCLE_HOME", tempfile.mkdtemp(prefix="make-sample-"))
+os.environ.setdefault("OMP_NUM_THREADS", "1")  # a busy shared machine: spinning threads thrash
 
 from lifecycle.alignment.preferences import make_pair, save_preference, task_messages
 from lifecycle.decision_records import decide, proposals
@@ -50,8 +51,8 @@ from lifecycle.selection.memory import Workload
 from lifecycle.store import MAIN, Store
 from lifecycle.versions import save_version
 
-PARAMS = GenParams(max_new_tokens=48)  # a one-sentence summary; keeps the CPU time small
-TRAIN_ROWS = 40  # training examples the short LoRA job sees (10 % go to validation)
+PARAMS = GenParams(max_new_tokens=32)  # a one-sentence summary; keeps the CPU time small
+TRAIN_ROWS = 24  # training examples the short LoRA job sees (10 % go to validation)
 FINETUNE = FinetuneConfig(
     base_ref=EMBEDDED,
     task_id=TASK_ID,
@@ -62,7 +63,7 @@ FINETUNE = FinetuneConfig(
     save_every=6,
     keep_checkpoints=1,
     samples=2,
-    sample_tokens=48,
+    sample_tokens=32,
 )
 ADVISOR_FROM_SCOPE = ("params_b", "budget_usd", "time_weeks")  # the page asks the rest
 PAIRS = 3  # judged preference pairs (greedy against sampled at temperature 0.9)

@@ -32,7 +32,7 @@ RUNS = "runs"
 RUN_FILES = ("run.json", "status.json", "metrics.jsonl", "samples.jsonl")
 RUN_DATA = ("train.jsonl", "validation.jsonl")
 SET_ID, TASK_ID = "dialogue_summaries", "summarization"
-EVAL_EXAMPLES = 8  # first examples of the shipped test split every evaluation run scores
+EVAL_EXAMPLES = 6  # first examples of the shipped test split every evaluation run scores
 COMMAND = ".venv/bin/python -m bench.make_sample"
 PACKAGES = ("torch", "transformers", "peft", "accelerate", "evaluate", "rouge-score")
 

@@ -1,0 +1,28 @@
+"""Home: "Open the sample project" opens a project whose stages are all started."""
+
+from __future__ import annotations
+
+from components.state import Keys
+from lifecycle.overview import overview, stage_states
+from lifecycle.sample import SAMPLE_ID
+from lifecycle.text import md_escape
+
+from .helpers import rerun, texts
+
+STARTED = ("scope", "model_selection", "adapt", "align", "evaluate", "deploy")
+
+
+def test_open_the_sample_project_shows_its_stages_as_started(make_app, store):
+    at = rerun(make_app().button(key=Keys.HOME_SAMPLE).click())
+    [project] = store.list_projects()
+    assert project.id == SAMPLE_ID
+    assert f"Project: {md_escape(project.name)}" in texts(at.subheader)
+    assert any("any figure with the button" in i.value for i in at.info)  # where its figures came from
+    states = stage_states(overview(store, SAMPLE_ID))
+    shown = texts(at.markdown)
+    for stage in STARTED:
+        assert states[stage].progress != "not started", stage
+        assert md_escape(states[stage].progress) in shown, stage
+    again = rerun(at.button(key=Keys.HOME_SAMPLE).click())  # a second click reopens it
+    assert len(store.list_projects()) == 1
+    assert "reopened" in texts(again.toast)[-1]
