@@ -31,6 +31,7 @@ PROVENANCE = "provenance.json"
 RUNS = "runs"
 RUN_FILES = ("run.json", "status.json", "metrics.jsonl", "samples.jsonl")
 RUN_DATA = ("train.jsonl", "validation.jsonl")
+SHIPPED_DATA = "examples"  # a run's data/ folder, renamed: the repository ignores data/ folders
 SET_ID, TASK_ID = "dialogue_summaries", "summarization"
 EVAL_EXAMPLES = 6  # first examples of the shipped test split every evaluation run scores
 COMMAND = ".venv/bin/python -m bench.make_sample"
@@ -72,12 +73,12 @@ def write_sample(store: Store, run_folder_path: Path, note: dict[str, Any]) -> N
     """Replace knowledge/sample/ with the project's export, its run's light files and the note."""
     shutil.rmtree(SAMPLE_DIR, ignore_errors=True)
     target = SAMPLE_DIR / RUNS / run_folder_path.name
-    (target / "data").mkdir(parents=True)
+    (target / SHIPPED_DATA).mkdir(parents=True)
     for name in RUN_FILES:
         if (run_folder_path / name).is_file():
             shutil.copyfile(run_folder_path / name, target / name)
     for name in RUN_DATA:
-        shutil.copyfile(run_folder_path / "data" / name, target / "data" / name)
+        shutil.copyfile(run_folder_path / "data" / name, target / SHIPPED_DATA / name)
     (SAMPLE_DIR / EXPORT).write_bytes(encode_export(export_project(store, SAMPLE_ID)))
     write_json_atomic(SAMPLE_DIR / PROVENANCE, note)
 
@@ -129,7 +130,8 @@ def restore_runs(store: Store, project_id: str) -> list[str]:
         target = run_folder(rec.key)
         if not (source / "run.json").is_file() or target.exists():
             continue
-        shutil.copytree(source, target)
+        shutil.copytree(source, target, ignore=shutil.ignore_patterns(SHIPPED_DATA))
+        shutil.copytree(source / SHIPPED_DATA, target / "data")
         meta = json.loads((target / "run.json").read_text(encoding="utf-8"))
         write_json_atomic(target / "run.json", {**meta, "project_id": project_id})
         read_run(target)  # a folder the registry cannot read fails here, not on the page

@@ -10,7 +10,7 @@ from lifecycle.deploy.measure import load_measurements, score_slice
 from lifecycle.evaluation.datasets import load_shipped
 from lifecycle.evaluation.metrics import aggregate
 from lifecycle.evaluation.runs import list_eval_runs
-from lifecycle.finetune.runs import list_runs, samples
+from lifecycle.finetune.runs import list_runs, read_examples, samples
 from lifecycle.sample import (
     EVAL_EXAMPLES,
     EXPORT,
@@ -43,6 +43,7 @@ def opened(store):
 def test_shipped_files_are_small_and_valid_under_the_current_schema():
     files = [p for p in SAMPLE_DIR.rglob("*") if p.is_file()]
     assert sum(p.stat().st_size for p in files) < MAX_SHIPPED_BYTES
+    assert not any("data" in p.relative_to(SAMPLE_DIR).parts for p in files)  # git ignores data/
     doc = parse_export((SAMPLE_DIR / EXPORT).read_bytes())  # every record checked by schema
     assert all(problem(r["kind"], r["data"]) is None for r in doc["records"])
     kinds = {r["kind"] for r in doc["records"]}
@@ -64,6 +65,7 @@ def test_the_fine_tune_run_shows_its_curve_and_samples(opened):
     assert run.status.state == "completed" and run.metrics
     assert any("eval_loss" in row for row in run.metrics)
     assert samples(run.folder)
+    assert len(read_examples(run.folder, "train")) == run.dataset["train"]
 
 
 def test_every_evaluation_score_recomputes_from_its_predictions(store, opened):
