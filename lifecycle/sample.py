@@ -98,8 +98,8 @@ def provenance_line(note: dict[str, Any] | None) -> str:
         return ""
     day = str(note.get("recorded_at", ""))[:16].replace("T", " ")
     return (
-        f"Recorded by this app's own code on the embedded model ({note.get('model', '')}), "
-        f"on {note.get('cpu', 'a CPU')} with {note.get('cores', '?')} cores at {day} UTC "
+        f"Recorded by this app's own code on {note.get('model', 'the embedded model')}, "
+        f"running on {note.get('cpu', 'a CPU')} with {note.get('cores', '?')} cores, at {day} UTC "
         f"(`{note.get('command', COMMAND)}`); re-run any figure with the button on its page."
     )
 
