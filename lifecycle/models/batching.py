@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from functools import partial
 from typing import Protocol, TypeVar, runtime_checkable
 
 from lifecycle.models.protocol import (
@@ -51,7 +52,7 @@ def generate_many(
     width = min(MAX_WIDTH, width or auto_width(lm, params))
     if width > 1 and len(batch) > 1 and isinstance(lm, BatchModel):
         return lm.generate_many(batch, params, width)
-    return [outcome(lambda m=m: lm.generate(m, params)) for m in batch]
+    return [outcome(partial(lm.generate, m, params)) for m in batch]
 
 
 def outcome(call: Callable[[], GenerationResult]) -> Outcome:
@@ -65,7 +66,7 @@ def outcome(call: Callable[[], GenerationResult]) -> Outcome:
 def ordered(call: Callable[[T], GenerationResult], items: Sequence[T], width: int) -> list[Outcome]:
     """`call` on every item with up to `width` running at once; outcomes in the items' order."""
     if width <= 1 or len(items) <= 1:
-        return [outcome(lambda i=i: call(i)) for i in items]
+        return [outcome(partial(call, i)) for i in items]
     with ThreadPoolExecutor(max_workers=min(width, len(items))) as pool:
         return list(pool.map(lambda i: outcome(lambda: call(i)), items))
 

@@ -132,6 +132,8 @@ class EndpointStream(ServedStream):
 
     def _run(self) -> Iterator[str]:
         ep = self.lm.endpoint
+        if ep is None:  # open_endpoint always sets it; a bare EndpointModel has none
+            raise EndpointError(f"{self.lm.name} has no endpoint to send the request to.")
         body = request_body(ep.model, self.messages, self.params, stream=self.live)
         if self.params.grammar and ep.name == LOCAL_SERVER:
             body["grammar"] = self.params.grammar  # llama.cpp's server; others may refuse it
