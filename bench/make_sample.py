@@ -3,8 +3,9 @@
 Everything goes through the app's own core package in a temporary data folder, as the pages do:
 a scope and model record, two prompt versions (zero-shot, 3-shot), their evaluation runs on the
 first 6 dialogue summaries of the shipped test split, a short LoRA job run by the job runner
-(and the tuned model evaluated on the same 8), three judged preference pairs, fp32 and int8
-measured on 3 examples, and every gate's proposal accepted. Then the project is exported in the
+(and the tuned model evaluated on the same 6), three judged preference pairs, fp32 and int8
+measured on 3 examples, and every gate proposal the evidence supports accepted (a gate needs
+10 paired examples, so this small sample records none). Then the project is exported in the
 ordinary export format with the fine-tune run's light files (metrics, samples, data; no weights)
 and a provenance note. Small on purpose: 21 minutes on 2 CPU cores shared with other jobs
 (load average ~17), most of it the 6 LoRA steps; far less on a quiet machine.
