@@ -66,13 +66,16 @@ chromium:
 	  else echo "chromium is missing: run 'sudo apt-get install chromium' for the browser tests"; fi; \
 	fi
 
+# mypy type-checks the core package (the files in pyproject's [tool.mypy]).
 lint: $(DEV_STAMP)
 	$(BIN)/ruff check .
+	$(BIN)/mypy
 
 # The serving tests run a real llama.cpp server: the fast path is part of the test setup.
 # ARGS passes options to pytest, e.g. make test ARGS="-k export -x".
 test: $(DEV_STAMP) $(LLAMA_STAMP) chromium
 	$(BIN)/ruff check .
+	$(BIN)/mypy
 	$(BIN)/python -m pytest $(ARGS)
 
 # The developer loop: core and page tests, no browser and no llama.cpp build (a few minutes).
@@ -84,4 +87,4 @@ format: $(DEV_STAMP)
 	$(BIN)/ruff format .
 
 clean:
-	rm -rf $(VENV) .pytest_cache .ruff_cache test-artifacts
+	rm -rf $(VENV) .pytest_cache .ruff_cache .mypy_cache test-artifacts
