@@ -33,8 +33,8 @@ def sample_button() -> None:
         icon=":material/science:",
         on_click=_open,
         help="A summarization project recorded on the embedded model: scope, model, two prompt "
-        "versions and their evaluation runs, a short LoRA run, preferences, deploy measurements "
-        "and decisions. Opening it again reopens the same project.",
+        "versions and their evaluation runs, a short LoRA run, preferences and deploy "
+        "measurements. Opening it again reopens the same project.",
     )
 
 
