@@ -233,3 +233,27 @@ def test_deploy_measures_gguf_beside_torch_and_exports_a_servable_folder(tuned_r
     assert llm.metadata.get("tokenizer.chat_template")
     assert len(llm.create_completion("Hello", max_tokens=4, temperature=0)["choices"]) == 1
     llm.close()
+
+
+def test_a_lora_run_is_merged_first_and_keeps_its_greedy_tokens(
+    converter, tuned_tiny, isolated_home
+):
+    from peft import LoraConfig, get_peft_model
+    from transformers import AutoModelForCausalLM
+
+    final = isolated_home / "runs" / "ft-lora" / "final"
+    base = AutoModelForCausalLM.from_pretrained(tuned_tiny)
+    lora = LoraConfig(r=4, target_modules=["q_proj", "v_proj"], init_lora_weights=False)
+    get_peft_model(base, lora).save_pretrained(final)  # non-zero B: the merge changes weights
+    config = json.loads((final / "adapter_config.json").read_text())
+    config["base_model_name_or_path"] = str(tuned_tiny)
+    (final / "adapter_config.json").write_text(json.dumps(config))
+    for name in TOKENIZER_FILES:
+        shutil.copy(tuned_tiny / name, final / name)
+
+    folder = gguf.run_gguf_folder("ft-lora")
+    paths = gguf.build_for("run:ft-lora", folder, ("F16",))
+    assert list(paths) == ["F16"] and not list(folder.glob(".merged-*")), "scratch left behind"
+    expected = transformers_tokens(gguf.merged_copy("run:ft-lora", isolated_home))
+    assert expected != transformers_tokens(tuned_tiny), "the adapter changed nothing"
+    assert llama_tokens(paths["F16"], tuned_tiny) == expected
