@@ -67,7 +67,7 @@ with run_tab:
     for run in partial:
         if st.button(
             f"Resume {md_escape(run.candidate.label)} ({run.done}/{run.total})",
-            key=f"resume_{run.id}",
+            key=Keys.EVAL_RESUME + run.id,
         ):
             done = run_ui(project.id, run.candidate, sliced, resume=run, width=width)
     if done:
@@ -119,7 +119,7 @@ with shots_tab:
         key=Keys.EVAL_SHOTS_SLICE,
         disabled=len(evalset.examples) < 2,
     )
-    base = candidate_picker(project.id, evalset.task_id, key="shots_")
+    base = candidate_picker(project.id, evalset.task_id, key=Keys.EVAL_SHOTS_PICKER)
     key = primary_key(evalset.metrics)
     if st.button("Run the shots curve", icon=":material/show_chart:"):
         lm = load_ui(base.model_ref)

@@ -59,7 +59,9 @@ def dpo_ui(project_id: str, prefs: list[Preference], task_id: str) -> None:
                 "Implicit rewards: how far the policy moved towards chosen and away from rejected"
             )
             st.plotly_chart(
-                dpo_rewards_chart(by_id[picked].metrics), width="stretch", key=f"dpo_{picked}"
+                dpo_rewards_chart(by_id[picked].metrics),
+                width="stretch",
+                key=Keys.ALIGN_DPO_CHART + picked,
             )
 
 

@@ -112,7 +112,7 @@ def reward_report(info: dict) -> None:
         )
     if losses:
         chart = reward_loss_chart(losses, val_losses)
-        st.plotly_chart(chart, width="stretch", key=f"rl_{info['id']}")
+        st.plotly_chart(chart, width="stretch", key=Keys.ALIGN_REWARD_CHART + info["id"])
 
 
 def score_ui(project_id: str, text: str) -> None:
@@ -195,7 +195,7 @@ def show_best_of_n(result: BestOfN) -> None:
         f"{result.gain:+.3f}",
         help="Reward of the pick minus the mean reward of the n samples.",
     )
-    st.plotly_chart(best_of_n_chart(result), width="stretch", key="bon_chart")
+    st.plotly_chart(best_of_n_chart(result), width="stretch", key=Keys.ALIGN_BON_CHART)
     table = pd.DataFrame(
         {
             "pick": ["★" if i == result.best_index else "" for i in range(len(result.samples))],

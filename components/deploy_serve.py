@@ -111,7 +111,7 @@ def whatif_ui(reports: list[VariantReport]) -> None:
         for name, w in results.items()
     ]
     st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch")
-    st.plotly_chart(cost_chart(results), width="stretch", key="deploy_cost")
+    st.plotly_chart(cost_chart(results), width="stretch", key=Keys.DEPLOY_COST_CHART)
     st.caption(
         "One machine is assumed to serve one request at a time at this speed, sized for the "
         "peak hour. Measured figures are single-stream CPU speeds; a batching GPU server "

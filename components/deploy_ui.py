@@ -158,5 +158,5 @@ def results_ui(ref: str, reports: list[VariantReport]) -> None:
     # Plain sentences, but with variant names and metrics from saved (maybe imported) records.
     st.markdown("\n".join(f"- {md_escape(line)}" for line in tradeoff(reports)))
     left, right = st.columns(2)
-    left.plotly_chart(speed_quality_chart(reports), width="stretch", key="deploy_speed")
-    right.plotly_chart(size_chart(reports), width="stretch", key="deploy_size")
+    left.plotly_chart(speed_quality_chart(reports), width="stretch", key=Keys.DEPLOY_SPEED_CHART)
+    right.plotly_chart(size_chart(reports), width="stretch", key=Keys.DEPLOY_SIZE_CHART)

@@ -187,7 +187,7 @@ def examples_view(project_id: str, a: EvalRun, b: EvalRun | None, evalset: EvalS
 
 def _rating(project_id: str, run: EvalRun, example_id: str) -> None:
     current = ratings(get_store(), project_id, run.id).get(example_id)
-    choice = st.feedback("stars", key=f"eval_rate_{run.id}_{example_id}")
+    choice = st.feedback("stars", key=f"{Keys.EVAL_RATE}{run.id}_{example_id}")
     if choice is not None and choice + 1 != current:
         rate(get_store(), project_id, run.id, example_id, choice + 1)
         current = choice + 1
@@ -221,10 +221,10 @@ def delete_ui(project_id: str, runs: list[EvalRun]) -> None:
     pick = c1.selectbox(
         "Run",
         list(by_id),
-        key="eval_delete_pick",
+        key=Keys.EVAL_DELETE_PICK,
         format_func=lambda i: f"{by_id[i].candidate.label} ({by_id[i].set_name})",
     )
-    sure = c2.checkbox("Confirm", key="eval_delete_ok")
+    sure = c2.checkbox("Confirm", key=Keys.EVAL_DELETE_OK)
     c3.button(
         "Delete run",
         disabled=not sure,

@@ -68,18 +68,20 @@ def _upload_form(project_id: str) -> None:
     cols = columns(rows)
     tasks = load_tasks()
     c1, c2, c3 = st.columns(3)
-    input_col = c1.selectbox("Input column", cols, key="eval_up_input")
+    input_col = c1.selectbox("Input column", cols, key=Keys.EVAL_UP + "input")
     output_col = c2.selectbox(
-        "Reference column", cols, index=min(1, len(cols) - 1), key="eval_up_output"
+        "Reference column", cols, index=min(1, len(cols) - 1), key=Keys.EVAL_UP + "output"
     )
     task_id = c3.selectbox(
-        "Task", list(tasks), format_func=lambda t: tasks[t].name, key="eval_up_task"
+        "Task", list(tasks), format_func=lambda t: tasks[t].name, key=Keys.EVAL_UP + "task"
     )
-    metrics = st.multiselect("Metrics", list(METRICS), default=["rouge"], key="eval_up_metrics")
+    metrics = st.multiselect(
+        "Metrics", list(METRICS), default=["rouge"], key=Keys.EVAL_UP + "metrics"
+    )
     extra = [c for c in cols if c not in (input_col, output_col, "id")]
     if extra:
         st.caption(f"Ignored columns: {md_escape(', '.join(extra))}.")
-    if st.button("Add this set", key="eval_up_add"):
+    if st.button("Add this set", key=Keys.EVAL_UP + "add"):
         try:
             if not metrics:
                 raise DatasetError("Pick at least one metric.")

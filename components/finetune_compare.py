@@ -27,10 +27,10 @@ def compare_ui(project_id: str, runs: list[Run]) -> None:
     if any(r.metrics for r in chosen):
         with_metric = [r for r in chosen if metric_rows(r)]
         left, right = st.columns(2) if with_metric else (st.container(), None)
-        left.plotly_chart(compare_loss_chart(chosen), width="stretch", key="ft_compare_loss")
+        left.plotly_chart(compare_loss_chart(chosen), width="stretch", key=Keys.FT_COMPARE_LOSS)
         if right is not None:
             right.plotly_chart(
-                compare_metric_chart(with_metric), width="stretch", key="ft_compare_metric"
+                compare_metric_chart(with_metric), width="stretch", key=Keys.FT_COMPARE_METRIC
             )
     diff = settings_diff(chosen)
     st.markdown("**Settings that differ**")

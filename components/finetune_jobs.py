@@ -126,11 +126,11 @@ def charts(run: Run) -> None:
         return
     key = f"{run.id}_{len(run.metrics)}"
     if not metric_rows(run):
-        st.plotly_chart(loss_chart(run), width="stretch", key=f"loss_{key}")
+        st.plotly_chart(loss_chart(run), width="stretch", key=Keys.FT_LOSS_CHART + key)
         return
     left, right = st.columns(2)
-    left.plotly_chart(loss_chart(run), width="stretch", key=f"loss_{key}")
-    right.plotly_chart(metric_chart(run), width="stretch", key=f"metric_{key}")
+    left.plotly_chart(loss_chart(run), width="stretch", key=Keys.FT_LOSS_CHART + key)
+    right.plotly_chart(metric_chart(run), width="stretch", key=Keys.FT_METRIC_CHART + key)
 
 
 def samples_table(run: Run) -> None:
@@ -152,14 +152,14 @@ def actions(run: Run) -> None:
     """Stop, resume (from a chosen checkpoint) or force-stop, depending on the state."""
     store, s = get_store(), run.status
     if s.state in ("running", "queued") and st.button(
-        "Stop (saves a checkpoint)", key=f"stop_{run.id}", icon=":material/stop:"
+        "Stop (saves a checkpoint)", key=Keys.FT_STOP + run.id, icon=":material/stop:"
     ):
         stop(store, run)
         st.rerun(scope="app")
     if s.state == "stopping":
         st.caption(stop_text(run))
         if st.button(
-            "Force stop (no checkpoint)", key=f"kill_{run.id}", icon=":material/dangerous:"
+            "Force stop (no checkpoint)", key=Keys.FT_KILL + run.id, icon=":material/dangerous:"
         ):
             kill(run, store)
             st.rerun(scope="app")
@@ -176,7 +176,9 @@ def resume_ui(run: Run) -> None:
             "Resume from", found, key=Keys.FT_RESUME_FROM + run.id, help="Newest first."
         )
     st.caption(resume_text(run, start))
-    if st.button("Resume", key=f"resume_{run.id}", icon=":material/play_arrow:", type="primary"):
+    if st.button(
+        "Resume", key=Keys.FT_RESUME + run.id, icon=":material/play_arrow:", type="primary"
+    ):
         try:
             resume(get_store(), run, start if start != (found or [""])[0] else "")
         except JobError as err:
@@ -230,7 +232,9 @@ def delete_ui(run: Run) -> None:
     sure = st.checkbox(
         f"Yes, delete {md_escape(run.id)} and its files", key=f"{Keys.FT_DELETE}_{run.id}"
     )
-    if st.button("Delete run", disabled=not sure, key=f"delete_{run.id}", icon=":material/delete:"):
+    if st.button(
+        "Delete run", disabled=not sure, key=Keys.FT_DELETE_RUN + run.id, icon=":material/delete:"
+    ):
         delete_run(get_store(), run)
         st.session_state.pop(Keys.FT_RUN, None)
         flash(f"Deleted {md_escape(run.id)}.")

@@ -86,7 +86,7 @@ def run_settings_ui(project_id: str, run: Run) -> None:
     with st.expander("Reuse these settings"):
         st.button(
             "Use these settings for a new run",
-            key=f"ft_reuse_{run.id}",
+            key=Keys.FT_REUSE + run.id,
             icon=":material/content_copy:",
             on_click=fill_form,
             args=(run.config, f"run {run.id}"),
@@ -94,7 +94,7 @@ def run_settings_ui(project_id: str, run: Run) -> None:
         )
         key = Keys.FT_PRESET_NAME + run.id
         name = st.text_input("Preset name", key=key, placeholder="e.g. LoRA r16, 3 epochs")
-        if st.button("Save as preset", key=f"ft_save_preset_{run.id}", icon=":material/save:"):
+        if st.button("Save as preset", key=Keys.FT_SAVE_PRESET + run.id, icon=":material/save:"):
             try:
                 save_preset(get_store(), project_id, name, run.config)
             except DataError as err:

@@ -32,7 +32,7 @@ def catalogue_panel(
         "Only sizes in my scoped band", value=scoped, key=Keys.MODEL_IN_BAND, disabled=not scoped
     )
     commercial = c3.toggle("Commercial use allowed", key=Keys.MODEL_COMMERCIAL)
-    sort = c4.selectbox("Sort by", list(SORTS), key="model_sort")
+    sort = c4.selectbox("Sort by", list(SORTS), key=Keys.MODEL_SORT)
     models = filter_models(catalog, scope.task_ids if for_tasks else (), commercial_only=commercial)
     if in_band and cards:
         models = [m for m in models if in_scope(m, cards)]

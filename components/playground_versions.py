@@ -60,7 +60,7 @@ def versions_tab(
     project_model: str = "",
 ) -> None:
     """Save, list, load, diff, delete and export prompt versions."""
-    with st.form("play_save_version", border=False):
+    with st.form(Keys.PLAY_SAVE_FORM, border=False):
         st.text_input(
             "Version name",
             key=Keys.PLAY_VERSION_NAME,
@@ -96,11 +96,11 @@ def versions_tab(
     )
     by_id = {v.id: v for v in versions}
     pick = st.selectbox(
-        "Version", list(by_id), format_func=lambda i: by_id[i].name, key="play_version_pick"
+        "Version", list(by_id), format_func=lambda i: by_id[i].name, key=Keys.PLAY_VERSION_PICK
     )
     c1, c2, c3 = st.columns(3)
     c1.button("Load into the editor", on_click=_load, args=(project_id, by_id[pick], project_model))
-    sure = c3.checkbox("Confirm delete", key="play_version_delete_ok")
+    sure = c3.checkbox("Confirm delete", key=Keys.PLAY_VERSION_DELETE_OK)
     c2.button("Delete", disabled=not sure, on_click=_delete, args=(project_id, pick))
     a, b = st.columns(2)
     first = a.selectbox(

@@ -27,7 +27,7 @@ def _create() -> None:
 
 def new_project_form() -> None:
     """A name field and a Create button."""
-    with st.form("home_new_project", clear_on_submit=False, border=False):
+    with st.form(Keys.HOME_NEW_FORM, clear_on_submit=False, border=False):
         st.text_input(
             "New project name",
             key=Keys.HOME_NEW_NAME,
@@ -95,7 +95,7 @@ def manage_project(project: Project) -> None:
     """Rename, duplicate, export and delete the open project."""
     st.session_state.setdefault(Keys.HOME_RENAME, project.name)
     left, right = st.columns(2)
-    with left.form("home_rename_form", border=False):
+    with left.form(Keys.HOME_RENAME_FORM, border=False):
         st.text_input("Rename", key=Keys.HOME_RENAME, max_chars=200)
         st.form_submit_button("Rename", icon=":material/edit:", on_click=_rename, args=(project,))
     doc = export_project(get_store(), project.id)

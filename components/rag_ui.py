@@ -89,7 +89,7 @@ def collection_ui(store: VectorStore, project_id: str) -> RagCollection | None:
 
 def _new_collection(store: VectorStore, project_id: str, embedder) -> None:
     # A form: Enter in the name submits it (a plain button would only close the popover).
-    with st.form("rag_new_collection", border=False, clear_on_submit=True):
+    with st.form(Keys.RAG_NEW_FORM, border=False, clear_on_submit=True):
         label = st.text_input("Name", key=Keys.RAG_NEW_LABEL, max_chars=80)
         settings = chunk_settings_ui("new_")
         create = st.form_submit_button("Create", type="primary")
@@ -202,7 +202,7 @@ def _last_add(coll: RagCollection) -> None:
             show_warning(f"{name}: {reason}")
         st.button(
             "Dismiss",
-            key="rag_added_dismiss",
+            key=Keys.RAG_ADDED_DISMISS,
             on_click=st.session_state.pop,
             args=(Keys.RAG_ADDED, None),
         )
@@ -225,7 +225,9 @@ def documents_ui(store: VectorStore, coll: RagCollection) -> None:
         )
         with c2.popover("Delete", icon=":material/delete:"):
             st.markdown(f"Remove {md_escape(doc.source)} and its {plural(doc.chunks, 'chunk')}?")
-            sure_doc = st.button("Yes, delete it", key=f"rag_del_{doc.doc_hash}", type="primary")
+            sure_doc = st.button(
+                "Yes, delete it", key=Keys.RAG_DELETE_DOC + doc.doc_hash, type="primary"
+            )
         if sure_doc:
             delete_document(coll, doc.doc_hash)
             st.session_state.pop(confirm, None)

@@ -106,13 +106,13 @@ def _conflict_panel(project_id: str, kind: str, message: str, to_widgets: ToWidg
     left, right = st.columns(2)
     left.button(
         "Keep mine (overwrite the other)",
-        key=f"conflict_keep_{kind}",
+        key=Keys.CONFLICT_KEEP + kind,
         on_click=_keep_mine,
         args=(project_id, kind),
     )
     right.button(
         "Load the other version",
-        key=f"conflict_load_{kind}",
+        key=Keys.CONFLICT_LOAD + kind,
         on_click=_load_theirs,
         args=(project_id, kind, to_widgets),
     )

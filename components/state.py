@@ -12,6 +12,8 @@ class Keys:
     LOADED = "loaded_records"  # {kind: {"project", "revision", "data"}} as last read or written
     CONFLICTS = "record_conflicts"  # {kind: data the user wanted to save when another tab won}
     FLASH = "flash"  # one message to show after an action that reruns the script
+    CONFLICT_KEEP = "conflict_keep_"  # + record kind: keep my version over the other tab's
+    CONFLICT_LOAD = "conflict_load_"  # + record kind: load the other tab's version
 
     SIDEBAR_PROJECT = "sidebar_project"
 
@@ -21,6 +23,8 @@ class Keys:
     HOME_IMPORT = "home_import"
     HOME_IMPORT_ERROR = "home_import_error"  # the last refused import, shown until dismissed
     HOME_SAMPLE = "home_sample"  # the Open the sample project button
+    HOME_NEW_FORM = "home_new_project"  # the New project form
+    HOME_RENAME_FORM = "home_rename_form"
 
     SCOPE_QUERY = "scope_query"
     SCOPE_ARCH = "scope_arch"
@@ -45,6 +49,7 @@ class Keys:
     MODEL_ADVISOR = "model_advisor_"  # + AdvisorInput field
     MODEL_USD_PER_HOUR = "model_usd_per_hour"
     MODEL_UTILISATION = "model_utilisation"
+    MODEL_SORT = "model_sort"  # the catalogue's order
 
     PLAN_START = "plan_start_date"
 
@@ -70,6 +75,9 @@ class Keys:
     PLAY_COMPARE = "play_compare_results"  # results of the last comparison
     PLAY_VERSION_NAME = "play_version_name"
     PLAY_DIFF = "play_diff_"  # + a | b
+    PLAY_SAVE_FORM = "play_save_version"  # the Save version form
+    PLAY_VERSION_PICK = "play_version_pick"  # the version to load or delete
+    PLAY_VERSION_DELETE_OK = "play_version_delete_ok"
 
     EVAL_SOURCE = "eval_source"  # shipped | upload
     EVAL_SHIPPED = "eval_shipped_set"
@@ -79,6 +87,12 @@ class Keys:
     EVAL_SELECTED = "eval_selected_runs"
     EVAL_KNOWN = "eval_known_runs"  # run ids seen last time: a new one joins the comparison
     EVAL_EXAMPLE = "eval_example"
+    EVAL_RATE = "eval_rate_"  # + run id + "_" + example id: the stars given to one answer
+    EVAL_DELETE_PICK = "eval_delete_pick"
+    EVAL_DELETE_OK = "eval_delete_ok"
+    EVAL_RESUME = "eval_resume_"  # + run id: its Resume button
+    EVAL_UP = "eval_up_"  # + input | output | task | metrics | add: the set upload form
+    EVAL_SHOTS_PICKER = "shots_"  # the Shots tab's candidate_picker key (after EVAL_CANDIDATE)
     EVAL_SHOTS_SLICE = "eval_shots_slice"  # the shots curve's slice (saved per set too)
     EVAL_SLICE_SET = "eval_slice_set"  # [project, set] whose slices the sliders show
     EVAL_SHOTS_POINTS = "eval_shots_points"  # the last shots curve, shown after reruns
@@ -102,6 +116,16 @@ class Keys:
     FT_PRESET_NAME = "ft_preset_name_"  # + run id: the name a run's settings are saved under
     FT_CHECKPOINT = "ft_checkpoint_"  # + run id: the checkpoint tried and evaluated
     FT_RESUME_FROM = "ft_resume_from_"  # + run id: the checkpoint a resume starts from
+    FT_RESUME = "ft_resume_run_"  # + run id: its Resume button
+    FT_STOP = "ft_stop_"  # + run id
+    FT_KILL = "ft_kill_"  # + run id: force stop
+    FT_DELETE_RUN = "ft_delete_run_"  # + run id: its Delete button
+    FT_LOSS_CHART = "ft_loss_chart_"  # + run id + "_" + metrics count (a new chart per update)
+    FT_METRIC_CHART = "ft_metric_chart_"  # + the same
+    FT_COMPARE_LOSS = "ft_compare_loss"
+    FT_COMPARE_METRIC = "ft_compare_metric"
+    FT_REUSE = "ft_reuse_"  # + run id: fill the New run form with its settings
+    FT_SAVE_PRESET = "ft_save_preset_"  # + run id
     RAG_STORE = "rag_store_"  # + kind | host | port: embedded store or a Chroma server
     RAG_COLLECTION = "rag_collection"
     RAG_NEXT = "rag_collection_next"  # a just-created collection to select on the next run
@@ -117,6 +141,9 @@ class Keys:
     RAG_QUALITY = "rag_quality"  # the last retrieval-quality report
     RAG_UPLOADER_KEY = "rag_uploader_generation"  # bumped to clear the uploader after adding
     RAG_ADDED = "rag_added"  # {"collection", "line", "skipped"} of the last add, until the next
+    RAG_ADDED_DISMISS = "rag_added_dismiss"
+    RAG_NEW_FORM = "rag_new_collection"  # the New collection form
+    RAG_DELETE_DOC = "rag_del_"  # + document hash
     TOOLS_QUESTION = "tools_question"
     TOOLS_LAST = "tools_last"
     TOOLS_SCORE = "tools_score"
@@ -144,6 +171,9 @@ class Keys:
     ALIGN_DPO_RUN = "align_dpo_run"  # the DPO run shown in the live view
     ALIGN_GPU = "align_gpu"  # the chooser assumes GPUs for training
     ALIGN_LABELS = "align_labels"  # thumbs-up/down labels the user already has (KTO)
+    ALIGN_DPO_CHART = "align_dpo_rewards_"  # + run id
+    ALIGN_REWARD_CHART = "align_reward_loss_"  # + reward model id
+    ALIGN_BON_CHART = "align_bon_chart"
 
     DEPLOY_MODEL = "deploy_model"
     DEPLOY_SET = "deploy_set"  # shipped set whose test split measures quality
@@ -157,6 +187,9 @@ class Keys:
     DEPLOY_EXPORT_PATH = "deploy_export_path"
     DEPLOY_EXPORT_OVERWRITE = "deploy_export_overwrite"
     DEPLOY_EXPORTED = "deploy_exported"  # {"folder", "variant"} of the last export
+    DEPLOY_COST_CHART = "deploy_cost"
+    DEPLOY_SPEED_CHART = "deploy_speed"
+    DEPLOY_SIZE_CHART = "deploy_size"
 
     DECISION_ACCEPT = "decision_accept_"  # + gate: accept the proposal
     DECISION_OVERRIDE = "decision_override_"  # + gate: record the other choice

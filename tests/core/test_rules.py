@@ -94,3 +94,48 @@ def test_the_core_has_no_import_cycles():
         if name not in done:
             visit(name, [name], done)
     assert cycles == []
+
+
+def _is_session_state(node: ast.AST) -> bool:
+    return (isinstance(node, ast.Attribute) and node.attr == "session_state") or (
+        isinstance(node, ast.Name) and node.id == "session_state"
+    )
+
+
+def _literal_key(node: ast.AST) -> bool:
+    """A string written in place: "x", or an f-string that starts with text (f"x_{id}")."""
+    if isinstance(node, ast.Constant):
+        return isinstance(node.value, str)
+    starts = node.values[:1] if isinstance(node, ast.JoinedStr) else []
+    return any(isinstance(v, ast.Constant) for v in starts)
+
+
+def _literal_session_keys(path: Path) -> list[str]:
+    """Where a file names a session key, a widget key or a form with a literal string."""
+    found = []
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        keys: list[ast.AST] = []
+        if isinstance(node, ast.Subscript) and _is_session_state(node.value):
+            keys.append(node.slice)  # st.session_state["x"]
+        elif isinstance(node, ast.Compare) and any(map(_is_session_state, node.comparators)):
+            keys.append(node.left)  # "x" in st.session_state
+        elif isinstance(node, ast.Call):
+            func = node.func
+            if isinstance(func, ast.Attribute) and node.args:
+                if _is_session_state(func.value) or func.attr == "form":
+                    keys.append(node.args[0])  # st.session_state.get("x"), st.form("x")
+            keys += [k.value for k in node.keywords if k.arg == "key"]  # widget(key="x")
+        found += [f"{path.relative_to(ROOT)}:{node.lineno}" for k in keys if _literal_key(k)]
+    return found
+
+
+def test_session_keys_come_from_the_keys_class():
+    """Pages and components name session keys through components.state.Keys, never in place."""
+    files = [*(ROOT / "app_pages").rglob("*.py"), *(ROOT / "components").rglob("*.py")]
+    found = [
+        where
+        for path in sorted(files)
+        if path != ROOT / "components" / "state.py"
+        for where in _literal_session_keys(path)
+    ]
+    assert found == [], "literal session keys: add them to Keys in components/state.py"

@@ -6,6 +6,7 @@ import time
 
 import pytest
 
+from components.state import Keys
 from lifecycle.alignment.preferences import (
     Preference,
     Side,
@@ -20,7 +21,12 @@ from lifecycle.text import md_escape
 from .helpers import button, goto, rerun, texts
 
 PAGE = "app_pages/align.py"
-MODEL_KEYS = ("align_side_a_model", "align_side_b_model", "align_bon_model", "align_dpo_model")
+MODEL_KEYS = (
+    Keys.ALIGN_SIDE + "a_model",
+    Keys.ALIGN_SIDE + "b_model",
+    Keys.ALIGN_BON_MODEL,
+    Keys.ALIGN_DPO_MODEL,
+)
 
 
 @pytest.fixture(autouse=True)
@@ -36,7 +42,7 @@ def at(make_app, project, tiny_causal):
     for key in MODEL_KEYS:
         at.session_state[key] = "__other__"
         at.session_state[key + "_other"] = str(tiny_causal)
-    at.session_state["align_max_tokens"] = 8
+    at.session_state[Keys.ALIGN_MAX_TOKENS] = 8
     return goto(at, PAGE)
 
 
@@ -66,25 +72,25 @@ def test_the_seed_set_fills_the_table_and_the_trl_download(at, store, project):
 
 def test_a_blind_pair_is_judged_saved_revealed_and_deleted(at, store, project):
     at = rerun(button(at, "Generate a blind pair").click())
-    pair = at.session_state["align_pair"]["pair"]
+    pair = at.session_state[Keys.ALIGN_PAIR]["pair"]
     shown = [m.value for m in at.markdown if m.value.startswith("**Completion")]
     assert shown == ["**Completion 1**", "**Completion 2**"]
-    at.text_input(key="align_reason").input("more faithful")
-    at = rerun(at.button(key="align_judge_first").click())
+    at.text_input(key=Keys.ALIGN_REASON).input("more faithful")
+    at = rerun(at.button(key=Keys.ALIGN_JUDGE + "first").click())
     [pref] = list_preferences(store, project.id)
     assert pref.chosen == pair.shown[0] and pref.reason == "more faithful"
     assert pref.choice == ("a" if pair.a_first else "b")
     assert pref.task == "summarization" and pref.messages[0]["role"] == "system"
     assert any("A was " in t and "greedy" in t for t in texts(at.toast))
-    assert at.session_state["align_pair"] is None  # judged: the next pair starts fresh
+    assert at.session_state[Keys.ALIGN_PAIR] is None  # judged: the next pair starts fresh
 
-    at = rerun(at.multiselect(key="align_delete").select(pref.id))
+    at = rerun(at.multiselect(key=Keys.ALIGN_DELETE).select(pref.id))
     at = rerun(button(at, "Delete selected").click())
     assert list_preferences(store, project.id) == []
 
 
 def test_same_model_and_settings_on_both_sides_is_refused(at):
-    at.toggle(key="align_side_b_do_sample").set_value(False)
+    at.toggle(key=Keys.ALIGN_SIDE + "b_do_sample").set_value(False)
     at = rerun(button(rerun(at), "Generate a blind pair").click())
     assert any("Both sides use the same model and settings" in e for e in texts(at.error))
 
@@ -115,7 +121,7 @@ def test_reward_model_trains_on_the_seed_set_then_scores(at, project):
     assert info["losses"][-1] < info["losses"][0]
     assert len([c for c in at.get("plotly_chart") if "pairwise loss" in c.proto.spec]) == 1
 
-    at = rerun(at.text_area(key="align_score_text").input("A short faithful summary."))
+    at = rerun(at.text_area(key=Keys.ALIGN_SCORE_TEXT).input("A short faithful summary."))
     at = rerun(button(at, "Score it").click())
     assert metric(at, "Reward").startswith(("+", "-"))
 
@@ -139,9 +145,9 @@ def test_a_perfect_score_on_four_held_out_pairs_is_not_called_better_than_chance
 def test_best_of_n_picks_the_highest_reward(at, project):
     train_reward(project.id, list(load_seed()))
     at = rerun(at)
-    at.slider(key="align_bon_n").set_value(3)
+    at.slider(key=Keys.ALIGN_BON_N).set_value(3)
     at = rerun(button(rerun(at), "Sample 3 and let the reward model pick").click())
-    result = at.session_state["align_bon_result"]["result"]
+    result = at.session_state[Keys.ALIGN_BON]["result"]
     [table] = [d.value for d in at.dataframe if "pick" in d.value.columns]
     assert list(table["seed"]) == [0, 1, 2]
     assert table["reward"].idxmax() == result.best_index
@@ -154,7 +160,7 @@ def test_best_of_n_picks_the_highest_reward(at, project):
 def test_dpo_launches_a_job_on_this_tasks_pairs(at, store, project):
     assert any(t.startswith("DPO needs at least 8 pairs of this task") for t in texts(at.info))
     at = add_seed(at)
-    at.number_input(key="align_dpo_set_max_steps").set_value(1)
+    at.number_input(key=Keys.ALIGN_DPO_SET + "max_steps").set_value(1)
     at = rerun(button(rerun(at), "Launch DPO").click())
     [run] = list_runs(project.id)
     assert run.config.method == "dpo" and run.config.max_steps == 1

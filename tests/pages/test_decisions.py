@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from components.state import Keys
 from lifecycle.decision_records import list_decisions
 from lifecycle.decisions import RAG_QUALITY
 from lifecycle.text import md_escape
@@ -33,18 +34,18 @@ def test_evaluate_proposes_and_the_user_accepts_one_and_overrides_another(make_a
     assert md_escape("The tuned model beats the best prompt by +0.1") in shown
     assert md_escape("adopt the tuned model.") in shown
 
-    at = rerun(at.button(key="decision_accept_adapt").click())
+    at = rerun(at.button(key=Keys.DECISION_ACCEPT + "adapt").click())
     [accepted] = list_decisions(store, project.id)
     assert accepted["chosen"] == "fine-tune" and not accepted["overridden"]
     assert any(s.value.startswith("Accepted on ") for s in at.success)
 
-    at.selectbox(key="decision_choice_adopt").set_value("tune-more")
-    at = rerun(at.button(key="decision_override_adopt").click())
+    at.selectbox(key=Keys.DECISION_CHOICE + "adopt").set_value("tune-more")
+    at = rerun(at.button(key=Keys.DECISION_OVERRIDE + "adopt").click())
     assert any("Say why you override" in e.value for e in at.error)
     assert len(list_decisions(store, project.id)) == 1  # nothing recorded without a reason
 
-    at.text_area(key="decision_reason_adopt").input(REASON)
-    at = rerun(at.button(key="decision_override_adopt").click())
+    at.text_area(key=Keys.DECISION_REASON + "adopt").input(REASON)
+    at = rerun(at.button(key=Keys.DECISION_OVERRIDE + "adopt").click())
     overridden = list_decisions(store, project.id)[-1]
     assert overridden["overridden"] and overridden["chosen"] == "tune-more"
     assert overridden["proposed"] == "adopt-tuned" and overridden["reason"] == REASON
@@ -61,7 +62,7 @@ def test_the_fine_tune_page_asks_whether_to_adopt_the_tuned_run(make_app, projec
     save_evidence(store, project.id, tuned=True)
     at = goto(make_app(), "app_pages/finetune.py")
     assert md_escape("The tuned model beats the best prompt by +0.160 ROUGE-L") in markdown(at)
-    at = rerun(at.button(key="decision_accept_adopt").click())
+    at = rerun(at.button(key=Keys.DECISION_ACCEPT + "adopt").click())
     assert list_decisions(store, project.id)[0]["chosen"] == "adopt-tuned"
 
 
@@ -71,13 +72,13 @@ def test_a_retrieval_measurement_is_kept_and_proposes_at_the_rag_gate(
     link_embedded(embedded_models, home)
     at = goto(make_app(), "app_pages/rag.py")
     assert any(c.startswith("No proposal yet") for c in texts(at.caption))
-    at = rerun(at.slider(key="rag_quality_n").set_value(10))
+    at = rerun(at.slider(key=Keys.RAG_QUALITY + "_n").set_value(10))
     at = rerun(button(at, "Measure retrieval quality").click())
     [record] = store.list_records(project.id, RAG_QUALITY)
     assert record.data["k"] == 4 and len(record.data["ranks"]) == 10
     assert record.data["chunks"] == {"unit": "chars", "size": 800, "overlap": 100}
     assert "Proposed: **Retrieval hit@" in markdown(at)
-    at = rerun(at.button(key="decision_accept_retrieval").click())
+    at = rerun(at.button(key=Keys.DECISION_ACCEPT + "retrieval").click())
     assert list_decisions(store, project.id)[0]["gate"] == "retrieval"
 
 
@@ -85,11 +86,11 @@ def test_the_deploy_gate_is_accepted_then_reconsidered(make_app, project, store)
     save_evidence(store, project.id)
     at = goto(make_app(), "app_pages/deploy.py")
     assert f"Proposed: **{md_escape('int8 keeps ROUGE-L within the interval')}" in markdown(at)
-    at = rerun(at.button(key="decision_accept_deploy").click())
+    at = rerun(at.button(key=Keys.DECISION_ACCEPT + "deploy").click())
     assert list_decisions(store, project.id)[0]["chosen"] == "int8"
-    at = rerun(at.button(key="decision_revisit_deploy_button").click())
-    at.selectbox(key="decision_choice_deploy").set_value("fp32")
-    at.text_area(key="decision_reason_deploy").input("The int8 kernels are missing on ARM")
-    at = rerun(at.button(key="decision_override_deploy").click())
+    at = rerun(at.button(key=Keys.DECISION_REVISIT + "deploy_button").click())
+    at.selectbox(key=Keys.DECISION_CHOICE + "deploy").set_value("fp32")
+    at.text_area(key=Keys.DECISION_REASON + "deploy").input("The int8 kernels are missing on ARM")
+    at = rerun(at.button(key=Keys.DECISION_OVERRIDE + "deploy").click())
     [decision] = list_decisions(store, project.id)  # the same evidence: decided again
     assert decision["chosen"] == "fp32" and decision["overridden"]

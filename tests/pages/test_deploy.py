@@ -6,6 +6,7 @@ import json
 
 import pytest
 
+from components.state import Keys
 from lifecycle.deploy.measure import MEASUREMENT, VariantReport, save_measurements
 from lifecycle.text import md_escape
 
@@ -23,8 +24,8 @@ def hub_off(monkeypatch):
 def session(make_app, tiny_causal):
     """A session on the page with the tiny model picked (the embedded one never loads)."""
     at = make_app()
-    at.session_state["deploy_model"] = "__other__"
-    at.session_state["deploy_model_other"] = str(tiny_causal)
+    at.session_state[Keys.DEPLOY_MODEL] = "__other__"
+    at.session_state[Keys.DEPLOY_MODEL + "_other"] = str(tiny_causal)
     return goto(at, PAGE)
 
 
@@ -40,7 +41,7 @@ def table(at, column):
 
 def traffic(at, **values):
     for name, value in values.items():
-        at.number_input(key=f"deploy_traffic_{name}").set_value(value)
+        at.number_input(key=f"{Keys.DEPLOY_TRAFFIC}{name}").set_value(value)
     return rerun(at)
 
 
@@ -48,9 +49,9 @@ def test_tiny_model_variants_are_measured_saved_and_reloaded(
     at, make_app, store, project, tiny_causal
 ):
     assert texts(at.title) == ["6 · Deploy"]
-    assert at.multiselect(key="deploy_variants").value == ["fp32", "bf16", "int8"]
+    assert at.multiselect(key=Keys.DEPLOY_VARIANTS).value == ["fp32", "bf16", "int8"]
     assert "No measurement yet: pick the variants and press Build and measure." in texts(at.info)
-    at.slider(key="deploy_examples").set_value(2)
+    at.slider(key=Keys.DEPLOY_EXAMPLES).set_value(2)
     at = rerun(button(rerun(at), "Build and measure").click())
     results = table(at, "disk (MiB)")
     assert list(results["variant"]) == [
@@ -69,7 +70,7 @@ def test_tiny_model_variants_are_measured_saved_and_reloaded(
     assert bf16 == pytest.approx(fp32 / 2, rel=0.05) and int8 < fp32
 
     # The what-if uses the measured speeds, one row per variant.
-    assert at.radio(key="deploy_tps_source").value == "measured"
+    assert at.radio(key=Keys.DEPLOY_TPS_SOURCE).value == "measured"
     assert len(table(at, "machines")) == 3
 
     again = session(make_app, tiny_causal)  # a new session after a restart: nothing re-measured
@@ -79,7 +80,7 @@ def test_tiny_model_variants_are_measured_saved_and_reloaded(
 
 def test_the_what_if_turns_an_entered_throughput_into_machines_and_cost(at):
     assert not at.radio  # nothing measured yet: only an entered throughput
-    at.number_input(key="deploy_gpu_tps").set_value(100.0)
+    at.number_input(key=Keys.DEPLOY_GPU_TPS).set_value(100.0)
     at = traffic(
         at,
         requests_per_day=86_400.0,
@@ -132,12 +133,12 @@ def test_export_asks_before_overwriting_and_shows_serve_commands(
     mine = tmp_path / "my-files"
     mine.mkdir()
     (mine / "thesis.txt").write_text("years of work")
-    at = rerun(at.text_input(key="deploy_export_path").input(str(mine)))
+    at = rerun(at.text_input(key=Keys.DEPLOY_EXPORT_PATH).input(str(mine)))
     assert any("Lifecycle did not export" in e for e in texts(at.error)), texts(at.error)
     assert button(at, "Export").disabled and (mine / "thesis.txt").is_file()
 
     target = tmp_path / "shipped"
-    at = rerun(at.text_input(key="deploy_export_path").input(str(target)))
+    at = rerun(at.text_input(key=Keys.DEPLOY_EXPORT_PATH).input(str(target)))
     at = rerun(button(at, "Export").click())
     assert (target / "config.json").is_file() and (target / ".lifecycle-export").is_file()
     assert "Decode speed (median) | 50.0 tokens/s" in (target / "README.md").read_text()
@@ -147,7 +148,7 @@ def test_export_asks_before_overwriting_and_shows_serve_commands(
     assert json.loads((target / "config.json").read_text())["model_type"] == "llama"
     # Right after its own export the page neither warns nor says the folder is taken.
     assert not texts(at.warning) and not texts(at.error)
-    assert at.checkbox(key="deploy_export_overwrite").label == "Replace it with a new export?"
+    assert at.checkbox(key=Keys.DEPLOY_EXPORT_OVERWRITE).label == "Replace it with a new export?"
     # Readable by a server running as another user (the weights arrived 0600).
     assert (target / "model.safetensors").stat().st_mode & 0o044 == 0o044
     assert (target.stat().st_mode & 0o055) == 0o055
@@ -155,11 +156,11 @@ def test_export_asks_before_overwriting_and_shows_serve_commands(
     (target / "stale.txt").write_text("from the earlier export")
     at = rerun(at)
     assert button(at, "Export").disabled
-    at = rerun(at.checkbox(key="deploy_export_overwrite").check())
-    at = rerun(at.selectbox(key="deploy_export_variant").set_value("bf16"))
-    at = rerun(at.text_input(key="deploy_export_path").input(str(target)))
+    at = rerun(at.checkbox(key=Keys.DEPLOY_EXPORT_OVERWRITE).check())
+    at = rerun(at.selectbox(key=Keys.DEPLOY_EXPORT_VARIANT).set_value("bf16"))
+    at = rerun(at.text_input(key=Keys.DEPLOY_EXPORT_PATH).input(str(target)))
     assert button(at, "Export").disabled  # another variant: the question is asked again
-    at = rerun(at.checkbox(key="deploy_export_overwrite").check())
+    at = rerun(at.checkbox(key=Keys.DEPLOY_EXPORT_OVERWRITE).check())
     at = rerun(button(at, "Export").click())
     assert not (target / "stale.txt").exists() and (target / "config.json").is_file()
     text = (target / "README.md").read_text()
@@ -172,6 +173,6 @@ def test_export_into_an_unusable_place_says_why(make_app, measured, tiny_causal,
     at = session(make_app, tiny_causal)
     blocker = tmp_path / "a-file"
     blocker.write_text("not a folder")
-    at = rerun(at.text_input(key="deploy_export_path").input(str(blocker / "export")))
+    at = rerun(at.text_input(key=Keys.DEPLOY_EXPORT_PATH).input(str(blocker / "export")))
     at = rerun(button(at, "Export").click())
     assert any(e.startswith(f"Cannot create {blocker}") for e in texts(at.error)), texts(at.error)

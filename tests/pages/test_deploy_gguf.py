@@ -7,6 +7,7 @@ import shutil
 
 import pytest
 
+from components.state import Keys
 from lifecycle.deploy import gguf, gguf_variants
 from lifecycle.deploy.measure import VariantReport, save_measurements
 from lifecycle.deploy.variants import LABELS
@@ -62,12 +63,12 @@ def test_a_runs_gguf_variants_are_offered_and_measured_beside_torch(
     save_measurements(store, project.id, ref, "Dialogue summaries (test)", reports)
 
     at = make_app()
-    at.session_state["deploy_model"] = ref
+    at.session_state[Keys.DEPLOY_MODEL] = ref
     at = goto(at, PAGE)
-    assert at.selectbox(key="deploy_model").value == ref
-    variants = at.multiselect(key="deploy_variants")
+    assert at.selectbox(key=Keys.DEPLOY_MODEL).value == ref
+    variants = at.multiselect(key=Keys.DEPLOY_VARIANTS)
     assert list(variants.options)[-3:] == list(gguf_variants.NAMES)
     [results] = [d.value for d in at.dataframe if "disk (MiB)" in d.value.columns]
     assert list(results["variant"]) == ["fp32 (as trained)", "GGUF Q4_K_M (llama.cpp, 4-bit)"]
     assert list(results["tokens/s (median)"]) == [15.0, 110.0]
-    assert "gguf-Q4_K_M" in at.selectbox(key="deploy_export_variant").options
+    assert "gguf-Q4_K_M" in at.selectbox(key=Keys.DEPLOY_EXPORT_VARIANT).options

@@ -6,6 +6,7 @@ import re
 
 import pytest
 
+from components.state import Keys
 from lifecycle.evaluation.datasets import load_shipped
 from lifecycle.evaluation.runs import (
     RUN,
@@ -25,8 +26,8 @@ from .helpers import button, goto, rerun, texts
 PAGE = "app_pages/evaluate.py"
 SUMMARIES, ENTITIES = "dialogue_summaries", "entities"
 SLICE = 3  # examples per run: the tiny model answers noise, three are enough to test the page
-CANDIDATE = "eval_candidate___playground__"  # Keys.EVAL_CANDIDATE + "" + the current prompt
-SHOTS_CANDIDATE = "eval_candidate_shots___playground__"  # the same picker in the Shots tab
+CANDIDATE = Keys.EVAL_CANDIDATE + "__playground__"  # + "" + the current prompt
+SHOTS_CANDIDATE = Keys.EVAL_CANDIDATE + Keys.EVAL_SHOTS_PICKER + "__playground__"  # Shots tab
 LABEL = "Conversation Summarization prompt"
 VERDICT = re.compile(r"^(Prompting has plateaued|Examples still help) \(")
 SCORES = re.compile(
@@ -53,7 +54,7 @@ def summaries(n: int = SLICE):
 
 def use_model(at, model, n: int = SLICE):
     """Evaluate `n` examples with `model` typed into the candidate's Model box."""
-    at.slider(key="eval_limit").set_value(n)
+    at.slider(key=Keys.EVAL_LIMIT).set_value(n)
     at = rerun(at.selectbox(key=CANDIDATE + "model_pick").set_value("__other__"))
     at.text_input(key=CANDIDATE + "model").input(str(model))
     return rerun(at)
@@ -70,7 +71,7 @@ def evaluate(at, shots: int = 0):
 def compare_all(at, store, project):
     """Select every run in "Compare on this set" (the oldest becomes A)."""
     ids = [r.id for r in list_eval_runs(store, project.id)]
-    return rerun(at.multiselect(key="eval_selected_runs").set_value(ids))
+    return rerun(at.multiselect(key=Keys.EVAL_SELECTED).set_value(ids))
 
 
 def examples_table(at):
@@ -81,9 +82,9 @@ def examples_table(at):
 
 def test_the_page_starts_empty_and_explains_benchmarks(at, store, project):
     assert texts(at.title) == ["5 · Evaluate"]
-    assert at.selectbox(key="eval_shipped_set").value == SUMMARIES
+    assert at.selectbox(key=Keys.EVAL_SHIPPED).value == SUMMARIES
     assert any(c.value.startswith("60 examples · task summarization") for c in at.caption)
-    assert at.slider(key="eval_limit").value == 20
+    assert at.slider(key=Keys.EVAL_LIMIT).value == 20
     assert "No evaluation yet: run a candidate in the Run tab." in texts(at.info)
     assert not at.get("plotly_chart") and not at.dataframe
     assert at.selectbox(key=CANDIDATE + "model_pick").value.startswith("embedded:")
@@ -128,7 +129,7 @@ def test_evaluate_compare_read_and_rate(at, store, project, tiny_causal):
     assert {"A", "B", "B - A", "A ROUGE-L", "B ROUGE-L"} <= set(table.columns)
     assert sorted(table["id"]) == sorted(first.predictions)
     assert list(table["B - A"]) == sorted(table["B - A"])  # the biggest losses of B first
-    picked = at.selectbox(key="eval_example").value
+    picked = at.selectbox(key=Keys.EVAL_EXAMPLE).value
     assert picked in first.predictions
     shown = "\n".join(texts(at.markdown))
     assert "**Input**" in shown and "**Reference**" in shown
@@ -136,7 +137,7 @@ def test_evaluate_compare_read_and_rate(at, store, project, tiny_causal):
     assert f"**B: {md_escape(second.candidate.label)}** · ROUGE\\-L " in shown
 
     # A star rating is stored per run and example, and summarised under Results.
-    at = rerun(at.feedback(key=f"eval_rate_{second.id}_{picked}").set_value(3))
+    at = rerun(at.feedback(key=f"{Keys.EVAL_RATE}{second.id}_{picked}").set_value(3))
     assert ratings(store, project.id, second.id) == {picked: 4}
     assert ratings(store, project.id, first.id) == {}
     assert "Your rating: 4/5" in texts(at.caption)
@@ -148,7 +149,7 @@ def test_evaluate_compare_read_and_rate(at, store, project, tiny_causal):
 
 def test_a_new_run_joins_the_comparison(at, store, project, tiny_causal):
     at = evaluate(evaluate(use_model(at, tiny_causal)), shots=3)
-    assert len(at.multiselect(key="eval_selected_runs").value) == 2
+    assert len(at.multiselect(key=Keys.EVAL_SELECTED).value) == 2
     assert any("95 % CI" in m for m in texts(at.info) + texts(at.success))
 
 
@@ -171,7 +172,7 @@ def test_a_stopped_run_resumes_where_it_stopped(at, store, project, tiny_causal)
         should_stop=lambda: run.done >= 1,
     )
     assert run.status == "partial" and run.done == 1
-    at = rerun(at.slider(key="eval_limit").set_value(SLICE))
+    at = rerun(at.slider(key=Keys.EVAL_LIMIT).set_value(SLICE))
     resume = button(at, f"Resume {md_escape(f'{LABEL} · 0-shot')} (1/3)")
     at = rerun(resume.click())
     [again] = list_eval_runs(store, project.id)
@@ -185,10 +186,10 @@ def test_a_stopped_run_resumes_where_it_stopped(at, store, project, tiny_causal)
 def test_another_sets_runs_are_not_offered_for_comparison(at, store, project, tiny_causal):
     at = evaluate(use_model(at, tiny_causal))
     [summary_run] = list_eval_runs(store, project.id)
-    assert at.multiselect(key="eval_selected_runs").options == [f"{LABEL} · 0-shot [done]"]
-    at = rerun(at.selectbox(key="eval_shipped_set").set_value(ENTITIES))
+    assert at.multiselect(key=Keys.EVAL_SELECTED).options == [f"{LABEL} · 0-shot [done]"]
+    at = rerun(at.selectbox(key=Keys.EVAL_SHIPPED).set_value(ENTITIES))
     assert any(c.value.startswith("40 examples · task ner") for c in at.caption)
-    compare = at.multiselect(key="eval_selected_runs")
+    compare = at.multiselect(key=Keys.EVAL_SELECTED)
     assert compare.options == [] and compare.value == []
     assert "Evaluate a candidate on this set to read its outputs here." in texts(at.info)
     assert not at.get("plotly_chart")
@@ -200,17 +201,17 @@ def test_another_sets_runs_are_not_offered_for_comparison(at, store, project, ti
 def test_deleting_a_run_needs_a_confirmation(at, store, project, tiny_causal):
     at = evaluate(evaluate(use_model(at, tiny_causal)), shots=3)
     first, second = list_eval_runs(store, project.id)
-    at = rerun(at.selectbox(key="eval_delete_pick").set_value(first.id))
+    at = rerun(at.selectbox(key=Keys.EVAL_DELETE_PICK).set_value(first.id))
     assert button(at, "Delete run").disabled
-    at = rerun(at.checkbox(key="eval_delete_ok").check())
+    at = rerun(at.checkbox(key=Keys.EVAL_DELETE_OK).check())
     at = rerun(button(at, "Delete run").click())
     assert [r.id for r in list_eval_runs(store, project.id)] == [second.id]
     assert list(at.dataframe[0].value["Candidate"]) == [f"{LABEL} · 3-shot"]
-    assert at.multiselect(key="eval_selected_runs").options == [f"{LABEL} · 3-shot [done]"]
+    assert at.multiselect(key=Keys.EVAL_SELECTED).options == [f"{LABEL} · 3-shot [done]"]
 
 
 def test_the_shots_curve_draws_and_gives_a_verdict(at, store, project, tiny_causal):
-    at.slider(key="eval_shots_slice").set_value(2)
+    at.slider(key=Keys.EVAL_SHOTS_SLICE).set_value(2)
     at = rerun(at.selectbox(key=SHOTS_CANDIDATE + "model_pick").set_value("__other__"))
     at.text_input(key=SHOTS_CANDIDATE + "model").input(str(tiny_causal))
     at = rerun(button(rerun(at), "Run the shots curve").click())
@@ -230,7 +231,7 @@ def test_the_shots_curve_draws_and_gives_a_verdict(at, store, project, tiny_caus
 
 
 def test_the_llama_cpp_fast_path_is_a_candidate(at, store, project, llama_installed):
-    at.slider(key="eval_limit").set_value(2)
+    at.slider(key=Keys.EVAL_LIMIT).set_value(2)
     at = rerun(at.selectbox(key=CANDIDATE + "model_pick").set_value("llamacpp:embedded"))
     at = evaluate(at)
     [done] = texts(at.success)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from components.state import Keys
 from lifecycle.evaluation.datasets import load_shipped
 from lifecycle.evaluation.runs import Candidate, continue_run, start_run
 from lifecycle.models import GenerationResult, GenParams
@@ -21,18 +22,18 @@ def at(make_app, project):
 
 
 def test_the_slice_survives_leaving_the_page_and_a_restart(at, make_app, store, project):
-    at = rerun(at.slider(key="eval_limit").set_value(10))
+    at = rerun(at.slider(key=Keys.EVAL_LIMIT).set_value(10))
     at = goto(at, "app_pages/plan.py")
     at = goto(at, PAGE)
-    assert at.slider(key="eval_limit").value == 10  # it went back to 20
+    assert at.slider(key=Keys.EVAL_LIMIT).value == 10  # it went back to 20
     again = goto(make_app(), PAGE)  # a new session: after a restart
-    assert again.slider(key="eval_limit").value == 10
+    assert again.slider(key=Keys.EVAL_LIMIT).value == 10
     assert store.get_record(project.id, "evaluate").data["limits"] == {"dialogue_summaries": 10}
     # Another set keeps its own slice; coming back restores this one's.
-    again = rerun(again.selectbox(key="eval_shipped_set").set_value("entities"))
-    assert again.slider(key="eval_limit").value == 20
-    again = rerun(again.selectbox(key="eval_shipped_set").set_value("dialogue_summaries"))
-    assert again.slider(key="eval_limit").value == 10
+    again = rerun(again.selectbox(key=Keys.EVAL_SHIPPED).set_value("entities"))
+    assert again.slider(key=Keys.EVAL_LIMIT).value == 20
+    again = rerun(again.selectbox(key=Keys.EVAL_SHIPPED).set_value("dialogue_summaries"))
+    assert again.slider(key=Keys.EVAL_LIMIT).value == 10
 
 
 def test_opening_the_page_saves_nothing(at, store, project):
@@ -53,7 +54,7 @@ def test_a_win_by_copying_is_warned_about_beside_the_metric(make_app, store, pro
     _run(store, project, "terse", lambda text: "No summary.")
     _run(store, project, "pasted", lambda text: text)  # the dialogue itself: ROUGE rewards it
     at = goto(make_app(), PAGE)
-    at = rerun(at.slider(key="eval_limit").set_value(12))
+    at = rerun(at.slider(key=Keys.EVAL_LIMIT).set_value(12))
     tables = [d.value for d in at.dataframe if "Mostly copied outputs" in d.value.columns]
     assert tables, [list(d.value.columns) for d in at.dataframe]
     copied = dict(zip(tables[0]["Candidate"], tables[0]["Mostly copied outputs"]))

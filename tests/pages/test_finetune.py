@@ -6,6 +6,7 @@ import time
 
 import pytest
 
+from components.state import Keys
 from lifecycle.finetune.runs import RUN, list_runs
 
 from .helpers import button, goto, rerun, texts
@@ -46,18 +47,18 @@ def at(make_app, project, store, tiny_causal):
     )
     at = make_app()
     # Chosen before the page first runs, so it never loads the (slow) embedded default.
-    at.session_state["ft_source"] = "upload:tinyhash"
-    at.session_state["ft_model"] = "__other__"
-    at.session_state["ft_model_other"] = str(tiny_causal)
+    at.session_state[Keys.FT_SOURCE] = "upload:tinyhash"
+    at.session_state[Keys.FT_MODEL] = "__other__"
+    at.session_state[Keys.FT_MODEL_OTHER] = str(tiny_causal)
     # The tiny tokenizer spells the task prompt out in bytes: give it room; small batches.
-    at.session_state["ft_set_max_len"] = 2048
-    at.session_state["ft_set_batch"] = 4
+    at.session_state[Keys.FT_SET + "max_len"] = 2048
+    at.session_state[Keys.FT_SET + "batch"] = 4
     return goto(at, PAGE)
 
 
 def setting(at, name, value):
     """Set one number input of the settings form."""
-    return rerun(at.number_input(key=f"ft_set_{name}").set_value(value))
+    return rerun(at.number_input(key=f"{Keys.FT_SET}{name}").set_value(value))
 
 
 def metric(at, label):
@@ -73,7 +74,12 @@ def test_report_counts_rows_and_shows_the_training_text(at):
     assert metric(at, "Empty / duplicate") == "1 / 1"
     assert metric(at, "Train / validation") == "11 / 1"
     assert int(metric(at, "Trainable parameters").replace(",", "")) > 0
-    assert at.multiselect(key="ft_set_targets").value == ["q_proj", "k_proj", "v_proj", "o_proj"]
+    assert at.multiselect(key=Keys.FT_SET + "targets").value == [
+        "q_proj",
+        "k_proj",
+        "v_proj",
+        "o_proj",
+    ]
     code = "\n".join(c.value for c in at.code)
     assert "<|im_start|>assistant" in code and "the capital of france is paris .<|im_end|>" in code
 
@@ -82,14 +88,14 @@ def test_processes_set_the_effective_batch_and_the_commands_to_run_elsewhere(at)
     from lifecycle.finetune.distributed import machine_limit
 
     limit = machine_limit()[0]
-    assert at.number_input(key="ft_set_processes").value == 1
+    assert at.number_input(key=Keys.FT_SET + "processes").value == 1
     at = setting(at, "processes", limit + 1)  # taken as typed, then refused with the reason
     assert any(e.startswith("This machine has") for e in texts(at.error)), texts(at.error)
     n = min(2, limit)
     at = setting(at, "processes", n)
     [steps] = [m for m in at.metric if m.label == "Optimiser steps"]
     assert steps.delta == f"effective batch 4 x 1 x {n} process{'es' if n > 1 else ''} = {4 * n}"
-    at = rerun(at.number_input(key="ft_export_processes").set_value(8))
+    at = rerun(at.number_input(key=Keys.FT_EXPORT_PROCESSES).set_value(8))
     code = "\n".join(c.value for c in at.code)
     assert (
         "python -m lifecycle.finetune.launch --nproc_per_node 8 -m lifecycle.finetune.worker"
@@ -114,7 +120,7 @@ def test_processes_set_the_effective_batch_and_the_commands_to_run_elsewhere(at)
 )
 def test_impossible_settings_are_refused_clearly(at, name, value, message):
     at = setting(at, name, value)
-    assert at.number_input(key=f"ft_set_{name}").value == value  # the form shows what it uses
+    assert at.number_input(key=f"{Keys.FT_SET}{name}").value == value  # the form shows what it uses
     assert any(e.startswith(message) for e in texts(at.error)), texts(at.error)
     [launch] = [b for b in at.button if b.label == "Launch fine-tune"]
     assert launch.disabled and launch.help.replace("\\", "").startswith(message)  # the reason
@@ -124,7 +130,7 @@ def test_impossible_settings_are_refused_clearly(at, name, value, message):
 
 
 def test_cleared_lora_targets_are_refused_not_replaced(at):
-    at = rerun(at.multiselect(key="ft_set_targets").set_value([]))
+    at = rerun(at.multiselect(key=Keys.FT_SET + "targets").set_value([]))
     assert "Pick at least one LoRA target module (the layers that learn)." in texts(at.error)
     [launch] = [b for b in at.button if b.label == "Launch fine-tune"]
     assert launch.disabled
@@ -162,7 +168,8 @@ def test_launch_watch_try_and_delete_a_tiny_lora_job(at, store, project):
     table = [d.value for d in at.dataframe if "run" in d.value.columns][0]
     assert list(table["status"]) == ["completed"] and list(table["data"]) == ["tiny.jsonl"]
     charts = [c.key for c in at.get("plotly_chart")]
-    assert [k.split("_")[0] for k in charts] == ["loss", "metric"]  # beside it: ROUGE-L
+    prefixes = [Keys.FT_LOSS_CHART, Keys.FT_METRIC_CHART]  # beside the loss: ROUGE-L
+    assert len(charts) == 2 and all(map(str.startswith, charts, prefixes))
 
     # Evaluating says how long it will take, from this run's own timings.
     assert any(
@@ -176,7 +183,7 @@ def test_launch_watch_try_and_delete_a_tiny_lora_job(at, store, project):
         "**Tuned**",
     ]
 
-    at = rerun(at.checkbox(key=f"ft_delete_confirm_{run.id}").check())
+    at = rerun(at.checkbox(key=f"{Keys.FT_DELETE}_{run.id}").check())
     at = rerun(button(at, "Delete run").click())
     assert list_runs(project.id) == [] and store.list_records(project.id, RUN) == []
     assert not run.folder.exists()
@@ -186,7 +193,7 @@ def test_the_model_chosen_on_model_selection_is_preselected(make_app, project, s
     """The page read a key nothing writes (hf_id), so the project's model was never offered."""
     store.put_record(project.id, "model", {"model_id": "Qwen/Qwen2.5-0.5B-Instruct"})
     at = goto(make_app(), PAGE)
-    assert at.selectbox(key="ft_model").value == "Qwen/Qwen2.5-0.5B-Instruct"
-    assert "Project's model" in at.selectbox(key="ft_model").format_func(
+    assert at.selectbox(key=Keys.FT_MODEL).value == "Qwen/Qwen2.5-0.5B-Instruct"
+    assert "Project's model" in at.selectbox(key=Keys.FT_MODEL).format_func(
         "Qwen/Qwen2.5-0.5B-Instruct"
     )

@@ -7,6 +7,7 @@ import json
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from components.state import Keys
 from lifecycle.evaluation.datasets import Example
 from lifecycle.evaluation.runs import RUN as EVAL_RUN
 from lifecycle.evaluation.runs import Candidate, EvalRun
@@ -34,10 +35,10 @@ def hub_off(monkeypatch):
 def on_tiny(make_app, tiny_causal) -> AppTest:
     """The page with the tiny model as the base (never the slow embedded default)."""
     at = make_app()
-    at.session_state["ft_model"] = "__other__"
-    at.session_state["ft_model_other"] = str(tiny_causal)
-    at.session_state["ft_set_max_len"] = 2048
-    at.session_state["ft_set_batch"] = 4
+    at.session_state[Keys.FT_MODEL] = "__other__"
+    at.session_state[Keys.FT_MODEL_OTHER] = str(tiny_causal)
+    at.session_state[Keys.FT_SET + "max_len"] = 2048
+    at.session_state[Keys.FT_SET + "batch"] = 4
     return goto(at, PAGE)
 
 
@@ -51,14 +52,14 @@ def test_uploaded_sets_are_added_and_become_the_training_data(
         ("qa.csv", CSV, ["question"], "answer"),
         ("chat.jsonl", JSONL, ["prompt"], "completion"),
     ):
-        uploader = at.file_uploader(key="ft_upload")
+        uploader = at.file_uploader(key=Keys.FT_UPLOAD)
         at = rerun(uploader.set_value((name, raw.encode(), "text/plain")))
         # The task the project was scoped to, not the first in the list.
-        assert at.selectbox(key="ft_up_task").value == "information_retrieval"
-        assert at.multiselect(key="ft_up_in").value == inputs
-        assert at.selectbox(key="ft_up_out").value == output
+        assert at.selectbox(key=Keys.FT_UP + "task").value == "information_retrieval"
+        assert at.multiselect(key=Keys.FT_UP + "in").value == inputs
+        assert at.selectbox(key=Keys.FT_UP + "out").value == output
         at = rerun(button(at, "Add this training set").click())  # raised WidgetAlreadyInstantiated
-        source = at.selectbox(key="ft_source")
+        source = at.selectbox(key=Keys.FT_SOURCE)
         assert source.format_func(source.value) == f"Uploaded: {name}"
         rows = [m for m in at.metric if m.label == "Rows"]
         assert rows and rows[0].value == "12"
@@ -92,7 +93,7 @@ def test_runs_side_by_side_and_presets(make_app, project, store, tiny_causal):
     store.put_record(project.id, EVAL_RUN, scored.to_dict(), key="e1")
 
     at = on_tiny(make_app, tiny_causal)
-    assert set(at.multiselect(key="ft_compare").value) == {a.id, b.id}
+    assert set(at.multiselect(key=Keys.FT_COMPARE).value) == {a.id, b.id}
     diff = [d.value for d in at.dataframe if "setting" in d.value.columns][0]
     assert set(diff["setting"]) == {"learning_rate", "lora_r"}
     assert list(diff.loc[diff["setting"] == "lora_r", a.id]) == ["16"]
@@ -102,18 +103,18 @@ def test_runs_side_by_side_and_presets(make_app, project, store, tiny_causal):
     assert len(charts) >= 3  # the run's loss and metric, and the comparison's two
 
     # Save the first run's settings as a preset, then fill the New run form from it.
-    at.selectbox(key="ft_run").set_value(a.id).run()
-    at = rerun(at.text_input(key=f"ft_preset_name_{a.id}").input("Careful LoRA"))
+    at.selectbox(key=Keys.FT_RUN).set_value(a.id).run()
+    at = rerun(at.text_input(key=f"{Keys.FT_PRESET_NAME}{a.id}").input("Careful LoRA"))
     at = rerun(button(at, "Save as preset").click())
-    at = rerun(at.number_input(key="ft_set_lr_lora").set_value(0.0005))
-    assert at.selectbox(key="ft_preset").options[0] == "Preset: Careful LoRA"
-    at = rerun(at.selectbox(key="ft_preset").set_value("preset:careful-lora"))
+    at = rerun(at.number_input(key=Keys.FT_SET + "lr_lora").set_value(0.0005))
+    assert at.selectbox(key=Keys.FT_PRESET).options[0] == "Preset: Careful LoRA"
+    at = rerun(at.selectbox(key=Keys.FT_PRESET).set_value("preset:careful-lora"))
     at = rerun(button(at, "Fill the form").click())
-    assert at.number_input(key="ft_set_lr_lora").value == pytest.approx(1e-3)
-    assert at.number_input(key="ft_set_r").value == 16
-    at = rerun(at.selectbox(key="ft_preset").set_value(f"run:{b.id}"))
+    assert at.number_input(key=Keys.FT_SET + "lr_lora").value == pytest.approx(1e-3)
+    assert at.number_input(key=Keys.FT_SET + "r").value == 16
+    at = rerun(at.selectbox(key=Keys.FT_PRESET).set_value(f"run:{b.id}"))
     at = rerun(button(at, "Fill the form").click())
-    assert at.number_input(key="ft_set_r").value == 8
+    assert at.number_input(key=Keys.FT_SET + "r").value == 8
 
 
 def test_what_a_stopped_or_failed_run_shows(make_app, project, store, tiny_causal):
@@ -123,13 +124,13 @@ def test_what_a_stopped_or_failed_run_shows(make_app, project, store, tiny_causa
     note = "Force-stopped by you at step 5, without saving a checkpoint. A resume starts ..."
     stopped = fake_run(store, project, RunStatus(state="stopped", step=5, attempts=1, note=note))
     at = on_tiny(make_app, tiny_causal)
-    at = rerun(at.selectbox(key="ft_run").set_value(stopped.id))
+    at = rerun(at.selectbox(key=Keys.FT_RUN).set_value(stopped.id))
     assert note in texts(at.info)
     assert "killed or out of memory" not in " ".join(texts(at.error))
     assert "No checkpoint yet: a resume starts from the beginning and redoes 5 steps." in texts(
         at.caption
     )
-    at = rerun(at.selectbox(key="ft_run").set_value(broken.id))
+    at = rerun(at.selectbox(key=Keys.FT_RUN).set_value(broken.id))
     assert "MemoryError: out" in texts(at.error)
     assert log in [c.value for c in at.code]  # as written, its line breaks kept
     table = [d.value for d in at.dataframe if "run" in d.value.columns][0]

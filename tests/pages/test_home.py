@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import re
 
+from components.state import Keys
 from lifecycle.text import md_escape
 
 from .helpers import button, goto, rerun, texts
@@ -17,14 +18,14 @@ def stage_cards(at) -> list[str]:
 
 
 def create(at, name: str):
-    at.text_input(key="home_new_name").input(name)
-    return rerun(at.button(key="FormSubmitter:home_new_project-Create project").click())
+    at.text_input(key=Keys.HOME_NEW_NAME).input(name)
+    return rerun(at.button(key=f"FormSubmitter:{Keys.HOME_NEW_FORM}-Create project").click())
 
 
 def test_without_a_project_only_the_create_form_shows(make_app, store):
     at = make_app()
     assert texts(at.subheader) == ["Start a project"]
-    assert at.text_input(key="home_new_name").value == ""
+    assert at.text_input(key=Keys.HOME_NEW_NAME).value == ""
     assert stage_cards(at) == []
     assert not at.tabs
     assert "No project yet" in at.sidebar.caption[0].value
@@ -38,10 +39,10 @@ def test_creating_a_project_opens_it_with_seven_stage_cards(make_app, store):
     assert len(cards) == 7
     assert cards[0] == "**1. Define scope**" and cards[-1] == "**7. Infrastructure**"
     assert texts(at.toast) == ["Project “Demo” created and opened."]
-    assert at.text_input(key="home_new_name").value == ""  # cleared for the next one
+    assert at.text_input(key=Keys.HOME_NEW_NAME).value == ""  # cleared for the next one
     [project] = store.list_projects()
     assert project.name == "Demo"
-    assert at.sidebar.selectbox(key="sidebar_project").value == project.id
+    assert at.sidebar.selectbox(key=Keys.SIDEBAR_PROJECT).value == project.id
     assert [t.label for t in at.tabs] == ["New", "This project", "Import"]
 
 
@@ -72,9 +73,9 @@ def test_a_name_with_markup_and_emoji_is_stored_and_shown_as_typed(make_app, sto
 
 def test_rename(make_app, store, project):
     at = make_app()
-    assert at.text_input(key="home_rename").value == "Demo"
-    at.text_input(key="home_rename").input("Support summaries")
-    at = rerun(at.button(key="FormSubmitter:home_rename_form-Rename").click())
+    assert at.text_input(key=Keys.HOME_RENAME).value == "Demo"
+    at.text_input(key=Keys.HOME_RENAME).input("Support summaries")
+    at = rerun(at.button(key=f"FormSubmitter:{Keys.HOME_RENAME_FORM}-Rename").click())
     assert "Project: Support summaries" in texts(at.subheader)
     assert texts(at.toast) == ["Renamed to “Support summaries”."]
     assert [(p.id, p.name) for p in store.list_projects()] == [(project.id, "Support summaries")]
@@ -82,8 +83,8 @@ def test_rename(make_app, store, project):
 
 def test_rename_to_nothing_keeps_the_old_name(make_app, store, project):
     at = make_app()
-    at.text_input(key="home_rename").input("")
-    at = rerun(at.button(key="FormSubmitter:home_rename_form-Rename").click())
+    at.text_input(key=Keys.HOME_RENAME).input("")
+    at = rerun(at.button(key=f"FormSubmitter:{Keys.HOME_RENAME_FORM}-Rename").click())
     assert texts(at.toast) == ["Give the project a name."]
     assert [p.name for p in store.list_projects()] == ["Demo"]
 
@@ -95,7 +96,7 @@ def test_duplicate_copies_the_decisions_and_opens_the_copy(make_app, store, proj
     assert texts(at.toast) == ["Duplicated as “Copy of Demo”, now open."]
     copy = next(p for p in store.list_projects() if p.name == "Copy of Demo")
     assert store.get_record(copy.id, "scope").data == {"primary_task": "summarization"}
-    assert at.session_state["project_id"] == copy.id
+    assert at.session_state[Keys.PROJECT_ID] == copy.id
     assert "Conversation Summarization" in [m.value for m in at.markdown]  # its stage card
 
 
@@ -103,8 +104,8 @@ def test_delete_needs_the_confirmation_checkbox(make_app, store, project):
     at = make_app()
     delete = button(at, "Delete project")
     assert delete.disabled
-    assert not at.checkbox(key="home_delete_confirm").value
-    at = rerun(at.checkbox(key="home_delete_confirm").check())
+    assert not at.checkbox(key=Keys.HOME_DELETE_CONFIRM).value
+    at = rerun(at.checkbox(key=Keys.HOME_DELETE_CONFIRM).check())
     delete = button(at, "Delete project")
     assert not delete.disabled
     assert store.list_projects() == [project]  # checking the box deletes nothing yet
@@ -117,12 +118,12 @@ def test_delete_needs_the_confirmation_checkbox(make_app, store, project):
 def test_the_sidebar_switches_the_open_project(make_app, store, project):
     other = store.create_project("Other")
     at = make_app()
-    switcher = at.sidebar.selectbox(key="sidebar_project")
+    switcher = at.sidebar.selectbox(key=Keys.SIDEBAR_PROJECT)
     assert switcher.options == ["Demo", "Other"] or switcher.options == ["Other", "Demo"]
     for target in (other, project, other):
-        at = rerun(at.sidebar.selectbox(key="sidebar_project").select(target.id))
+        at = rerun(at.sidebar.selectbox(key=Keys.SIDEBAR_PROJECT).select(target.id))
         assert f"Project: {target.name}" in texts(at.subheader)
-        assert at.session_state["project_id"] == target.id
+        assert at.session_state[Keys.PROJECT_ID] == target.id
     assert {p.id for p in store.list_projects()} == {project.id, other.id}
 
 
@@ -133,7 +134,7 @@ def test_a_project_deleted_in_another_tab_is_noticed(make_app, store, project):
     at = rerun(at)
     assert texts(at.subheader) == ["Start a project"]
     assert texts(at.toast) == ["The project you had open was deleted (maybe in another tab)."]
-    assert at.session_state["project_id"] is None
+    assert at.session_state[Keys.PROJECT_ID] is None
 
 
 def test_stage_cards_show_the_decisions_of_other_pages(make_app, store, project):
@@ -142,7 +143,7 @@ def test_stage_cards_show_the_decisions_of_other_pages(make_app, store, project)
     assert shown.count("not started") == 7  # untouched: no "10 days planned", no "skipped"
     assert not [s for s in shown if "days planned" in s or s == "skipped"]
     at = goto(at, "app_pages/scope.py")
-    at = rerun(at.selectbox(key="scope_primary_task").select("summarization"))
+    at = rerun(at.selectbox(key=Keys.SCOPE_PRIMARY).select("summarization"))
     at = goto(at, "app_pages/home.py")
     assert "Conversation Summarization" in [m.value for m in at.markdown]
 
@@ -166,13 +167,13 @@ def test_a_project_with_broken_records_opens_and_can_be_deleted(make_app, store,
     at = make_app()
     assert "Project: Demo" in texts(at.subheader)
     assert len(stage_cards(at)) == 7
-    at = rerun(at.checkbox(key="home_delete_confirm").check())
+    at = rerun(at.checkbox(key=Keys.HOME_DELETE_CONFIRM).check())
     at = rerun(button(at, "Delete project").click())
     assert store.list_projects() == []
 
 
 def upload(at, name: str, raw: bytes):
-    return rerun(at.file_uploader(key="home_import").set_value((name, raw, "text/plain")))
+    return rerun(at.file_uploader(key=Keys.HOME_IMPORT).set_value((name, raw, "text/plain")))
 
 
 def test_a_refused_import_stays_on_the_page_until_dismissed(make_app, store):
@@ -204,6 +205,6 @@ def test_an_import_with_a_bad_record_names_it(make_app, store):
 
 
 def test_the_uploader_limit_is_the_import_limit(make_app):
-    uploader = make_app().file_uploader(key="home_import")
+    uploader = make_app().file_uploader(key=Keys.HOME_IMPORT)
     assert uploader.proto.max_upload_size_mb == 20
     assert uploader.allowed_type == []

@@ -8,6 +8,8 @@ from pathlib import Path
 
 import pytest
 
+from components.state import Keys
+
 from .helpers import goto, rerun, texts
 
 SMOL = "HuggingFaceTB/SmolLM2-135M-Instruct"
@@ -36,7 +38,7 @@ def tab(at, label: str):
 def test_the_page_is_split_into_four_tabs_under_the_chosen_model(at):
     labels = [t.label for t in at.tabs]
     assert labels[-4:] == TABS
-    assert at.selectbox(key="model_pick").value == ""
+    assert at.selectbox(key=Keys.MODEL_PICK).value == ""
     assert len(tab(at, "Catalogue").dataframe) == 1
     assert not tab(at, "Memory").dataframe
     assert any("Choose a model above" in i.value for i in tab(at, "Memory").info)
@@ -50,7 +52,7 @@ def test_without_a_model_nothing_is_saved(at, store, project):
 
 
 def test_choosing_a_model_saves_it_and_fills_the_memory_tab(at, store, project):
-    at = rerun(at.selectbox(key="model_pick").select(SMOL))
+    at = rerun(at.selectbox(key=Keys.MODEL_PICK).select(SMOL))
     assert saved(store, project)["model_id"] == SMOL
     memory_tab = tab(at, "Memory")
     assert len(memory_tab.dataframe) == 2  # memory per precision, fit per device
@@ -82,16 +84,16 @@ def test_the_compute_tab_compares_every_route_in_the_same_units(at):
 
 
 def test_the_choice_survives_a_visit_to_another_page(at):
-    at.selectbox(key="model_pick").select(SMOL)
-    at = rerun(at.number_input(key="model_work_batch").set_value(8))
+    at.selectbox(key=Keys.MODEL_PICK).select(SMOL)
+    at = rerun(at.number_input(key=Keys.MODEL_WORK + "batch").set_value(8))
     at = goto(goto(at, "app_pages/plan.py"), "app_pages/model_selection.py")
-    assert at.selectbox(key="model_pick").value == SMOL
-    assert at.number_input(key="model_work_batch").value == 8
+    assert at.selectbox(key=Keys.MODEL_PICK).value == SMOL
+    assert at.number_input(key=Keys.MODEL_WORK + "batch").value == 8
 
 
 def test_a_zero_context_is_an_error_message_not_a_crash(at):
-    at.selectbox(key="model_pick").select(SMOL)
-    at = rerun(at.number_input(key="model_work_context").set_value(0))
+    at.selectbox(key=Keys.MODEL_PICK).select(SMOL)
+    at = rerun(at.number_input(key=Keys.MODEL_WORK + "context").set_value(0))
     assert any(
         "Cannot estimate" in e.value and "at least one token" in e.value for e in at.error
     ), texts(at.error)
@@ -99,19 +101,19 @@ def test_a_zero_context_is_an_error_message_not_a_crash(at):
 
 
 def test_a_context_beyond_the_window_warns(at):
-    at.selectbox(key="model_pick").select(SMOL)
-    at = rerun(at.number_input(key="model_work_context").set_value(1_000_000))
+    at.selectbox(key=Keys.MODEL_PICK).select(SMOL)
+    at = rerun(at.number_input(key=Keys.MODEL_WORK + "context").set_value(1_000_000))
     assert any("beyond its window" in w.value for w in at.warning), texts(at.warning)
     assert len(tab(at, "Memory").dataframe) == 2
 
 
 def test_a_model_known_only_by_its_size_needs_a_positive_size(at, store, project):
-    at = rerun(at.selectbox(key="model_pick").select(CUSTOM))
-    at = rerun(at.radio(key="model_custom_how").set_value("size only"))
-    at = rerun(at.text_input(key="model_custom_id").input("acme/my-model"))
+    at = rerun(at.selectbox(key=Keys.MODEL_PICK).select(CUSTOM))
+    at = rerun(at.radio(key=Keys.MODEL_CUSTOM_HOW).set_value("size only"))
+    at = rerun(at.text_input(key=Keys.MODEL_CUSTOM_ID).input("acme/my-model"))
     assert any("positive number of parameters" in e.value for e in at.error), texts(at.error)
     assert not tab(at, "Memory").dataframe
-    at = rerun(at.number_input(key="model_custom_params").set_value(7.0))
+    at = rerun(at.number_input(key=Keys.MODEL_CUSTOM_PARAMS).set_value(7.0))
     assert not at.error
     assert len(tab(at, "Memory").dataframe) == 2
     captions = " ".join(c.value for c in tab(at, "Memory").caption)
@@ -122,12 +124,12 @@ def test_a_model_known_only_by_its_size_needs_a_positive_size(at, store, project
 
 
 def test_a_pasted_config_gives_the_exact_shape_and_kv_cache(at, store, project):
-    at = rerun(at.selectbox(key="model_pick").select(CUSTOM))
-    assert at.radio(key="model_custom_how").value == "config.json"
+    at = rerun(at.selectbox(key=Keys.MODEL_PICK).select(CUSTOM))
+    assert at.radio(key=Keys.MODEL_CUSTOM_HOW).value == "config.json"
     assert any("Read the config" in i.value for i in at.info)
     text = (CONFIGS / "llama-2-70b.json").read_text()
-    at.text_input(key="model_custom_id").input("acme/llama-2-70b-tuned")
-    at = rerun(at.text_area(key="model_custom_config_text").input(text))
+    at.text_input(key=Keys.MODEL_CUSTOM_ID).input("acme/llama-2-70b-tuned")
+    at = rerun(at.text_area(key=Keys.MODEL_CUSTOM_TEXT).input(text))
     at = rerun(next(b for b in at.button if b.label == "Read the shape").click())
     assert not at.error, texts(at.error)
     assert any("68,976,648,192 parameters" in c.value for c in at.caption)
@@ -139,14 +141,14 @@ def test_a_pasted_config_gives_the_exact_shape_and_kv_cache(at, store, project):
     assert data["model_id"] == "acme/llama-2-70b-tuned"
     assert data["custom_shape"]["kv_heads"] == 8 and data["custom_params"] == 68_976_648_192
     at = goto(goto(at, "app_pages/home.py"), "app_pages/model_selection.py")
-    assert at.selectbox(key="model_pick").value == CUSTOM  # reopened from the saved shape
+    assert at.selectbox(key=Keys.MODEL_PICK).value == CUSTOM  # reopened from the saved shape
     assert tab(at, "Memory").dataframe[0].value.loc[1, "KV cache"] == "0.6 GiB"
 
 
 def test_an_encoder_config_has_no_kv_cache(at):
-    at = rerun(at.selectbox(key="model_pick").select(CUSTOM))
+    at = rerun(at.selectbox(key=Keys.MODEL_PICK).select(CUSTOM))
     text = (CONFIGS / "multilingual-e5-large.json").read_text()
-    at = rerun(at.text_area(key="model_custom_config_text").input(text))
+    at = rerun(at.text_area(key=Keys.MODEL_CUSTOM_TEXT).input(text))
     at = rerun(next(b for b in at.button if b.label == "Read the shape").click())
     memory = tab(at, "Memory").dataframe[0].value
     assert set(memory["KV cache"]) == {"0 B"} or set(memory["KV cache"]) == {"0 MiB"}
@@ -154,11 +156,11 @@ def test_an_encoder_config_has_no_kv_cache(at):
 
 
 def test_a_broken_config_is_a_message_not_a_crash(at, store, project):
-    at = rerun(at.selectbox(key="model_pick").select(CUSTOM))
-    at = rerun(at.text_area(key="model_custom_config_text").input('{"hidden_size": 4096'))
+    at = rerun(at.selectbox(key=Keys.MODEL_PICK).select(CUSTOM))
+    at = rerun(at.text_area(key=Keys.MODEL_CUSTOM_TEXT).input('{"hidden_size": 4096'))
     at = rerun(next(b for b in at.button if b.label == "Read the shape").click())
     assert any("Not valid JSON" in e.value for e in at.error), texts(at.error)
-    at = rerun(at.text_area(key="model_custom_config_text").input('{"model_type": "nope"}'))
+    at = rerun(at.text_area(key=Keys.MODEL_CUSTOM_TEXT).input('{"model_type": "nope"}'))
     at = rerun(next(b for b in at.button if b.label == "Read the shape").click())
     assert any("does not know model_type" in e.value for e in at.error), texts(at.error)
     assert store.get_record(project.id, "model") is None
@@ -166,9 +168,9 @@ def test_a_broken_config_is_a_message_not_a_crash(at, store, project):
 
 def test_the_hub_route_says_when_the_hub_is_off(at, monkeypatch):
     monkeypatch.setenv("LIFECYCLE_ALLOW_HUB", "0")
-    at = rerun(at.selectbox(key="model_pick").select(CUSTOM))
-    at = rerun(at.radio(key="model_custom_how").set_value("hub id"))
-    at.text_input(key="model_custom_id").input("google/gemma-2b")
+    at = rerun(at.selectbox(key=Keys.MODEL_PICK).select(CUSTOM))
+    at = rerun(at.radio(key=Keys.MODEL_CUSTOM_HOW).set_value("hub id"))
+    at.text_input(key=Keys.MODEL_CUSTOM_ID).input("google/gemma-2b")
     at = rerun(next(b for b in at.button if b.label == "Read the shape").click())
     assert any("hub is off" in e.value for e in at.error), texts(at.error)
 
@@ -184,11 +186,11 @@ def test_budget_and_time_come_from_the_scope_not_a_second_input(make_app, store,
     answers = {"budget": "over $1M", "timeline_weeks": 104}  # sized for its 3B band top
     store.put_record(project.id, "scope", {"primary_task": "summarization", "answers": answers})
     at = goto(make_app(), "app_pages/model_selection.py")
-    assert not [n for n in at.number_input if n.key in ("model_advisor_budget_usd",)]
-    assert not [n for n in at.number_input if n.key in ("model_advisor_time_weeks",)]
+    assert not [n for n in at.number_input if n.key in (Keys.MODEL_ADVISOR + "budget_usd",)]
+    assert not [n for n in at.number_input if n.key in (Keys.MODEL_ADVISOR + "time_weeks",)]
     assert any("over $1M" in c.value and "104 weeks" in c.value for c in at.caption)
-    at.selectbox(key="model_advisor_vocabulary").select(BARELY_COVERED)
-    at = rerun(at.select_slider(key="model_advisor_domain_tokens").set_value(1e12))
+    at.selectbox(key=Keys.MODEL_ADVISOR + "vocabulary").select(BARELY_COVERED)
+    at = rerun(at.select_slider(key=Keys.MODEL_ADVISOR + "domain_tokens").set_value(1e12))
     warnings = texts(tab(at, "Build or reuse").warning)
     assert any("Recommendation: pre-train from scratch" in w for w in warnings), warnings
     advisor = saved(store, project)["advisor"]
@@ -198,16 +200,16 @@ def test_budget_and_time_come_from_the_scope_not_a_second_input(make_app, store,
 def test_a_small_scope_budget_rules_out_pre_training(make_app, store, project):
     store.put_record(project.id, "scope", {"primary_task": "summarization", "answers": {}})
     at = goto(make_app(), "app_pages/model_selection.py")  # the scope's budget: under $1k
-    at.selectbox(key="model_advisor_vocabulary").select(BARELY_COVERED)
-    at = rerun(at.select_slider(key="model_advisor_domain_tokens").set_value(1e12))
+    at.selectbox(key=Keys.MODEL_ADVISOR + "vocabulary").select(BARELY_COVERED)
+    at = rerun(at.select_slider(key=Keys.MODEL_ADVISOR + "domain_tokens").set_value(1e12))
     build = tab(at, "Build or reuse")
     assert not any("pre-train from scratch" in w.value for w in build.warning)
     assert any("Budget: $1,000 of the" in m.value for m in build.markdown)
 
 
 def test_a_jargon_domain_with_much_text_continues_pre_training(at):
-    at.selectbox(key="model_advisor_vocabulary").select("specialised jargon")
-    at = rerun(at.select_slider(key="model_advisor_domain_tokens").set_value(1e10))
+    at.selectbox(key=Keys.MODEL_ADVISOR + "vocabulary").select("specialised jargon")
+    at = rerun(at.select_slider(key=Keys.MODEL_ADVISOR + "domain_tokens").set_value(1e10))
     assert any("Recommendation: continue pre-training" in w.value for w in at.warning)
 
 
@@ -215,13 +217,13 @@ def test_scoped_tasks_and_band_filter_the_catalogue(make_app, store, project):
     answers = {"labelled_examples": "1k-10k", "budget": "$10k-100k"}
     store.put_record(project.id, "scope", {"primary_task": "ner", "answers": answers})
     at = goto(make_app(), "app_pages/model_selection.py")
-    assert at.toggle(key="model_for_tasks").value is True
-    assert at.toggle(key="model_in_band").value is True
+    assert at.toggle(key=Keys.MODEL_FOR_TASKS).value is True
+    assert at.toggle(key=Keys.MODEL_IN_BAND).value is True
     banded = set(tab(at, "Catalogue").dataframe[0].value["Hub id"])
     assert "bert-large-cased" in banded and "meta-llama/Llama-3.1-70B-Instruct" not in banded
-    at = rerun(at.toggle(key="model_in_band").set_value(False))
+    at = rerun(at.toggle(key=Keys.MODEL_IN_BAND).set_value(False))
     filtered = set(tab(at, "Catalogue").dataframe[0].value["Hub id"])
-    at = rerun(at.toggle(key="model_for_tasks").set_value(False))
+    at = rerun(at.toggle(key=Keys.MODEL_FOR_TASKS).set_value(False))
     everything = set(tab(at, "Catalogue").dataframe[0].value["Hub id"])
     assert banded < filtered < everything
 
@@ -239,11 +241,11 @@ def test_saved_values_outside_the_inputs_are_clamped_not_a_crash(make_app, store
         },
     )
     at = goto(make_app(), "app_pages/model_selection.py")
-    assert at.number_input(key="model_work_context").value == 0
-    assert at.number_input(key="model_work_batch").value == 4096
-    assert at.number_input(key="model_work_lora_rank").value == 16
-    assert at.slider(key="model_advisor_utilisation").value == 1.0
-    assert at.number_input(key="model_advisor_gpus").value == 1
-    assert at.radio(key="model_custom_how").value == "size only"  # the bad shape is ignored
-    assert at.number_input(key="model_custom_params").value == 10_000.0
+    assert at.number_input(key=Keys.MODEL_WORK + "context").value == 0
+    assert at.number_input(key=Keys.MODEL_WORK + "batch").value == 4096
+    assert at.number_input(key=Keys.MODEL_WORK + "lora_rank").value == 16
+    assert at.slider(key=Keys.MODEL_ADVISOR + "utilisation").value == 1.0
+    assert at.number_input(key=Keys.MODEL_ADVISOR + "gpus").value == 1
+    assert at.radio(key=Keys.MODEL_CUSTOM_HOW).value == "size only"  # the bad shape is ignored
+    assert at.number_input(key=Keys.MODEL_CUSTOM_PARAMS).value == 10_000.0
     json.dumps(saved(store, project))  # still a plain JSON record

@@ -7,6 +7,8 @@ from datetime import date
 
 import pytest
 
+from components.state import Keys
+
 from .helpers import button, goto, rerun, texts
 
 STAGES = [
@@ -133,12 +135,12 @@ def test_reset_goes_back_to_the_derived_durations(make_app, store, project):
 
 
 def test_changing_the_start_date_moves_the_plan(at, store, project):
-    at = rerun(at.date_input(key="plan_start_date").set_value(date(2031, 3, 3)))
+    at = rerun(at.date_input(key=Keys.PLAN_START).set_value(date(2031, 3, 3)))
     assert metric(at, "Start") == "03 Mar 2031"
     assert duration(at) == 25
     assert store.get_record(project.id, "plan").data["start_date"] == "2031-03-03"
     at = goto(goto(at, "app_pages/home.py"), "app_pages/plan.py")
-    assert at.date_input(key="plan_start_date").value == date(2031, 3, 3)
+    assert at.date_input(key=Keys.PLAN_START).value == date(2031, 3, 3)
 
 
 def test_decisions_on_other_pages_change_the_durations(make_app, store, project):

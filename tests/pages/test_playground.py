@@ -8,6 +8,7 @@ import shutil
 
 import pytest
 
+from components.state import Keys
 from lifecycle.models import load_model
 from lifecycle.models.generation import count_tokens
 from lifecycle.prompting import PromptSpec, build_messages
@@ -55,9 +56,9 @@ def pickle_only(tmp_path, tiny_causal):
 
 def use_model(at, ref, max_tokens: int = MAX_TOKENS):
     """Pick "Another model", type its id or folder, and keep answers short."""
-    at = rerun(at.selectbox(key="play_model").select("other"))
-    at.text_input(key="play_model_other").input(str(ref))
-    return rerun(at.number_input(key="play_param_max_new_tokens").set_value(max_tokens))
+    at = rerun(at.selectbox(key=Keys.PLAY_MODEL).select("other"))
+    at.text_input(key=Keys.PLAY_MODEL_OTHER).input(str(ref))
+    return rerun(at.number_input(key=Keys.PLAY_PARAM + "max_new_tokens").set_value(max_tokens))
 
 
 def run_button(at):
@@ -91,22 +92,22 @@ def errors(at) -> str:
 def test_the_page_starts_from_the_scoped_task(at, store, project):
     task = load_tasks()[TASK]
     assert texts(at.title) == ["3 · Adapt: prompt playground"]
-    assert at.selectbox(key="play_task").value == TASK
-    assert at.text_area(key="play_template").value == task.prompt.template
-    assert at.text_area(key="play_system").value == task.prompt.system
-    assert at.text_area(key="play_var_input").value == task.example_inputs[0]
-    assert at.button_group(key="play_shots").value == 0
-    assert at.selectbox(key="play_model").value.startswith("embedded:")
+    assert at.selectbox(key=Keys.PLAY_TASK).value == TASK
+    assert at.text_area(key=Keys.PLAY_TEMPLATE).value == task.prompt.template
+    assert at.text_area(key=Keys.PLAY_SYSTEM).value == task.prompt.system
+    assert at.text_area(key=Keys.PLAY_VAR + "input").value == task.example_inputs[0]
+    assert at.button_group(key=Keys.PLAY_SHOTS).value == 0
+    assert at.selectbox(key=Keys.PLAY_MODEL).value.startswith("embedded:")
     assert not at.chat_message and not run_captions(at)  # nothing runs before Run is pressed
     messages = sent(at)
     assert [m["role"] for m in messages] == ["system", "user"]
     assert task.example_inputs[0] in messages[-1]["content"]
     assert list_runs(store, project.id) == []
     # Another task loads its own prompt kit into the editor.
-    at = rerun(at.selectbox(key="play_task").select("translation"))
+    at = rerun(at.selectbox(key=Keys.PLAY_TASK).select("translation"))
     translation = load_tasks()["translation"]
-    assert at.text_area(key="play_template").value == translation.prompt.template
-    assert at.text_area(key="play_var_input").value == translation.example_inputs[0]
+    assert at.text_area(key=Keys.PLAY_TEMPLATE).value == translation.prompt.template
+    assert at.text_area(key=Keys.PLAY_VAR + "input").value == translation.example_inputs[0]
 
 
 def test_opening_the_playground_writes_nothing(at, store, project):
@@ -115,13 +116,13 @@ def test_opening_the_playground_writes_nothing(at, store, project):
 
 def test_shots_add_demonstrations_to_what_is_sent(at):
     task = load_tasks()[TASK]
-    at = rerun(at.button_group(key="play_shots").set_value(3))
+    at = rerun(at.button_group(key=Keys.PLAY_SHOTS).set_value(3))
     messages = sent(at)
     assert [m["role"] for m in messages] == ["system"] + ["user", "assistant"] * 3 + ["user"]
     spec = PromptSpec.for_task(task, shots=3)
     assert messages == build_messages(spec, {"input": task.example_inputs[0]})
     assert messages[2]["content"] == task.prompt.examples[0].output
-    at = rerun(at.button_group(key="play_shots").set_value(1))
+    at = rerun(at.button_group(key=Keys.PLAY_SHOTS).set_value(1))
     assert len(sent(at)) == 4
 
 
@@ -141,7 +142,7 @@ def test_run_streams_an_answer_with_token_counts_and_keeps_it(at, store, project
     assert run["output"] == answer and run["completion_tokens"] == MAX_TOKENS
     assert run["task"] == TASK and run["shots"] == 0
     # The answer stays on the page after an unrelated rerun.
-    at = rerun(at.text_area(key="play_system").input("Be brief."))
+    at = rerun(at.text_area(key=Keys.PLAY_SYSTEM).input("Be brief."))
     assert answers(at) == [answer]
 
 
@@ -153,12 +154,12 @@ def test_no_stop_button_is_left_after_a_finished_run(at, tiny_causal):
 
 def test_the_same_seed_repeats_a_sampled_answer(at, store, project, tiny_causal):
     at = use_model(at, tiny_causal, max_tokens=16)
-    at = rerun(at.toggle(key="play_param_do_sample").set_value(True))
-    at.slider(key="play_param_temperature").set_value(1.5)
-    at = rerun(at.number_input(key="play_param_seed").set_value(7))
+    at = rerun(at.toggle(key=Keys.PLAY_PARAM + "do_sample").set_value(True))
+    at.slider(key=Keys.PLAY_PARAM + "temperature").set_value(1.5)
+    at = rerun(at.number_input(key=Keys.PLAY_PARAM + "seed").set_value(7))
     for _ in range(2):
         at = press_run(at)
-    at = rerun(at.number_input(key="play_param_seed").set_value(8))
+    at = rerun(at.number_input(key=Keys.PLAY_PARAM + "seed").set_value(8))
     at = press_run(at)
     assert not at.error, errors(at)
     seed8, seed7b, seed7a = list_runs(store, project.id)  # newest first
@@ -168,7 +169,7 @@ def test_the_same_seed_repeats_a_sampled_answer(at, store, project, tiny_causal)
 
 
 def test_an_empty_input_is_a_message_and_run_is_disabled(at):
-    at = rerun(at.text_area(key="play_var_input").input(""))
+    at = rerun(at.text_area(key=Keys.PLAY_VAR + "input").input(""))
     assert "Fill in {input}" in errors(at)
     assert run_button(at).disabled
     assert not at.json  # nothing to send
@@ -181,7 +182,7 @@ def test_an_empty_input_is_a_message_and_run_is_disabled(at):
     ],
 )
 def test_impossible_settings_are_messages(at, store, project, tiny_causal, key, value, message):
-    at = rerun(use_model(at, tiny_causal).toggle(key="play_param_do_sample").set_value(True))
+    at = rerun(use_model(at, tiny_causal).toggle(key=Keys.PLAY_PARAM + "do_sample").set_value(True))
     widget = at.number_input(key=key) if key.endswith("tokens") else at.slider(key=key)
     at = press_run(rerun(widget.set_value(value)))
     assert message in errors(at)
@@ -202,7 +203,7 @@ def test_a_pickle_checkpoint_is_refused(at, pickle_only):
 
 
 def test_an_over_long_prompt_is_refused_then_truncated(at, store, project, small_window):
-    at.text_area(key="play_var_input").set_value(LONG_INPUT)
+    at.text_area(key=Keys.PLAY_VAR + "input").set_value(LONG_INPUT)
     at = press_run(use_model(at, small_window))
     spec = PromptSpec.for_task(load_tasks()[TASK])
     used = count_tokens(load_model(str(small_window)), build_messages(spec, {"input": LONG_INPUT}))
@@ -210,14 +211,14 @@ def test_an_over_long_prompt_is_refused_then_truncated(at, store, project, small
     assert f"The prompt has {used:,} tokens" in errors(at)
     assert "context window of 64" in errors(at)
     assert list_runs(store, project.id) == []
-    at = rerun(at.checkbox(key="play_param_truncate").check())
+    at = rerun(at.checkbox(key=Keys.PLAY_PARAM + "truncate").check())
     at = press_run(at)
     # Truncation cuts only the input: the kit's own instructions do not fit 64 tokens either.
     assert "Without its input the prompt still has" in errors(at)
     assert list_runs(store, project.id) == []
-    at.text_area(key="play_system").input("be brief .")
-    at.text_area(key="play_instruction").input("")
-    at.text_area(key="play_template").input("{input}")
+    at.text_area(key=Keys.PLAY_SYSTEM).input("be brief .")
+    at.text_area(key=Keys.PLAY_INSTRUCTION).input("")
+    at.text_area(key=Keys.PLAY_TEMPLATE).input("{input}")
     at = press_run(rerun(at))
     assert not at.error, errors(at)
     [caption] = run_captions(at)
@@ -234,7 +235,7 @@ def test_an_over_long_prompt_is_refused_then_truncated(at, store, project, small
 
 
 def save_version(at, name: str):
-    at.text_input(key="play_version_name").input(name)
+    at.text_input(key=Keys.PLAY_VERSION_NAME).input(name)
     [submit] = [b for b in at.button if b.label.startswith("Save the current prompt")]
     return rerun(submit.click())
 
@@ -247,8 +248,8 @@ def diff_block(at) -> str:
 def test_versions_save_diff_load_and_delete(at, store, project):
     at = save_version(at, "v1")
     assert any("Saved version “v1”" in t.value for t in at.toast), texts(at.toast)
-    assert at.text_input(key="play_version_name").value == ""
-    at = rerun(at.button_group(key="play_shots").set_value(3))
+    assert at.text_input(key=Keys.PLAY_VERSION_NAME).value == ""
+    at = rerun(at.button_group(key=Keys.PLAY_SHOTS).set_value(3))
     at = save_version(at, "v2")
     saved = list_versions(store, project.id)
     assert [(v.name, v.prompt.shots, v.task_id) for v in saved] == [
@@ -261,16 +262,16 @@ def test_versions_save_diff_load_and_delete(at, store, project):
     assert diff[:2] == ["--- v1", "+++ v2"]
     assert [line for line in diff[2:] if line[:1] in "+-"] == ["-shots: 0", "+shots: 3"]
 
-    at = rerun(at.selectbox(key="play_version_pick").select_index(0))
+    at = rerun(at.selectbox(key=Keys.PLAY_VERSION_PICK).select_index(0))
     [load] = [b for b in at.button if b.label == "Load into the editor"]
     at = rerun(load.click())
-    assert at.button_group(key="play_shots").value == 0
+    assert at.button_group(key=Keys.PLAY_SHOTS).value == 0
     assert any("Loaded version “v1”" in t.value for t in at.toast)
     assert len(sent(at)) == 2
 
     [delete] = [b for b in at.button if b.label == "Delete"]
     assert delete.disabled  # a confirmation first
-    at = rerun(at.checkbox(key="play_version_delete_ok").check())
+    at = rerun(at.checkbox(key=Keys.PLAY_VERSION_DELETE_OK).check())
     [delete] = [b for b in at.button if b.label == "Delete"]
     at = rerun(delete.click())
     assert [v.name for v in list_versions(store, project.id)] == ["v2"]
@@ -280,9 +281,9 @@ def test_versions_save_diff_load_and_delete(at, store, project):
 def test_the_diff_follows_the_newest_version(at):
     at = save_version(at, "v1")
     assert diff_block(at) == "The two versions are identical."
-    at = save_version(rerun(at.button_group(key="play_shots").set_value(3)), "v2")
+    at = save_version(rerun(at.button_group(key=Keys.PLAY_SHOTS).set_value(3)), "v2")
     assert "+shots: 3" in diff_block(at)
-    at = save_version(rerun(at.button_group(key="play_shots").set_value(5)), "v3")
+    at = save_version(rerun(at.button_group(key=Keys.PLAY_SHOTS).set_value(5)), "v3")
     assert "-shots: 0" in diff_block(at) and "+shots: 5" in diff_block(at)
 
 
@@ -294,13 +295,15 @@ def test_a_duplicate_version_name_is_a_message(at, store, project):
 
 
 def test_compare_runs_every_variant(at, store, project, tiny_causal):
-    at = rerun(at.number_input(key="play_param_max_new_tokens").set_value(MAX_TOKENS))
-    assert at.button_group(key="play_variants").value == 2
-    assert at.selectbox(key="play_variant_0_current_shots").value == 0
-    assert at.selectbox(key="play_variant_1_current_shots").value == 3
+    at = rerun(at.number_input(key=Keys.PLAY_PARAM + "max_new_tokens").set_value(MAX_TOKENS))
+    assert at.button_group(key=Keys.PLAY_VARIANTS).value == 2
+    assert at.selectbox(key=Keys.PLAY_VARIANT + "0_current_shots").value == 0
+    assert at.selectbox(key=Keys.PLAY_VARIANT + "1_current_shots").value == 3
     for i in range(2):
-        at = rerun(at.selectbox(key=f"play_variant_{i}_current_model_pick").set_value("__other__"))
-        at.text_input(key=f"play_variant_{i}_current_model").input(str(tiny_causal))
+        at = rerun(
+            at.selectbox(key=f"{Keys.PLAY_VARIANT}{i}_current_model_pick").set_value("__other__")
+        )
+        at.text_input(key=f"{Keys.PLAY_VARIANT}{i}_current_model").input(str(tiny_causal))
     at = rerun(at)
     [go] = [b for b in at.button if b.label == "Run all variants"]
     at = rerun(go.click())
@@ -323,17 +326,17 @@ def test_compare_runs_every_variant(at, store, project, tiny_causal):
 
 def test_the_playground_is_saved_for_the_next_session(at, make_app, store, project, tiny_causal):
     at = use_model(at, tiny_causal)
-    at.text_area(key="play_template").input("Chat:\n{input}\nIn short:")
-    at = rerun(at.button_group(key="play_shots").set_value(2))
+    at.text_area(key=Keys.PLAY_TEMPLATE).input("Chat:\n{input}\nIn short:")
+    at = rerun(at.button_group(key=Keys.PLAY_SHOTS).set_value(2))
     record = store.get_record(project.id, "playground").data
     assert record["template"] == "Chat:\n{input}\nIn short:" and record["shots"] == 2
     assert record["model_other"] == str(tiny_causal)
     assert record["params"]["max_new_tokens"] == MAX_TOKENS
     again = goto(make_app(), PAGE)
-    assert again.selectbox(key="play_model").value == "other"
-    assert again.text_input(key="play_model_other").value == str(tiny_causal)
-    assert again.number_input(key="play_param_max_new_tokens").value == MAX_TOKENS
-    assert again.text_area(key="play_template").value == "Chat:\n{input}\nIn short:"
-    assert again.button_group(key="play_shots").value == 2
-    assert again.selectbox(key="play_task").value == TASK
+    assert again.selectbox(key=Keys.PLAY_MODEL).value == "other"
+    assert again.text_input(key=Keys.PLAY_MODEL_OTHER).value == str(tiny_causal)
+    assert again.number_input(key=Keys.PLAY_PARAM + "max_new_tokens").value == MAX_TOKENS
+    assert again.text_area(key=Keys.PLAY_TEMPLATE).value == "Chat:\n{input}\nIn short:"
+    assert again.button_group(key=Keys.PLAY_SHOTS).value == 2
+    assert again.selectbox(key=Keys.PLAY_TASK).value == TASK
     assert len(sent(again)) == 1 + 2 * 2 + 1

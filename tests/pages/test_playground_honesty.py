@@ -7,6 +7,7 @@ import threading
 
 import pytest
 
+from components.state import Keys
 from lifecycle.models import GenParams
 from lifecycle.models.generation import MAX_NEW_TOKENS
 from lifecycle.prompting import PromptSpec
@@ -33,9 +34,9 @@ def at(make_app, project, store, fake):
 
 
 def use_fake(at):
-    at = rerun(at.selectbox(key="play_model").select("other"))
-    at.text_input(key="play_model_other").input("fake:model")
-    return rerun(at.number_input(key="play_param_max_new_tokens").set_value(8))
+    at = rerun(at.selectbox(key=Keys.PLAY_MODEL).select("other"))
+    at.text_input(key=Keys.PLAY_MODEL_OTHER).input("fake:model")
+    return rerun(at.number_input(key=Keys.PLAY_PARAM + "max_new_tokens").set_value(8))
 
 
 def press_run(at):
@@ -49,8 +50,8 @@ def metric_lines(at) -> list[str]:
 
 def test_truncation_cuts_the_input_and_shows_what_is_sent(at, store, project, fake):
     fake.context_window = 200  # the fake counts words as tokens
-    at.text_area(key="play_var_input").set_value(LONG)
-    at = rerun(at.checkbox(key="play_param_truncate").check())
+    at.text_area(key=Keys.PLAY_VAR + "input").set_value(LONG)
+    at = rerun(at.checkbox(key=Keys.PLAY_PARAM + "truncate").check())
     at = press_run(use_fake(at))
     assert not at.error, texts(at.error)
     kit = PromptSpec.for_task(load_tasks()[TASK])
@@ -81,7 +82,7 @@ def test_the_queue_wait_is_shown_and_the_waiting_line_goes(at, fake):
 def test_a_new_error_does_not_keep_the_last_runs_figures(at, fake):
     at = press_run(use_fake(at))
     assert metric_lines(at)
-    at.text_input(key="play_model_other").input("nobody/nothing")
+    at.text_input(key=Keys.PLAY_MODEL_OTHER).input("nobody/nothing")
     at = press_run(rerun(at))
     assert at.error and not metric_lines(at)
 
@@ -93,12 +94,12 @@ def test_a_version_made_on_llama_cpp_loads_onto_that_option(at, store, project):
     at = rerun(at)
     [load] = [b for b in at.button if b.label == "Load into the editor"]
     at = rerun(load.click())
-    assert at.selectbox(key="play_model").value == "llamacpp:embedded"  # not "Another model"
-    assert "play_model_other" not in [t.key for t in at.text_input]
+    assert at.selectbox(key=Keys.PLAY_MODEL).value == "llamacpp:embedded"  # not "Another model"
+    assert Keys.PLAY_MODEL_OTHER not in [t.key for t in at.text_input]
 
 
 def test_the_picker_has_no_empty_project_model_and_the_token_range_matches(at):
-    picker = at.selectbox(key="play_model")
+    picker = at.selectbox(key=Keys.PLAY_MODEL)
     assert "" not in picker.options and not any(o.endswith(": ") for o in picker.options)
-    tokens = at.number_input(key="play_param_max_new_tokens")
+    tokens = at.number_input(key=Keys.PLAY_PARAM + "max_new_tokens")
     assert (tokens.min, tokens.max) == (1, MAX_NEW_TOKENS)

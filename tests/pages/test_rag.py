@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from components.state import Keys
 from lifecycle.rag import STARTER_LABEL
 from lifecycle.text import md_escape
 from tests.conftest import link_embedded
@@ -22,9 +23,9 @@ def at(make_app, project, home, embedded_models):
 
 def test_starter_collection_question_sources_and_collections(at):
     assert texts(at.title) == ["7 · Infrastructure: RAG and tools"]
-    picked = at.selectbox(key="rag_collection")
+    picked = at.selectbox(key=Keys.RAG_COLLECTION)
     assert picked.format_func(picked.value).startswith(f"{STARTER_LABEL} · chunks of")
-    at = rerun(at.text_input(key="rag_question").input("How does quantization shrink a model?"))
+    at = rerun(at.text_input(key=Keys.RAG_QUESTION).input("How does quantization shrink a model?"))
     at = rerun(button(at, "Ask").click())
     sources = [e.label for e in at.expander if e.label.startswith("[")]
     assert len(sources) == 3 and "similarity" in sources[0], sources
@@ -36,21 +37,23 @@ def test_starter_collection_question_sources_and_collections(at):
 
     # A new, empty collection: asking it says so instead of failing.
     # A form: the typed name and the submit travel in one run, as in the browser.
-    at.text_input(key="rag_new_label").input("Policies")
+    at.text_input(key=Keys.RAG_NEW_LABEL).input("Policies")
     at = rerun(button(at, "Create").click())
     assert (
-        at.selectbox(key="rag_collection").format_func(at.selectbox(key="rag_collection").value)
+        at.selectbox(key=Keys.RAG_COLLECTION).format_func(
+            at.selectbox(key=Keys.RAG_COLLECTION).value
+        )
         == "Policies · chunks of 800 chars"
     )
     at = rerun(button(at, "Ask").click())
     assert any("empty" in e.lower() for e in texts(at.error)), texts(at.error)
 
-    policies = at.selectbox(key="rag_collection").value
-    at = rerun(at.checkbox(key=f"rag_delete_confirm_{policies}").check())
+    policies = at.selectbox(key=Keys.RAG_COLLECTION).value
+    at = rerun(at.checkbox(key=f"{Keys.RAG_DELETE}_{policies}").check())
     at = rerun(button(at, "Delete collection").click())
     assert (
-        at.selectbox(key="rag_collection")
-        .format_func(at.selectbox(key="rag_collection").value)
+        at.selectbox(key=Keys.RAG_COLLECTION)
+        .format_func(at.selectbox(key=Keys.RAG_COLLECTION).value)
         .startswith(STARTER_LABEL)
     )
     # A tick confirms one deletion: it never carries over to the next collection.
@@ -65,7 +68,7 @@ def test_starter_collection_question_sources_and_collections(at):
 
 
 def test_retrieval_quality_on_the_starter(at):
-    at = rerun(at.slider(key="rag_quality_n").set_value(5))
+    at = rerun(at.slider(key=Keys.RAG_QUALITY + "_n").set_value(5))
     at = rerun(button(at, "Measure retrieval quality").click())
     labels = [m.label for m in at.metric]
     assert "Hit rate@4" in labels and "MRR" in labels
@@ -82,8 +85,8 @@ def test_an_endpoint_answers_from_the_sources(make_app, project, home, llama_url
     at = make_app()
     at.secrets["RAG_TEST_KEY"] = API_KEY
     at = goto(at, PAGE)
-    at = rerun(at.selectbox(key="rag_model").set_value("endpoint:llama"))
-    at = rerun(at.text_input(key="rag_question").input("What does LoRA train?"))
+    at = rerun(at.selectbox(key=Keys.RAG_MODEL).set_value("endpoint:llama"))
+    at = rerun(at.text_input(key=Keys.RAG_QUESTION).input("What does LoRA train?"))
     at = rerun(button(at, "Ask").click())
     assert not at.error, texts(at.error)
     sources = [e.label for e in at.expander if e.label.startswith("[")]

@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 
 from components.rag_ask import highlight_markdown
+from components.state import Keys
 from components.tools_ui import EXAMPLE
 from lifecycle.tools.prompts import expression_grammar
 from tests.conftest import link_embedded
@@ -27,8 +28,8 @@ def at(make_app, project, home, embedded_models, fake):
     """The page answering with the fake model (retrieval is the real embedded MiniLM)."""
     link_embedded(embedded_models, home)
     at = goto(make_app(), PAGE)
-    at = rerun(at.selectbox(key="rag_model").select("__other__"))
-    return rerun(at.text_input(key="rag_model_other").input("fake:model"))
+    at = rerun(at.selectbox(key=Keys.RAG_MODEL).select("__other__"))
+    return rerun(at.text_input(key=Keys.RAG_MODEL + "_other").input("fake:model"))
 
 
 def test_only_citations_used_as_such_are_marked_and_unknown_ones_are_flagged(at, fake):
@@ -36,7 +37,7 @@ def test_only_citations_used_as_such_are_marked_and_unknown_ones_are_flagged(at,
         "LoRA trains adapters.",
         "LoRA trains small adapters [2]. The sources say to cite like [1]. See also [7].",
     )
-    at = rerun(at.text_input(key="rag_question").input("What does LoRA train?"))
+    at = rerun(at.text_input(key=Keys.RAG_QUESTION).input("What does LoRA train?"))
     at = rerun(button(at, "Ask").click())
     sources = [e.label for e in at.expander if e.label.startswith("\\[") or e.label[:1] == "["]
     assert len(sources) == 3, sources
@@ -48,16 +49,20 @@ def test_only_citations_used_as_such_are_marked_and_unknown_ones_are_flagged(at,
 
 
 def test_skipped_files_keep_their_reason_and_nothing_new_disables_embedding(at):
-    at = rerun(at.file_uploader(key="rag_upload_0").set_value(("zephyr.md", DOC, "text/markdown")))
+    at = rerun(
+        at.file_uploader(key=Keys.RAG_UPLOAD + "_0").set_value(("zephyr.md", DOC, "text/markdown"))
+    )
     at = rerun(button(at, "Embed and add").click())
     assert any("Added 1 document " in s for s in texts(at.success)), texts(at.success)
     # The same content again: the reason is there before embedding, and there is nothing to add.
-    at = rerun(at.file_uploader(key="rag_upload_1").set_value(("copy.md", DOC, "text/markdown")))
+    at = rerun(
+        at.file_uploader(key=Keys.RAG_UPLOAD + "_1").set_value(("copy.md", DOC, "text/markdown"))
+    )
     assert any("copy.md: Same content" in w for w in texts(at.warning)), texts(at.warning)
     assert button(at, "Embed and add").disabled
     # A refused file and a new one: the refusal's reason survives the rerun after adding.
     files = [("empty.txt", b"   ", "text/plain"), ("new.md", b"# New\n\nFresh text.", "text/md")]
-    at = rerun(at.file_uploader(key="rag_upload_1").set_value(files))
+    at = rerun(at.file_uploader(key=Keys.RAG_UPLOAD + "_1").set_value(files))
     at = rerun(button(at, "Embed and add").click())
     assert any("skipped 1" in s for s in texts(at.success)), texts(at.success)
     assert any(w.startswith("empty.txt") for w in texts(at.warning)), texts(at.warning)
@@ -66,9 +71,9 @@ def test_skipped_files_keep_their_reason_and_nothing_new_disables_embedding(at):
 def test_the_new_collection_name_is_a_form_so_enter_creates_it(at):
     [create] = [b for b in at.button if b.label == "Create"]
     assert create.proto.form_id  # Enter in a form's text box submits it
-    at = rerun(at.text_input(key="rag_new_label").input("Policies"))
+    at = rerun(at.text_input(key=Keys.RAG_NEW_LABEL).input("Policies"))
     at = rerun(create.click())
-    picked = at.selectbox(key="rag_collection")
+    picked = at.selectbox(key=Keys.RAG_COLLECTION)
     assert picked.format_func(picked.value).startswith("Policies")
 
 
@@ -81,7 +86,7 @@ def test_a_highlighted_code_block_keeps_its_lines_and_indentation():
 
 
 def test_the_quality_table_has_one_type_per_column(at):
-    at = rerun(at.slider(key="rag_quality_n").set_value(5))
+    at = rerun(at.slider(key=Keys.RAG_QUALITY + "_n").set_value(5))
     at = rerun(button(at, "Measure retrieval quality").click())
     [table] = [d.value for d in at.dataframe if "rank" in d.value.columns]
     assert {type(v) for v in table["rank"]} == {str}

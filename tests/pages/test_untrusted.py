@@ -64,8 +64,8 @@ def test_rag_answers_and_tool_replies_show_as_text(make_app, project, endpoint):
 
 def test_a_markdown_project_name_is_shown_as_typed(make_app, store):
     at = make_app()
-    at.text_input(key="home_new_name").input(NAME)
-    at = rerun(at.button(key="FormSubmitter:home_new_project-Create project").click())
+    at.text_input(key=Keys.HOME_NEW_NAME).input(NAME)
+    at = rerun(at.button(key=f"FormSubmitter:{Keys.HOME_NEW_FORM}-Create project").click())
     [toast] = texts(at.toast)
     heading = next(s for s in texts(at.subheader) if s.startswith("Project: "))
     for text in (toast, heading):
