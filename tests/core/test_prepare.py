@@ -55,7 +55,9 @@ def test_a_damaged_or_foreign_cache_file_is_ignored(tiny_embedder, tmp_path):
     assert counting.texts == 2  # vectors of another size never reach a collection
 
 
-@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 @given(st.lists(st.text(max_size=40), max_size=6))
 def test_any_texts_come_back_in_order_with_the_embedders_vectors(tiny_embedder, tmp_path, texts):
     cached = CachedEmbedder(tiny_embedder, tmp_path / "fuzz.npz")

@@ -17,7 +17,8 @@ def test_open_the_sample_project_shows_its_stages_as_started(make_app, store):
     [project] = store.list_projects()
     assert project.id == SAMPLE_ID
     assert f"Project: {md_escape(project.name)}" in texts(at.subheader)
-    assert any("any figure with the button" in i.value for i in at.info)  # where its figures came from
+    # Where its figures came from.
+    assert any("any figure with the button" in i.value for i in at.info)
     states = stage_states(overview(store, SAMPLE_ID))
     shown = texts(at.markdown)
     for stage in STARTED:
