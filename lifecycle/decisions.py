@@ -16,6 +16,7 @@ from lifecycle.deploy.tradeoff import QUALITY_TOLERANCE
 from lifecycle.evaluation.runs import EvalError, EvalRun, compare, primary_key
 from lifecycle.evaluation.shots import PLATEAU_GAIN, curve_name
 from lifecycle.evaluation.stats import MIN_PAIRS, bootstrap_interval, paired_bootstrap
+from lifecycle.gates import GATES
 from lifecycle.glossary import display_name
 from lifecycle.store import StoreError
 
@@ -24,49 +25,6 @@ RAG_QUALITY = "rag_quality"  # one retrieval-quality measurement per collection
 HIT_FLOOR = 0.6  # below this hit rate retrieval misses the answering chunk 2 times in 5
 
 
-@dataclass(frozen=True)
-class Gate:
-    """A decision point: its stage, the pages that show it, the question and its choices."""
-
-    stage: str  # a stage id of lifecycle.stages
-    pages: tuple[str, ...]  # pages (keys of lifecycle.guided.PAGE_STAGE) that ask it
-    question: str
-    choices: dict[str, str]  # choice id -> the decision in words (deploy: any measured variant)
-
-
-GATES = {
-    "adapt": Gate(
-        "adapt",
-        ("evaluate",),
-        "Keep prompting, or fine-tune?",
-        {
-            "fine-tune": "Try fine-tuning (LoRA) on your examples",
-            "keep-prompting": "Keep improving the prompt",
-            "rag": "Add retrieval (RAG): the model lacks facts, not skill",
-        },
-    ),
-    "adopt": Gate(
-        "adapt",
-        ("finetune", "evaluate"),
-        "Adopt the tuned model, or keep the best prompt?",
-        {
-            "adopt-tuned": "Adopt the tuned model",
-            "keep-prompt": "Keep the best prompt",
-            "tune-more": "Train more (data or steps) and evaluate again",
-        },
-    ),
-    "deploy": Gate("deploy", ("deploy",), "Which variant to deploy?", {}),
-    "retrieval": Gate(
-        "infrastructure",
-        ("rag",),
-        "Does retrieval find the right chunks?",
-        {
-            "revisit-chunking": "Revisit chunking (unit, size, overlap) before blaming the model",
-            "keep-retrieval": "Keep this retrieval set-up and judge the answers",
-            "add-documents": "Add the documents the questions need",
-        },
-    ),
-}
 WAITING = {  # what each gate needs before it can propose anything
     "adapt": "Run the shots curve (Evaluate page) so three or more shot counts of one prompt "
     "are scored on the same examples.",

@@ -23,7 +23,7 @@ def _metric_names() -> list[str]:
 
 
 def _gates() -> list[str]:
-    from lifecycle.decisions import GATES
+    from lifecycle.gates import GATES
 
     return list(GATES)
 

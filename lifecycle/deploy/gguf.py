@@ -160,7 +160,7 @@ def build_ggufs(
     force: bool = False,
 ) -> dict[str, Path]:
     """F16 from a saved (merged or full) model folder, then each quantization; reuses built ones."""
-    from lifecycle.serving.llamacpp import llama_available, missing_message
+    from lifecycle.serving.availability import llama_available, missing_message
 
     if not llama_available():
         raise GgufError(missing_message())
@@ -185,8 +185,7 @@ def build_ggufs(
 def merged_copy(ref: str, workdir: Path) -> Path:
     """A LoRA run folded into plain weights in a temporary folder under `workdir` (the caller
     removes it); a full model's own folder otherwise."""
-    from lifecycle.deploy.measure import resolve_model
-    from lifecycle.deploy.variants import load_source, merge_lora, save_variant
+    from lifecycle.deploy.variants import load_source, merge_lora, resolve_model, save_variant
 
     source = resolve_model(ref)
     if source.kind != "adapter":

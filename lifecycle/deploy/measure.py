@@ -18,6 +18,7 @@ from lifecycle.deploy.variants import (
     load_source,
     load_variant,
     merge_lora,
+    resolve_model,
     save_variant,
     to_bf16,
     to_int8,
@@ -27,7 +28,6 @@ from lifecycle.evaluation.datasets import EvalSet
 from lifecycle.evaluation.metrics import aggregate
 from lifecycle.models.generation import GenerationResult, GenParams, generate
 from lifecycle.models.loader import LoadedModel
-from lifecycle.models.sources import ModelLoadError, Source, resolve
 from lifecycle.prompting import PromptSpec, build_messages
 from lifecycle.store import Store, now
 from lifecycle.tasks import load_tasks
@@ -92,14 +92,6 @@ class VariantReport:
             for name in ("ttft_range", "tokens_per_s_range", "quality_range", "scores")
         }
         return VariantReport(**{**asdict(report), "quality": quality, **numbers})
-
-
-def resolve_model(ref: str) -> Source:
-    """The model a reference names, or a DeployError saying why it cannot load."""
-    try:
-        return resolve(ref)
-    except ModelLoadError as err:
-        raise DeployError(str(err)) from err
 
 
 def available_variants(ref: str) -> tuple[str, ...]:

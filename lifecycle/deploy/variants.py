@@ -25,6 +25,7 @@ from lifecycle.models.loader import LoadedModel, context_window_of, load_raw
 from lifecycle.models.sources import (
     EMBEDDED_NAME,
     ModelLoadError,
+    Source,
     convert_embedded,
     embedded_ready,
     resolve,
@@ -45,6 +46,14 @@ MARKER = "variant.json"  # says how a saved variant folder must be loaded
 
 class DeployError(Exception):
     """A variant that cannot be built, saved or loaded; the message says why."""
+
+
+def resolve_model(ref: str) -> Source:
+    """The model a reference names, or a DeployError saying why it cannot load."""
+    try:
+        return resolve(ref)
+    except ModelLoadError as err:
+        raise DeployError(str(err)) from err
 
 
 def load_source(ref: str) -> tuple[Any, Any, bool, str]:

@@ -3,14 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING
 
+from lifecycle.evaluation.candidate import Candidate
 from lifecycle.models.batching import MAX_WIDTH, BatchModel, Outcome, auto_width, generate_many
 from lifecycle.models.protocol import ChatModel, GenerationError, GenerationResult
 from lifecycle.prompting import fit_prompt
-
-if TYPE_CHECKING:
-    from lifecycle.evaluation.runs import Candidate
 
 # Inputs of a chunk -> one outcome each, in order: a result, or the error that example raised.
 BatchPredictor = Callable[[list[str]], list[Outcome | ValueError]]

@@ -8,14 +8,13 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 
 from lifecycle.evaluation.batches import BatchPredictor
+from lifecycle.evaluation.candidate import Candidate
 from lifecycle.evaluation.datasets import EvalSet
 from lifecycle.evaluation.metrics import METRICS, aggregate, score
 from lifecycle.evaluation.stats import Difference, paired_bootstrap
 from lifecycle.models.batching import chunks
-from lifecycle.models.generation import GenerationResult, GenParams
-from lifecycle.prompting import PromptSpec
+from lifecycle.models.generation import GenerationResult
 from lifecycle.store import Store, StoreError, now
-from lifecycle.typed import dataclass_from
 
 RUN = "eval_run"  # record kinds
 # One record per predicted example, key "<run id>:<example id>": appended, never rewritten.
@@ -26,38 +25,6 @@ Predictor = Callable[[str], GenerationResult]  # anything that can answer an inp
 
 class EvalError(ValueError):
     """An evaluation that cannot run or be compared; the message says why."""
-
-
-@dataclass(frozen=True)
-class Candidate:
-    """What is evaluated: a model with a prompt and settings (later also tuned runs, RAG)."""
-
-    label: str
-    model_ref: str
-    prompt: PromptSpec
-    params: GenParams
-    source: str = "prompt"  # prompt | version:<id> | run:<id> | rag:<id>
-
-    def to_dict(self) -> dict:
-        """JSON-ready form."""
-        return {
-            "label": self.label,
-            "model_ref": self.model_ref,
-            "prompt": self.prompt.to_dict(),
-            "params": {**asdict(self.params), "stop": list(self.params.stop)},
-            "source": self.source,
-        }
-
-    @classmethod
-    def from_dict(cls, data: dict) -> Candidate:
-        """From a stored run."""
-        return cls(
-            str(data["label"]),
-            str(data["model_ref"]),
-            PromptSpec.from_dict(data.get("prompt") or {}),
-            dataclass_from(GenParams, data.get("params")),
-            str(data.get("source", "")),
-        )
 
 
 @dataclass

@@ -81,7 +81,5 @@ def fit_context(lm: ChatModel, messages: Messages, params: GenParams) -> tuple[M
             "Even with its last message cut, the prompt does not fit the model's context window "
             f"of {lm.context_window:,}: use fewer examples or fewer new tokens."
         )
-    fitted, _ = longest_fit(
-        len(text) - len(tail), build, lambda m: lm.count_tokens(m) <= space
-    )
+    fitted, _ = longest_fit(len(text) - len(tail), build, lambda m: lm.count_tokens(m) <= space)
     return fitted, used - lm.count_tokens(fitted)

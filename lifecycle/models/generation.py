@@ -58,3 +58,19 @@ def drain(run: ChatStream) -> GenerationResult:
     for _ in run:
         pass
     return run.result
+
+
+def stop_at(text: str, stops: tuple[str, ...]) -> int | None:
+    """Where the first stop sequence starts in `text`, or None."""
+    hits = [text.find(s) for s in stops if s and s in text]
+    return min(hits) if hits else None
+
+
+def describe_failure(err: Exception) -> str:
+    """A failed generation in words a user can act on."""
+    text = str(err)
+    if "out of memory" in text.lower() or isinstance(err, MemoryError):
+        return (
+            "The model ran out of memory: use fewer examples, fewer new tokens or a smaller model."
+        )
+    return f"Generation failed: {type(err).__name__}: {text.splitlines()[0] if text else ''}"

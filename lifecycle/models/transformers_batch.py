@@ -9,10 +9,10 @@ the pad tokens, and a seeded sample depends on what else is in the batch).
 from __future__ import annotations
 
 import time
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from lifecycle.models.batching import Outcome
-from lifecycle.models.generation import fit_context
+from lifecycle.models.generation import describe_failure, fit_context, stop_at
 from lifecycle.models.protocol import (
     GenerationError,
     GenerationResult,
@@ -21,8 +21,8 @@ from lifecycle.models.protocol import (
     check_request,
 )
 
-if TYPE_CHECKING:
-    from lifecycle.models.transformers_model import LoadedModel
+# transformers_model.LoadedModel, which calls this module: named here, never imported (no cycle)
+LoadedModel = Any
 
 MAX_BATCH = 8  # past 8 rows a 2-core CPU gains little and the padding waste grows
 MEMORY_SHARE = 0.25  # of the memory free now that one batch may use
@@ -83,9 +83,7 @@ def generate_batch(lm: LoadedModel, batch: list[Messages], params: GenParams) ->
 
 
 def _encode(lm: LoadedModel, messages: Messages) -> list[int]:
-    from lifecycle.models.transformers_model import encode
-
-    return encode(lm, messages)
+    return lm.encode_prompt(messages)
 
 
 def _run_locked(lm: LoadedModel, rows: list, params: GenParams) -> list[Outcome]:
@@ -99,9 +97,7 @@ def _run_locked(lm: LoadedModel, rows: list, params: GenParams) -> list[Outcome]
         try:
             out, offset = _generate(lm, [ids for _, ids, _ in rows], params)
         except Exception as err:  # every row gets the readable reason
-            from lifecycle.models.transformers_model import _describe
-
-            return [GenerationError(_describe(err)) for _ in rows]
+            return [GenerationError(describe_failure(err)) for _ in rows]
         latency = time.perf_counter() - start
     results: list[Outcome] = []
     for r, (_, ids, dropped) in enumerate(rows):
@@ -160,14 +156,12 @@ def _eos_ids(lm: LoadedModel) -> set[int]:
 
 def _decode(lm: LoadedModel, tokens: list[int], params: GenParams) -> GenerationResult:
     """One row's answer: up to its end token, cut at a stop sequence as the stream does."""
-    from lifecycle.models.transformers_model import _stop_at
-
     eos = _eos_ids(lm)
     end = next((k + 1 for k, t in enumerate(tokens) if t in eos), len(tokens))
     tokens = tokens[:end]  # rows that ended early are filled with padding after their end
     text = lm.tokenizer.decode(tokens, skip_special_tokens=True)
     reason = "length" if len(tokens) >= params.max_new_tokens else "eos"
-    cut = _stop_at(text, params.stop)
+    cut = stop_at(text, params.stop)
     if cut is not None:
         text, reason = text[:cut], "stop_sequence"
         tokens = tokens[: _tokens_to_stop(lm, tokens, params.stop)]
@@ -176,11 +170,9 @@ def _decode(lm: LoadedModel, tokens: list[int], params: GenParams) -> Generation
 
 def _tokens_to_stop(lm: LoadedModel, tokens: list[int], stops: tuple[str, ...]) -> int:
     """The fewest tokens whose text already holds a stop sequence (where the stream halts)."""
-    from lifecycle.models.transformers_model import _stop_at
-
     lo, hi = 0, len(tokens)  # tokens[:hi] holds one, tokens[:lo] does not
     while hi - lo > 1:
         mid = (lo + hi) // 2
         text = lm.tokenizer.decode(tokens[:mid], skip_special_tokens=True)
-        lo, hi = (lo, mid) if _stop_at(text, stops) is not None else (mid, hi)
+        lo, hi = (lo, mid) if stop_at(text, stops) is not None else (mid, hi)
     return hi

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from lifecycle.models.constraints import charset_processor
-from lifecycle.models.generation import drain, fit_context
+from lifecycle.models.generation import describe_failure, drain, fit_context, stop_at
 from lifecycle.models.progress import Progress
 from lifecycle.models.protocol import (
     GenerationError,
@@ -58,6 +58,10 @@ class LoadedModel:
     def count_tokens(self, messages: Messages) -> int:
         """Prompt length in tokens of the model's own tokenizer."""
         return len(encode(self, messages))
+
+    def encode_prompt(self, messages: Messages) -> list[int]:
+        """Token ids of the rendered prompt (what batched generation feeds the model)."""
+        return encode(self, messages)
 
     def stream(self, messages: Messages, params: GenParams) -> Stream:
         """A transformers stream of text chunks (checked before anything runs)."""
@@ -144,7 +148,7 @@ class Stream:
                     self.result.ttft_s = time.perf_counter() - start
                     self.progress.enter("answer")
                 text += chunk
-                cut = _stop_at(text, self.params.stop)
+                cut = stop_at(text, self.params.stop)
                 if cut is not None:
                     text = text[:cut]
                     self._hit_stop.set()
@@ -217,7 +221,7 @@ class Stream:
             offset = 1 if self.lm.is_seq2seq else input_ids.shape[1]  # seq2seq: start token
             box["new_tokens"] = int(out.shape[1] - offset)
         except Exception as err:  # surfaced in the page's thread with a readable message
-            box["error"] = GenerationError(_describe(err))
+            box["error"] = GenerationError(describe_failure(err))
             streamer.end()
 
 
@@ -225,11 +229,6 @@ def _vocab(model: Any) -> int:
     """Rows of the output layer (it can be larger than the tokenizer's vocabulary)."""
     out = model.get_output_embeddings()
     return int(out.weight.shape[0]) if out is not None else int(model.config.vocab_size)
-
-
-def _stop_at(text: str, stops: tuple[str, ...]) -> int | None:
-    hits = [text.find(s) for s in stops if s and s in text]
-    return min(hits) if hits else None
 
 
 def _safe_length(text: str, stops: tuple[str, ...]) -> int:
@@ -241,12 +240,3 @@ def _safe_length(text: str, stops: tuple[str, ...]) -> int:
                 hold = max(hold, k)
                 break
     return len(text) - hold
-
-
-def _describe(err: Exception) -> str:
-    text = str(err)
-    if "out of memory" in text.lower() or isinstance(err, MemoryError):
-        return (
-            "The model ran out of memory: use fewer examples, fewer new tokens or a smaller model."
-        )
-    return f"Generation failed: {type(err).__name__}: {text.splitlines()[0] if text else ''}"

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import atexit
-import importlib.util
 import os
 import time
 import weakref
@@ -14,24 +13,14 @@ from typing import Any
 
 from lifecycle.models.generation import GenerationError, GenParams, Messages, fit_context
 from lifecycle.models.sources import RUN_PREFIX, ModelLoadError, embedded_gguf
+from lifecycle.serving.availability import (  # noqa: F401 (this module's public names too)
+    INSTALL_HINT,
+    llama_available,
+    missing_message,
+)
 from lifecycle.serving.base import ServedModel, ServedStream
 
 MAX_WINDOW = 8192  # KV cache for 8k tokens of the 135M model is ~190 MB; bigger models: less
-INSTALL_HINT = "make llama"  # the optional extra (compiles llama.cpp once, ~5-8 min on 2 cores)
-
-
-def llama_available() -> bool:
-    """True when llama-cpp-python is installed (without importing it: that loads the library)."""
-    return importlib.util.find_spec("llama_cpp") is not None
-
-
-def missing_message() -> str:
-    """How to get the fast path."""
-    return (
-        "llama.cpp is not installed, so the embedded model runs on transformers. Install the "
-        f"optional fast path with `{INSTALL_HINT}` (builds llama-cpp-python once, about 5-8 "
-        "minutes on 2 cores) and restart the app."
-    )
 
 
 def gguf_path(location: str = "embedded") -> Path:
