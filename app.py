@@ -20,7 +20,8 @@ for page in PAGES:
     pages.setdefault(page.section, []).append(
         st.Page(page.path, title=page.title, icon=page.icon, default=page.title == "Home")
     )
-navigation = st.navigation(pages)
+# Every page in view: with more than twelve, Streamlit would hide the last ones behind "View more".
+navigation = st.navigation(pages, expanded=True)
 sidebar_project()
 render_tracker()
 show_flash()
