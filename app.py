@@ -5,10 +5,10 @@ from pathlib import Path
 import streamlit as st
 
 import lifecycle  # noqa: F401  (sets the offline environment before anything heavy loads)
+from components.guide.tracker import render_tracker
 from components.pages import PAGES
 from components.project import show_flash, sidebar_project
 from components.state import init_state
-from components.tracker import render_tracker
 
 # A local file: a :material: page icon makes the browser fetch it from a font host on the internet.
 ICON = str(Path(__file__).parent / "assets" / "icon.png")

@@ -2,14 +2,20 @@
 
 import streamlit as st
 
-from components.align_dpo import chooser_ui, dpo_ui
-from components.align_prefs import preferences_ui
-from components.align_reward import best_of_n_ui, latest_reward, reward_report, score_ui, train_ui
-from components.align_ui import pair_ui, prompt_ui, task_ui
-from components.guide import render_guide
+from components.alignment.dpo import chooser_ui, dpo_ui
+from components.alignment.prefs import preferences_ui
+from components.alignment.reward import (
+    best_of_n_ui,
+    latest_reward,
+    reward_report,
+    score_ui,
+    train_ui,
+)
+from components.alignment.ui import pair_ui, prompt_ui, task_ui
+from components.guide.panel import render_guide
+from components.guide.tracker import render_next
 from components.project import require_project
 from components.resources import get_store
-from components.tracker import render_next
 from lifecycle.alignment.preferences import list_preferences
 from lifecycle.overview import overview
 

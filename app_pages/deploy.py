@@ -2,13 +2,13 @@
 
 import streamlit as st
 
-from components.decisions_ui import render_gates
-from components.deploy_serve import export_ui, whatif_ui
-from components.deploy_ui import measure_ui, model_ui, results_ui, saved_ui, set_ui
-from components.guide import render_guide
+from components.deploy.serve import export_ui, whatif_ui
+from components.deploy.ui import measure_ui, model_ui, results_ui, saved_ui, set_ui
+from components.guide.decisions import render_gates
+from components.guide.panel import render_guide
+from components.guide.tracker import render_next
 from components.project import require_project
 from components.resources import get_store
-from components.tracker import render_next
 from lifecycle.overview import overview
 from lifecycle.stages import guide_sections
 from lifecycle.text import md_code

@@ -2,9 +2,8 @@
 
 import streamlit as st
 
-from components.charts_eval import shots_curve_chart
-from components.decisions_ui import render_gates
-from components.evaluate_results import (
+from components.evaluation.charts import shots_curve_chart
+from components.evaluation.results import (
     charts,
     copy_table,
     delete_ui,
@@ -14,15 +13,16 @@ from components.evaluate_results import (
     runs_table,
     significance,
 )
-from components.evaluate_slices import SLICE_DEFAULTS, place_slices, slice_record, slice_widgets
-from components.evaluate_ui import candidate_picker, run_ui, set_picker, width_ui
-from components.guide import render_guide
-from components.playground import load_ui
+from components.evaluation.slices import SLICE_DEFAULTS, place_slices, slice_record, slice_widgets
+from components.evaluation.ui import candidate_picker, run_ui, set_picker, width_ui
+from components.guide.decisions import render_gates
+from components.guide.panel import render_guide
+from components.guide.tracker import render_next
+from components.playground.ui import load_ui
 from components.project import require_project
 from components.records import save_record, sync_record
 from components.resources import get_store
 from components.state import Keys
-from components.tracker import render_next
 from lifecycle.evaluation.runs import list_eval_runs, primary_key
 from lifecycle.evaluation.shots import plateau_verdict, shots_curve
 from lifecycle.glossary import display_name

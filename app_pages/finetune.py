@@ -2,20 +2,20 @@
 
 import streamlit as st
 
-from components.decisions_ui import render_gates
-from components.finetune_compare import compare_ui
-from components.finetune_data import data_ui
-from components.finetune_jobs import commands_ui, delete_ui, live_view
-from components.finetune_presets import run_settings_ui, start_from_ui
-from components.finetune_report import launch_ui, report_ui
-from components.finetune_try import evaluate_ui, merge_ui, triable, try_ui, version_ui
-from components.finetune_ui import base_model_ui, settings_ui
-from components.guide import render_guide
-from components.playground import load_ui
+from components.finetune.compare import compare_ui
+from components.finetune.data import data_ui
+from components.finetune.jobs import commands_ui, delete_ui, live_view
+from components.finetune.presets import run_settings_ui, start_from_ui
+from components.finetune.report import launch_ui, report_ui
+from components.finetune.try_run import evaluate_ui, merge_ui, triable, try_ui, version_ui
+from components.finetune.ui import base_model_ui, settings_ui
+from components.guide.decisions import render_gates
+from components.guide.panel import render_guide
+from components.guide.tracker import render_next
+from components.playground.ui import load_ui
 from components.project import require_project
 from components.resources import get_store
 from components.state import Keys
-from components.tracker import render_next
 from lifecycle.finetune.jobs import current_status
 from lifecycle.finetune.runs import ACTIVE, list_runs
 from lifecycle.models.sources import project_model_ref

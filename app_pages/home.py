@@ -2,13 +2,13 @@
 
 import streamlit as st
 
-from components.decisions_ui import render_decisions
+from components.guide.decisions import render_decisions
+from components.guide.sample import sample_button, sample_note
+from components.guide.stage_map import render_stage_map
+from components.guide.tracker import render_start
 from components.project import current_project
 from components.project_admin import import_form, manage_project, new_project_form
 from components.resources import get_store
-from components.sample_ui import sample_button, sample_note
-from components.stage_map import render_stage_map
-from components.tracker import render_start
 from lifecycle.overview import overview
 from lifecycle.text import md_escape
 

@@ -5,10 +5,14 @@ from functools import partial
 
 import streamlit as st
 
-from components.guide import render_guide
-from components.model_catalogue import catalogue_panel
-from components.model_custom import custom_model_inputs
-from components.model_panels import (
+from components.guide.panel import render_guide
+from components.guide.tracker import render_next
+from components.project import require_project
+from components.records import save_record, sync_record
+from components.resources import get_store
+from components.selection.catalogue import catalogue_panel
+from components.selection.custom import custom_model_inputs
+from components.selection.panels import (
     ASKED,
     CUSTOM,
     advisor_panel,
@@ -18,11 +22,7 @@ from components.model_panels import (
     render_advice,
     workload_inputs,
 )
-from components.project import require_project
-from components.records import save_record, sync_record
-from components.resources import get_store
 from components.state import Keys
-from components.tracker import render_next
 from lifecycle.overview import advisor_size, chosen_model
 from lifecycle.scope import Scope, task_card
 from lifecycle.selection.advisor import AdvisorInput

@@ -7,10 +7,10 @@ from datetime import date
 import streamlit as st
 
 from components.charts import gantt_chart
-from components.plan_fit import render_fit
+from components.plan.fit import render_fit
 from components.project import require_project
 from components.records import save_record, sync_record
-from components.report_html import html_report
+from components.report.html import html_report
 from components.resources import get_store
 from components.state import Keys
 from components.untrusted import show_error

@@ -2,15 +2,15 @@
 
 import streamlit as st
 
-from components.guide import render_guide
-from components.playground import model_choice_ui, params_ui, prompt_ui
-from components.playground_record import current_record, record_defaults, record_widgets
-from components.playground_tabs import compare_tab, run_panel
-from components.playground_versions import history_tab, versions_tab
+from components.guide.panel import render_guide
+from components.guide.tracker import render_next
+from components.playground.record import current_record, record_defaults, record_widgets
+from components.playground.tabs import compare_tab, run_panel
+from components.playground.ui import model_choice_ui, params_ui, prompt_ui
+from components.playground.versions import history_tab, versions_tab
 from components.project import require_project
 from components.records import save_record, sync_record
 from components.resources import get_store
-from components.tracker import render_next
 from components.untrusted import show_error
 from lifecycle.overview import overview
 from lifecycle.prompting import PromptError, build_messages

@@ -1,7 +1,7 @@
 """Present mode: the open project as one screen per stage, for a room (nothing here edits data)."""
 
-from components.present import render_controls, render_screen, screen_index
 from components.project import require_project
+from components.report.present import render_controls, render_screen, screen_index
 from components.resources import get_store
 from lifecycle.deploy.measure import load_measurements
 from lifecycle.overview import overview

@@ -2,16 +2,16 @@
 
 import streamlit as st
 
-from components.decisions_ui import render_gates
-from components.guide import render_guide
-from components.model_pick import pick_model
-from components.playground import load_ui
+from components.guide.decisions import render_gates
+from components.guide.panel import render_guide
+from components.guide.tracker import render_next
+from components.models.pick import pick_model
+from components.playground.ui import load_ui
 from components.project import require_project
-from components.rag_ask import ask_ui, quality_ui
-from components.rag_ui import chunk_tokenizer, collection_ui, documents_ui, store_ui, upload_ui
+from components.rag.ask import ask_ui, quality_ui
+from components.rag.ui import chunk_tokenizer, collection_ui, documents_ui, store_ui, upload_ui
 from components.state import Keys
-from components.tools_ui import tools_ui
-from components.tracker import render_next
+from components.tools.ui import tools_ui
 from components.untrusted import show_error
 from lifecycle.rag import RagError
 

@@ -2,12 +2,12 @@
 
 import streamlit as st
 
-from components.guide import render_guide
+from components.guide.panel import render_guide
+from components.guide.tracker import render_next
 from components.project import require_project
 from components.records import save_record, sync_record
-from components.scope_cards import render_stage_needs, render_task_card
+from components.scope.cards import render_stage_needs, render_task_card
 from components.state import Keys
-from components.tracker import render_next
 from lifecycle.needs import stage_needs
 from lifecycle.scope import QUESTIONS, TIMELINE_WEEKS, Scope, ScopeAnswers, band_models, task_card
 from lifecycle.selection.catalog import load_catalog

@@ -2,9 +2,9 @@
 
 import streamlit as st
 
-from components.settings_endpoints import endpoints_section
-from components.settings_places import folder_section, hub_section, vector_section
-from components.settings_ui import runtimes_section, server_section
+from components.settings.endpoints import endpoints_section
+from components.settings.places import folder_section, hub_section, vector_section
+from components.settings.ui import runtimes_section, server_section
 
 st.title("Settings")
 st.caption(

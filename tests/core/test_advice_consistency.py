@@ -131,7 +131,7 @@ def test_home_plan_and_report_agree_on_every_stage(tasks, answers, model, advise
         if model or advised:
             store.put_record(project.id, "model", {"model_id": model, "advisor": {}})
         ov = overview(store, project.id)
-        states = stage_states(ov)  # what Home draws (components/stage_map.py)
+        states = stage_states(ov)  # what Home draws (components/guide/stage_map.py)
         rows = {r.stage: r for r in ov.plan}  # what the Plan page's table shows
         report = glance(markdown_report(ov))
     for stage in STAGES:

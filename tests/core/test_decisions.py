@@ -336,7 +336,7 @@ def test_deciding_with_any_reason_records_or_refuses_clearly(reason, chosen):
 
 
 def test_the_reports_carry_the_decisions_with_overrides_flagged(store):
-    from components.report_html import html_report
+    from components.report.html import html_report
     from lifecycle.overview import overview
     from lifecycle.report import markdown_report
     from lifecycle.report_summary import summary

@@ -158,7 +158,7 @@ def test_q8_0_agrees_on_nine_tokens_in_ten(built_ggufs, tuned_tiny):
 
 
 def test_a_run_variant_loads_by_its_picker_ref(built_ggufs, isolated_home):
-    from components.serving import open_model
+    from components.models.open import open_model
 
     paths, _ = built_ggufs
     folder = gguf.run_gguf_folder("ft-test")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import re
 
-from components.report_html import html_report
+from components.report.html import html_report
 from lifecycle.deploy.measure import VariantReport
 from lifecycle.lineage import lineage, nested
 from lifecycle.overview import overview

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import re
 
-from components.report_html import html_report
+from components.report.html import html_report
 from lifecycle.overview import overview
 from lifecycle.report_summary import summary
 from lifecycle.scope import Scope

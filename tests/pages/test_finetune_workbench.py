@@ -138,7 +138,7 @@ def test_what_a_stopped_or_failed_run_shows(make_app, project, store, tiny_causa
 
 
 def _live_script(run_id: str, project_id: str) -> None:
-    from components.finetune_jobs import _live
+    from components.finetune.jobs import _live
 
     _live(run_id, "stopped", project_id)
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import pytest
 
-from components.rag_ask import highlight_markdown
+from components.rag.ask import highlight_markdown
 from components.state import Keys
-from components.tools_ui import EXAMPLE
+from components.tools.ui import EXAMPLE
 from lifecycle.tools.prompts import expression_grammar
 from tests.conftest import link_embedded
 from tests.fake_model import install

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from components.serving import api_key, key_status, open_model
+from components.models.open import api_key, key_status, open_model
 from lifecycle.models import ModelLoadError
 from lifecycle.serving import local_server
 from lifecycle.settings import Endpoint, Settings, save_settings

@@ -277,9 +277,9 @@ def test_data_folder_switch_writes_the_pointer(make_app, monkeypatch, tmp_path):
 
 
 def test_without_llama_cpp_the_server_is_disabled_with_the_reason(open_page, monkeypatch):
-    import components.settings_ui
+    import components.settings.ui
 
-    monkeypatch.setattr(components.settings_ui, "llama_available", lambda: False)
+    monkeypatch.setattr(components.settings.ui, "llama_available", lambda: False)
     at = open_page()
     assert missing_message() in texts(at.warning)
     assert f"Disabled: {missing_message()}" in texts(at.info)

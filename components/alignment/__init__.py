@@ -1,0 +1,1 @@
+"""Align page widgets: collecting preferences, the reward model, DPO, their charts."""

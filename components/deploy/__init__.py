@@ -1,0 +1,1 @@
+"""Deploy page widgets: measuring variants, serving (what-if and export), their charts."""

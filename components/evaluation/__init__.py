@@ -1,0 +1,1 @@
+"""Evaluate page widgets: the set, the candidate, running, results, slices, charts."""

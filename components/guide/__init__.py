@@ -1,0 +1,1 @@
+"""The guided path: stage guide panel, tracker, stage map, gate decisions, the sample."""

@@ -1,0 +1,1 @@
+"""Plan page widgets: the plan against the scope."""

@@ -1,0 +1,1 @@
+"""Playground widgets: the prompt editor and runs, tabs, versions, the saved record."""

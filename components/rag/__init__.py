@@ -1,0 +1,1 @@
+"""Infrastructure page, RAG: the store, collections, uploads, asking with citations."""

@@ -1,0 +1,1 @@
+"""Scope page widgets: the chosen task's result card and the stage needs."""

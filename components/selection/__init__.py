@@ -1,0 +1,1 @@
+"""Model selection widgets: the catalogue, a custom model, the estimate panels."""

@@ -1,0 +1,1 @@
+"""Settings page widgets: endpoints, places (data folder, store, hub), runtimes."""

@@ -1,0 +1,1 @@
+"""Infrastructure page, tools: program-aided answers with a safe calculator."""
