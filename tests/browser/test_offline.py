@@ -5,7 +5,7 @@ from __future__ import annotations
 from urllib.parse import urlsplit
 
 import pytest
-from playwright.sync_api import Route, expect
+from playwright.sync_api import Page, Route, expect
 
 from tests.browser.conftest import serve, with_model
 from tests.browser.ui import TIMEOUT, browser_tab, main, wait_idle
@@ -38,6 +38,21 @@ def off_machine(url: str) -> bool:
     return (parts.hostname or "") not in LOOPBACK
 
 
+def refuse_off_machine(page: Page) -> list[str]:
+    """Abort every request of the page's context that would leave this machine; return them."""
+    leaks: list[str] = []
+
+    def guard(route: Route) -> None:
+        if off_machine(route.request.url):
+            leaks.append(route.request.url)
+            route.abort()  # never let a test reach the internet either
+        else:
+            route.continue_()
+
+    page.context.route("**/*", guard)
+    return leaks
+
+
 @pytest.fixture(scope="module")
 def offline_app(tmp_path_factory, embedded_models):
     base = with_model(
@@ -51,17 +66,8 @@ def offline_app(tmp_path_factory, embedded_models):
 
 
 def test_every_page_stays_on_this_machine(browser, offline_app):
-    leaks: list[str] = []
-
-    def guard(route: Route) -> None:
-        if off_machine(route.request.url):
-            leaks.append(route.request.url)
-            route.abort()  # never let a test reach the internet either
-        else:
-            route.continue_()
-
     with browser_tab(browser) as page:
-        page.context.route("**/*", guard)
+        leaks = refuse_off_machine(page)
         page.goto(offline_app)
         expect(main(page).get_by_role("heading", name="Lifecycle")).to_be_visible(timeout=60_000)
         expect(main(page).get_by_text("Project: Offline walk")).to_be_visible(timeout=TIMEOUT)

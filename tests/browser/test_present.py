@@ -15,7 +15,7 @@ from lifecycle.stages import STAGES
 from lifecycle.store import Store
 from tests.browser.conftest import serve
 from tests.browser.test_guided import read_offline
-from tests.browser.test_offline import off_machine
+from tests.browser.test_offline import refuse_off_machine
 from tests.browser.ui import TIMEOUT, Steps, browser_tab, go_to, main, wait_idle
 
 MODEL = {"model_id": "HuggingFaceTB/SmolLM2-135M-Instruct", "advisor": {"budget_usd": 5000.0}}
@@ -66,17 +66,8 @@ def present_url(tmp_path_factory):
 
 
 def test_present_mode_turns_with_the_arrow_keys_then_the_report_reads_offline(browser, present_url):
-    leaks: list[str] = []
-
-    def guard(route):
-        if off_machine(route.request.url):
-            leaks.append(route.request.url)
-            route.abort()
-        else:
-            route.continue_()
-
     with browser_tab(browser) as page:
-        page.context.route("**/*", guard)
+        leaks = refuse_off_machine(page)
         steps = Steps(page, 1, "present")
         page.goto(f"{present_url}/present")
         for i, stage in enumerate(STAGES):
