@@ -10,7 +10,13 @@ from lifecycle.glossary import display_name
 from lifecycle.lineage import FLOW, Lineage, lineage, nested
 from lifecycle.overview import Overview, stage_states
 from lifecycle.plan import end_date
-from lifecycle.report_summary import executive_rows, summary, warnings
+from lifecycle.report_summary import (
+    executive_rows,
+    retrieval_rows,
+    retrieval_table,
+    summary,
+    warnings,
+)
 from lifecycle.selection.memory import EstimateError, estimate, exactness
 from lifecycle.stages import STAGES
 from lifecycle.store import now
@@ -35,6 +41,7 @@ def markdown_report(ov: Overview, measured: dict[str, list] | None = None) -> st
         _finetunes(ov),
         _evaluate(ov),
         _deploy(measured or {}),
+        _retrieval(ov),
         _plan(ov),
         _lineage(lineage(ov, measured)),
     ]
@@ -69,6 +76,16 @@ def _deploy(measured: dict[str, list]) -> str:
     return "## 6. Deploy: measured variants\n\n" + _table(
         ["Model", "Variant", "Decode tokens/s", "Quality"], rows
     )
+
+
+def _retrieval(ov: Overview) -> str:
+    rows = retrieval_rows(ov)
+    if not rows:
+        return ""
+    header, cells = retrieval_table(rows)
+    # Names and chunk units come from records (escaped); the figures are our own.
+    rows_md = [[md_escape(name), md_escape(chunks), *figures] for name, chunks, *figures in cells]
+    return "## 7. Infrastructure: retrieval (RAG) quality\n\n" + _table(header, rows_md)
 
 
 def _lineage(graph: Lineage) -> str:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from lifecycle.decision_records import current, summary_rows
 from lifecycle.evaluation.runs import primary_key
+from lifecycle.evaluation.stats import bootstrap_interval
 from lifecycle.glossary import display_name
 from lifecycle.guided import next_step, track
 from lifecycle.overview import Overview, stage_states
@@ -85,7 +86,49 @@ def summary(ov: Overview) -> dict:
         "next_step": {"page": step.page, "why": step.why},
         "warnings": warnings(ov),
         "decisions": summary_rows(ov.decisions),  # every gate's decision, overrides flagged
+        "retrieval": retrieval_rows(ov),
     }
+
+
+def retrieval_rows(ov: Overview) -> list[dict]:
+    """Each collection's measured retrieval: hit@k with its 95 % interval, MRR, the chunking."""
+    rows = []
+    for q in ov.retrieval:
+        ranks, k = [int(r or 0) for r in q.get("ranks") or []], int(q.get("k") or 0)
+        if not ranks or k < 1:
+            continue
+        band = bootstrap_interval([1.0 if 0 < r <= k else 0.0 for r in ranks])
+        chunks = q.get("chunks") or {}
+        rows.append(
+            {
+                "collection": str(q.get("label") or q.get("collection") or ""),
+                "questions": len(ranks),
+                "k": k,
+                "hit_rate": round(band.mean, 4),
+                "hit_rate_interval": [round(band.low, 4), round(band.high, 4)],
+                "mrr": round(sum(1 / r for r in ranks if 0 < r <= k) / len(ranks), 4),
+                "chunks": f"{chunks.get('size', '?')} {chunks.get('unit', '')}, "
+                f"overlap {chunks.get('overlap', '?')}",
+                "measured_at": str(q.get("created_at") or ""),
+            }
+        )
+    return rows
+
+
+def retrieval_table(rows: list[dict]) -> tuple[list[str], list[list[str]]]:
+    """`retrieval_rows` as a table's header and rows, the same in the HTML and Markdown reports."""
+    header = ["Collection", "Chunks", "Questions", "hit@k [95 % interval]", "MRR"]
+    return header, [
+        [
+            r["collection"],
+            r["chunks"],
+            str(r["questions"]),
+            f"hit@{r['k']} {r['hit_rate']:.2f} "
+            f"[{r['hit_rate_interval'][0]:.2f}, {r['hit_rate_interval'][1]:.2f}]",
+            f"{r['mrr']:.2f}",
+        ]
+        for r in rows
+    ]
 
 
 def executive_rows(s: dict) -> list[tuple[str, str]]:

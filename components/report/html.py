@@ -15,7 +15,7 @@ from lifecycle.finetune.runs import Run
 from lifecycle.glossary import display_name
 from lifecycle.lineage import FLOW, Lineage, lineage, nested
 from lifecycle.overview import Overview
-from lifecycle.report_summary import executive_rows, summary
+from lifecycle.report_summary import executive_rows, retrieval_table, summary
 from lifecycle.selection.memory import EstimateError, devices, estimate
 from lifecycle.store import now
 from lifecycle.text import plot_text
@@ -163,9 +163,15 @@ def _lineage(graph: Lineage, chart: Charts) -> str:
     return out + chart(lineage_chart(graph)) + f'<ul class="lineage">{items}</ul>'
 
 
-def html_report(
-    ov: Overview, runs: list[Run], measured: dict[str, list[VariantReport]], rag: str = ""
-) -> str:
+def _retrieval(s: dict) -> str:
+    out = "<h2>Retrieval (RAG) quality</h2>"
+    if not s["retrieval"]:
+        return out + _none("No retrieval evaluation stored.")
+    header, rows = retrieval_table(s["retrieval"])
+    return out + _table(header, [list(r) for r in rows])
+
+
+def html_report(ov: Overview, runs: list[Run], measured: dict[str, list[VariantReport]]) -> str:
     """The whole report as one HTML file that needs no network (plotly.js is inside)."""
     s = summary(ov)
     chart = Charts()
@@ -182,7 +188,7 @@ def html_report(
         _evaluation(ov, chart),
         _loss(runs, chart),
         _deploy(measured, chart),
-        "<h2>Retrieval (RAG) quality</h2>" + (rag or _none("No retrieval evaluation stored.")),
+        _retrieval(s),
         _lineage(lineage(ov, measured), chart),
     ]
     body = "\n".join(p for p in parts if p)

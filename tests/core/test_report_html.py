@@ -7,6 +7,7 @@ import re
 
 from components.report.html import html_report
 from lifecycle.overview import overview
+from lifecycle.report import markdown_report
 from lifecycle.report_summary import summary
 from lifecycle.scope import Scope
 from lifecycle.store import Store
@@ -106,3 +107,33 @@ def test_every_kind_of_evidence_gets_its_chart_and_lineage(tmp_path):
     assert "ROUGE-L" in html and "&lt;b&gt;v1&lt;/b&gt;" in html and "<b>v1</b>" not in html
     for link in ("fine-tune run: run-1 (LoRA", "evaluation: &lt;b&gt;v1", "deploy variant: int8"):
         assert link in html, link
+
+
+def test_retrieval_quality_reaches_every_export(tmp_path):
+    """A measured collection shows in the HTML and Markdown reports and the JSON summary."""
+    from lifecycle.decision_records import save_rag_quality
+
+    store, p = _project(tmp_path)
+    chunks = {"unit": "tokens", "size": 200, "overlap": 20}
+    ranks = [1, 2, 0, 1, 3, 1, 0, 2, 1, 1]  # 0: the answering chunk was not in the top 3
+    save_rag_quality(store, p.id, "c1", HOSTILE, 3, ranks, chunks)
+    ov = overview(store, p.id)
+    [row] = summary(ov)["retrieval"]
+    assert row["questions"] == 10 and row["hit_rate"] == 0.8 and row["k"] == 3
+    low, high = row["hit_rate_interval"]
+    assert low <= 0.8 <= high
+    assert row["mrr"] == round((5 * 1 + 2 * 0.5 + 1 / 3) / 10, 4)
+    html = html_report(ov, [], {})
+    assert "hit@3 0.80" in html and "200 tokens, overlap 20" in html
+    assert "No retrieval evaluation stored." not in html and "<script>alert" not in html
+    md = markdown_report(ov)
+    assert "retrieval (RAG) quality" in md and "hit@3 0.80" in md
+    assert "\\<img" in md  # the label escaped: no live image in a Markdown viewer
+
+
+def test_no_retrieval_measured_says_so(tmp_path):
+    store, p = _project(tmp_path)
+    ov = overview(store, p.id)
+    assert summary(ov)["retrieval"] == []
+    assert "No retrieval evaluation stored." in html_report(ov, [], {})
+    assert "retrieval (RAG) quality" not in markdown_report(ov)
