@@ -10,6 +10,7 @@ from lifecycle.evaluation.runs import best_like_for_like, primary_key
 from lifecycle.glossary import display_name
 from lifecycle.guided import WHY, NextStep, next_step, track
 from lifecycle.overview import Overview, stage_states
+from lifecycle.report_summary import retrieval_rows
 from lifecycle.stages import STAGES
 from lifecycle.text import plural
 
@@ -35,7 +36,7 @@ class Screen:
     title: str
     state: str  # decided | in progress | not started | not needed
     sentence: str  # the decision (or the state) in one sentence
-    evidence: str  # the chart that backs it: "" | plan | memory | loss | dpo | scores | deploy
+    evidence: str  # the chart: "" | plan | memory | loss | dpo | scores | deploy | retrieval
     next: NextStep
     decisions: tuple[str, ...] = ()  # the gates' recorded decisions, overrides flagged
 
@@ -152,7 +153,17 @@ def _deploy(ov: Overview, measured: dict) -> tuple[str, str]:
 
 
 def _infrastructure(ov: Overview, _: dict) -> tuple[str, str]:
-    return "", ""  # nothing of retrieval is tracked in the project yet: the state says it
+    rows = retrieval_rows(ov)
+    if not rows:
+        return "", ""
+    best = max(rows, key=lambda r: r["hit_rate"])
+    low, high = best["hit_rate_interval"]
+    return (
+        f"{plural(len(rows), 'collection')} measured; {best['collection']}: hit@{best['k']} "
+        f"{best['hit_rate']:.2f} [{low:.2f}, {high:.2f}] on {best['questions']} questions, "
+        f"MRR {best['mrr']:.2f}.",
+        "retrieval",
+    )
 
 
 SENTENCES = {

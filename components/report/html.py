@@ -7,6 +7,7 @@ from html import escape
 from components.charts import cost_chart, gantt_chart, memory_chart
 from components.deploy.charts import speed_quality_chart
 from components.evaluation.charts import score_bars
+from components.rag.charts import retrieval_chart
 from components.report.lineage import lineage_chart
 from lifecycle.deploy.measure import VariantReport
 from lifecycle.evaluation.runs import primary_key
@@ -163,12 +164,12 @@ def _lineage(graph: Lineage, chart: Charts) -> str:
     return out + chart(lineage_chart(graph)) + f'<ul class="lineage">{items}</ul>'
 
 
-def _retrieval(s: dict) -> str:
+def _retrieval(s: dict, chart: Charts) -> str:
     out = "<h2>Retrieval (RAG) quality</h2>"
     if not s["retrieval"]:
         return out + _none("No retrieval evaluation stored.")
     header, rows = retrieval_table(s["retrieval"])
-    return out + _table(header, [list(r) for r in rows])
+    return out + chart(retrieval_chart(s["retrieval"])) + _table(header, [list(r) for r in rows])
 
 
 def html_report(ov: Overview, runs: list[Run], measured: dict[str, list[VariantReport]]) -> str:
@@ -188,7 +189,7 @@ def html_report(ov: Overview, runs: list[Run], measured: dict[str, list[VariantR
         _evaluation(ov, chart),
         _loss(runs, chart),
         _deploy(measured, chart),
-        _retrieval(s),
+        _retrieval(s, chart),
         _lineage(lineage(ov, measured), chart),
     ]
     body = "\n".join(p for p in parts if p)

@@ -12,6 +12,7 @@ from lifecycle.finetune.runs import list_runs
 from lifecycle.glossary import display_name
 from lifecycle.overview import Overview
 from lifecycle.present import Screen
+from lifecycle.report_summary import retrieval_rows
 from lifecycle.selection.memory import EstimateError, devices, estimate
 from lifecycle.text import md_escape
 
@@ -126,6 +127,11 @@ def evidence(kind: str, ov: Overview, measured: dict):
         return compare_loss_chart(tuned[:4]) if tuned else None
     if kind == "scores":
         return _scores(ov)
+    if kind == "retrieval":
+        from components.rag.charts import retrieval_chart
+
+        rows = retrieval_rows(ov)
+        return retrieval_chart(rows) if rows else None
     reports = [r for rs in measured.values() for r in rs if not r.error]
     if kind == "deploy" and reports:
         return speed_quality_chart(reports)

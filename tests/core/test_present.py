@@ -58,3 +58,20 @@ def test_runs_and_measurements_make_the_sentences(tmp_path):
     assert deploy.sentence.startswith("2 variants measured; fastest: int8 at 24.5 tokens/s")
     assert deploy.evidence == "deploy"
     assert by_stage["evaluate"].state == "not started" and by_stage["evaluate"].evidence == ""
+
+
+def test_a_measured_collection_makes_the_infrastructure_screen(tmp_path):
+    from components.report.present import evidence
+    from lifecycle.decision_records import save_rag_quality
+
+    store, p = _store(tmp_path)
+    chunks = {"unit": "tokens", "size": 200, "overlap": 20}
+    save_rag_quality(store, p.id, "c1", "Starter guides", 3, [1, 1, 0, 2, 1, 3, 1, 1, 0, 1], chunks)
+    ov = overview(store, p.id)
+    infra = screens(ov)[-1]
+    assert infra.stage == "infrastructure" and infra.state != "not started"
+    assert infra.sentence.startswith("1 collection measured; Starter guides: hit@3 0.80 [")
+    assert "on 10 questions" in infra.sentence and infra.evidence == "retrieval"
+    figure = evidence(infra.evidence, ov, {})
+    assert [bar.name for bar in figure.data] == ["Starter guides"]
+    assert figure.data[0].y == (0.8,)
