@@ -18,7 +18,7 @@ from components.evaluation.ui import candidate_picker, run_ui, set_picker, width
 from components.guide.decisions import render_gates
 from components.guide.panel import render_guide
 from components.guide.tracker import render_next
-from components.playground.ui import load_ui
+from components.models.load import load_ui
 from components.project import require_project
 from components.records import save_record, sync_record
 from components.resources import get_store

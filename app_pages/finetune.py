@@ -12,7 +12,7 @@ from components.finetune.ui import base_model_ui, settings_ui
 from components.guide.decisions import render_gates
 from components.guide.panel import render_guide
 from components.guide.tracker import render_next
-from components.playground.ui import load_ui
+from components.models.load import load_ui
 from components.project import require_project
 from components.resources import get_store
 from components.state import Keys
@@ -41,8 +41,7 @@ with new_tab:
     ov = overview(store, project.id)
     data = data_ui(project.id, ov.scope.primary_task)
     project_model = project_model_ref(ov.model.id) if ov.model else ""  # from 2 Model selection
-    completed = [r.id for r in runs if r.status.state == "completed"]
-    base_ref = base_model_ui(project_model, completed)
+    base_ref = base_model_ui(project.id, project_model)
     lm = load_ui(base_ref) if base_ref else None
     if lm is None:
         st.info("Choose a base model that loads to see the settings and the data report.")

@@ -12,6 +12,7 @@ from components.project import require_project
 from components.records import save_record, sync_record
 from components.resources import get_store
 from components.untrusted import show_error
+from lifecycle.models.sources import project_model_ref
 from lifecycle.overview import overview
 from lifecycle.prompting import PromptError, build_messages
 from lifecycle.tasks import load_tasks
@@ -24,8 +25,8 @@ render_guide("adapt")
 task_id = ov.scope.primary_task or "chatbot"
 sync_record(project.id, "playground", record_defaults(tasks[task_id]), record_widgets)
 
-project_model = ov.model.id if ov.model else ""
-ref = model_choice_ui(project_model)
+project_model = project_model_ref(ov.model.id) if ov.model else ""  # from 2 Model selection
+ref = model_choice_ui(project.id, project_model)
 params = params_ui()
 task_id, spec, values = prompt_ui()
 

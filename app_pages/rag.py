@@ -5,8 +5,8 @@ import streamlit as st
 from components.guide.decisions import render_gates
 from components.guide.panel import render_guide
 from components.guide.tracker import render_next
+from components.models.load import load_ui
 from components.models.pick import pick_model
-from components.playground.ui import load_ui
 from components.project import require_project
 from components.rag.ask import ask_ui, quality_ui
 from components.rag.ui import chunk_tokenizer, collection_ui, documents_ui, store_ui, upload_ui
@@ -35,6 +35,7 @@ ref = pick_model(
     project.id,
     help="Retrieval is the same whatever answers; endpoints are added in Settings.",
     serving=True,
+    gguf=True,
 )
 lm = load_ui(ref) if ref else None  # retrieval, documents and quality work without it
 

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 
 from lifecycle.evaluation.runs import primary_key
 from lifecycle.glossary import display_name
+from lifecycle.models.sources import RUN_PREFIX
 from lifecycle.overview import Overview
 from lifecycle.tasks import load_tasks
 
@@ -83,7 +84,7 @@ def lineage(ov: Overview, measured: dict[str, list] | None = None) -> Lineage:
         run_id = str(f.get("id", ""))
         label = f"{run_id} ({display_name(str(f.get('method', '')))})"
         graph.add(
-            Node(f"run:{run_id}", "fine-tune run", label),
+            Node(f"{RUN_PREFIX}{run_id}", "fine-tune run", label),
             [_model(graph, str(f.get("base_ref", ""))), data_id],
         )
     for r in ov.eval_runs:

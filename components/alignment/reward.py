@@ -6,8 +6,8 @@ import pandas as pd
 import streamlit as st
 
 from components.alignment.charts import best_of_n_chart, reward_loss_chart
+from components.models.load import load_ui
 from components.models.pick import pick_model
-from components.playground.ui import load_ui
 from components.resources import get_reward, get_reward_embedder
 from components.state import Keys
 from components.untrusted import show_error, show_untrusted
@@ -140,7 +140,7 @@ def best_of_n_ui(project_id: str, task_id: str, text: str) -> None:
     if info is None:
         st.info(NO_REWARD)
         return
-    ref = pick_model("Model", Keys.ALIGN_BON_MODEL, project_id, serving=True)
+    ref = pick_model("Model", Keys.ALIGN_BON_MODEL, project_id, serving=True, gguf=True)
     c = st.columns(2)
     n = c[0].slider("n (samples)", 2, MAX_N, 4, key=Keys.ALIGN_BON_N)
     temp = c[1].slider("Temperature", 0.1, 2.0, 0.9, 0.1, key=Keys.ALIGN_BON_TEMP)

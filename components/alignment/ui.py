@@ -6,8 +6,8 @@ import secrets
 
 import streamlit as st
 
+from components.models.load import load_ui
 from components.models.pick import pick_model, shipped_set_for
-from components.playground.ui import load_ui
 from components.project import flash
 from components.resources import get_store
 from components.state import Keys
@@ -84,7 +84,7 @@ def side_ui(side: str, project_id: str) -> tuple[str, GenParams]:
     k = f"{Keys.ALIGN_SIDE}{side}_"
     for name, value in SIDE_DEFAULTS[side].items():
         st.session_state.setdefault(k + name, value)
-    ref = pick_model(f"Model {side.upper()}", k + "model", project_id, serving=True)
+    ref = pick_model(f"Model {side.upper()}", k + "model", project_id, serving=True, gguf=True)
     sample = st.toggle("Sampling", key=k + "do_sample")
     temperature = st.slider("Temperature", 0.1, 2.0, key=k + "temperature", disabled=not sample)
     seed = st.number_input("Seed", 0, 2**31 - 1, key=k + "seed", disabled=not sample)

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import streamlit as st
 
-from components.models.pick import serving_pick
-from components.playground.ui import load_ui
+from components.models.load import load_ui
+from components.models.pick import pick_model
 from components.resources import get_store, uploaded_table
 from components.state import Keys
 from components.untrusted import show_error
@@ -21,7 +21,7 @@ from lifecycle.evaluation.datasets import (
 from lifecycle.evaluation.metrics import METRICS
 from lifecycle.evaluation.runs import Candidate, EvalRun, continue_run, start_run
 from lifecycle.evaluation.shots import prompt_predictor
-from lifecycle.models import GenerationError, GenParams
+from lifecycle.models import EMBEDDED, GenerationError, GenParams
 from lifecycle.prompting import SHOTS, PromptSpec
 from lifecycle.serving import default_ref
 from lifecycle.settings import load_settings
@@ -121,7 +121,18 @@ def candidate_picker(project_id: str, task_id: str, key: str = "") -> Candidate:
         v = versions[pick]
         spec, params, model = v.prompt, v.params, v.model_ref
     shots = c2.selectbox("Shots", SHOTS, index=SHOTS.index(spec.shots), key=k + pick + "shots")
-    model = serving_pick(c3, model, k + pick)
+    with c3:
+        model = pick_model(
+            "Model",
+            k + pick + "model",
+            project_id,
+            serving=True,
+            runs=False,
+            gguf=True,
+            preferred=model,
+            preferred_as="Saved",
+        )
+    model = model or EMBEDDED  # an empty box for another model: the embedded one
     label = f"{labels[pick].split(': ', 1)[-1]} · {shots}-shot"
     if pick == CURRENT:
         label = f"{load_tasks()[task_id].name} prompt · {shots}-shot"

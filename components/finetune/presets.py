@@ -57,7 +57,7 @@ def start_from_ui(project_id: str, runs: list[Run]) -> None:
     presets = list_presets(get_store(), project_id)
     options = {f"preset:{k}": (f"Preset: {name}", c) for k, (name, c) in presets.items()}
     options.update(
-        {f"run:{r.id}": (f"Run {r.id}", r.config) for r in runs if r.config.method in FORM_METHODS}
+        {r.ref: (f"Run {r.id}", r.config) for r in runs if r.config.method in FORM_METHODS}
     )
     if not options:
         return

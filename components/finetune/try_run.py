@@ -5,7 +5,8 @@ from __future__ import annotations
 import streamlit as st
 
 from components.evaluation.ui import run_ui
-from components.playground.ui import load_ui, metrics_ui, stream_into
+from components.models.load import load_ui
+from components.playground.ui import metrics_ui, stream_into
 from components.resources import get_store
 from components.state import Keys
 from components.untrusted import show_error, show_untrusted
@@ -30,7 +31,7 @@ def candidates(run: Run, ref: str = "") -> tuple[Candidate, Candidate]:
     base = Candidate(f"Base {run.config.base_ref} · 0-shot", run.config.base_ref, spec, params)
     ref = ref or run.ref
     name = run.id + ref[len(run.ref) :].replace("/", " ")  # "ft-... checkpoint-40"
-    tuned = Candidate(f"Tuned {name} · 0-shot", ref, spec, params, f"run:{run.id}")
+    tuned = Candidate(f"Tuned {name} · 0-shot", ref, spec, params, run.ref)
     return base, tuned
 
 

@@ -6,37 +6,20 @@ from pathlib import Path
 
 import streamlit as st
 
+from components.models.pick import pick_model
 from components.state import Keys
 from lifecycle.config import ROOT, data_home
 from lifecycle.finetune.config import FinetuneConfig
 from lifecycle.finetune.distributed import export_command, machine_limit
 from lifecycle.finetune.lora import lora_targets
 from lifecycle.finetune.runs import runs_root
-from lifecycle.models import EMBEDDED, LoadedModel
-from lifecycle.models.sources import EMBEDDED_NAME
+from lifecycle.models import LoadedModel
 from lifecycle.text import md_escape
 
-OTHER = "__other__"
 
-
-def base_model_ui(project_model: str, completed_runs: list[str]) -> str:
+def base_model_ui(project_id: str, project_model: str) -> str:
     """The model to start from: the project's (preselected), embedded, a finished run, any id."""
-    options = [EMBEDDED] + ([project_model] if project_model not in ("", EMBEDDED) else [])
-    options += [f"run:{r}" for r in completed_runs] + [OTHER]
-    labels = {EMBEDDED: EMBEDDED_NAME, OTHER: "Another model (local folder or hub id)"}
-    if project_model:
-        labels[project_model] = f"Project's model: {labels.get(project_model, project_model)}"
-    if st.session_state.get(Keys.FT_MODEL) not in options:
-        st.session_state[Keys.FT_MODEL] = project_model or EMBEDDED
-    pick = st.selectbox(
-        "Base model",
-        options,
-        key=Keys.FT_MODEL,
-        format_func=lambda o: labels.get(o, f"Tuned run {o[4:]}" if o.startswith("run:") else o),
-    )
-    if pick != OTHER:
-        return pick
-    return st.text_input("Local folder or hub id", key=Keys.FT_MODEL_OTHER).strip()
+    return pick_model("Base model", Keys.FT_MODEL, project_id, preferred=project_model)
 
 
 def _number(label: str, name: str, default, help: str = "", **kw):

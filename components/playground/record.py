@@ -6,8 +6,8 @@ from dataclasses import asdict
 
 import streamlit as st
 
-from components.models.open import serving_options
-from components.playground.ui import KNOBS, OTHER
+from components.models.pick import OTHER, model_options
+from components.playground.ui import KNOBS
 from components.state import Keys
 from lifecycle.models import EMBEDDED, GenParams
 from lifecycle.models.generation import MAX_NEW_TOKENS
@@ -56,9 +56,10 @@ def record_widgets(data: dict) -> dict:
     tasks = load_tasks()
     p = dataclass_from(GenParams, data.get("params"))
     shots = data.get("shots")
+    other = str(data.get("model_other") or "")  # set only while "another model" is chosen
     values = {
-        Keys.PLAY_MODEL: data.get("model") or EMBEDDED,
-        Keys.PLAY_MODEL_OTHER: str(data.get("model_other") or ""),
+        Keys.PLAY_MODEL: OTHER if other else data.get("model") or EMBEDDED,
+        Keys.PLAY_MODEL_OTHER: other,
         Keys.PLAY_TASK: data["task"] if data.get("task") in tasks else next(iter(tasks)),
         Keys.PLAY_SHOTS: shots if shots in SHOTS else 0,
         Keys.PLAY_SYSTEM: str(data.get("system", "")),
@@ -86,7 +87,8 @@ def record_widgets(data: dict) -> dict:
 
 def version_record(version: PromptVersion, project_model: str) -> dict:
     """A playground record that reproduces a saved version."""
-    known = version.model_ref in {*serving_options(), project_model} - {""}
+    offered = model_options(None, serving=True, runs=False)
+    known = version.model_ref in {*offered, project_model} - {""}
     return {
         "model": version.model_ref if known else OTHER,
         "model_other": "" if known else version.model_ref,

@@ -6,8 +6,9 @@ from dataclasses import asdict, dataclass, replace
 
 import streamlit as st
 
-from components.models.pick import serving_pick
-from components.playground.ui import load_ui, metrics_ui, stream_into
+from components.models.load import load_ui
+from components.models.pick import pick_model
+from components.playground.ui import metrics_ui, stream_into
 from components.resources import get_store
 from components.state import Keys
 from components.untrusted import show_error, show_untrusted, show_warning
@@ -40,7 +41,7 @@ class Variant:
     params: GenParams
 
 
-def _variant_ui(i: int, versions: dict, base: Variant) -> Variant:
+def _variant_ui(i: int, project_id: str, versions: dict, base: Variant) -> Variant:
     k = f"{Keys.PLAY_VARIANT}{i}_"
     source = st.selectbox(
         "Prompt",
@@ -58,10 +59,19 @@ def _variant_ui(i: int, versions: dict, base: Variant) -> Variant:
     temp = st.slider(
         "Temperature", 0.0, 2.0, base.params.temperature, key=k + "temp", disabled=not sample
     )
-    model = serving_pick(st, base.model_ref, k)
+    model = pick_model(
+        "Model",
+        k + "model",
+        project_id,
+        serving=True,
+        runs=False,
+        gguf=True,
+        preferred=base.model_ref,
+        preferred_as="",
+    )
     return Variant(
         base.label,
-        model,
+        model or EMBEDDED,
         replace(base.spec, shots=shots),
         replace(base.params, do_sample=sample, temperature=temp),
     )
@@ -81,7 +91,9 @@ def compare_tab(
         with col:
             st.markdown(f"**Variant {'ABC'[i]}**")
             variants.append(
-                _variant_ui(i, versions, Variant("ABC"[i], ref or EMBEDDED, spec, params))
+                _variant_ui(
+                    i, project_id, versions, Variant("ABC"[i], ref or EMBEDDED, spec, params)
+                )
             )
     if st.button("Run all variants", icon=":material/compare_arrows:"):
         st.session_state[Keys.PLAY_COMPARE] = {}

@@ -1,25 +1,22 @@
-"""Playground widgets: model picker and loader, decoding knobs, prompt editor, streamed runs."""
+"""Playground widgets: the model, decoding knobs, prompt editor, streamed runs."""
 
 from __future__ import annotations
 
-import time
 from dataclasses import fields
 
 import streamlit as st
 
-from components.models.open import open_model, serving_options
-from components.resources import get_conversion
+from components.models.load import embedded_ready_ui as embedded_ready_ui  # deploy/ui.py's import
+from components.models.pick import pick_model
 from components.state import Keys
 from components.untrusted import show_error, stream_untrusted
-from lifecycle.models import EMBEDDED, ChatModel, GenParams, ModelLoadError
+from lifecycle.models import ChatModel, GenParams
 from lifecycle.models.generation import MAX_NEW_TOKENS, GenerationError, GenerationResult, stream
 from lifecycle.models.progress import heartbeat, prefill_rate, record_prefill, waiting_line
-from lifecycle.models.sources import embedded_ready
 from lifecycle.prompting import SHOTS, PromptError, PromptSpec, variables
 from lifecycle.tasks import load_tasks
 from lifecycle.text import md_escape
 
-OTHER = "other"
 # GenParams fields that have a widget of their own (stop sequences have a text area).
 KNOBS = (
     "max_new_tokens",
@@ -47,76 +44,17 @@ HELP = {
 }
 
 
-def model_choice_ui(project_model: str) -> str:
+def model_choice_ui(project_id: str, project_model: str) -> str:
     """Pick the model: embedded (either runtime), an endpoint, the project's model, any id."""
-    labels = serving_options()
-    extra = [project_model] if project_model and project_model not in labels else []
-    options = [*labels, *extra, OTHER]
-    labels[OTHER] = "Another model (hub id, local folder or llamacpp:/path/model.gguf)"
-    if st.session_state.get(Keys.PLAY_MODEL) not in options:
-        st.session_state[Keys.PLAY_MODEL] = options[0]
-    choice = st.selectbox(
+    return pick_model(
         "Model",
-        options,
-        key=Keys.PLAY_MODEL,
-        format_func=lambda o: labels.get(o, f"Project's model: {o}"),
+        Keys.PLAY_MODEL,
+        project_id,
+        serving=True,
+        runs=False,
+        preferred=project_model,
         help="The embedded model runs offline on transformers, or on llama.cpp (faster) when "
         "installed; endpoints are OpenAI-compatible servers added in Settings.",
-    )
-    if choice != OTHER:
-        return choice
-    return st.text_input(
-        "Hugging Face id or local folder",
-        key=Keys.PLAY_MODEL_OTHER,
-        placeholder="/path/to/saved/model or owner/name",
-    ).strip()
-
-
-def load_ui(ref: str) -> ChatModel | None:
-    """The loaded model; None (with the reason or the embedded model's preparation in view)
-    when it cannot load yet: the rest of the page goes on meanwhile."""
-    try:
-        if ref == EMBEDDED and not embedded_ready_ui():
-            return None
-        with st.spinner(f"Loading {md_escape(ref)}..."):
-            return open_model(ref)
-    except ModelLoadError as err:
-        show_error(err)
-        return None
-
-
-def embedded_ready_ui() -> bool:
-    """True once the embedded model's fast copy exists. Setup (`make run`) makes it; in a data
-    folder it did not prepare, the conversion runs in the background with its progress here,
-    and the page reruns when it is done: no page waits for it."""
-    if embedded_ready():
-        return True
-    job = get_conversion()
-    job.start()
-    if job.finished and not job.error:
-        return True
-    if job.error:
-        show_error(f"The embedded model could not be prepared: {job.error}")
-        if st.button("Try again"):
-            job.start()
-            st.rerun()
-        return False
-    _conversion_progress()
-    return False
-
-
-@st.fragment(run_every=1.0)
-def _conversion_progress() -> None:
-    """The background conversion's progress, redrawn each second; the page reruns at the end."""
-    job = get_conversion()
-    if job.finished:
-        st.rerun(scope="app")
-    elapsed = time.monotonic() - job.started
-    st.progress(
-        min(max(job.done, 0.0), 1.0),
-        text=f"Preparing the embedded model, once for this data folder: {md_escape(job.what)} "
-        f"· {elapsed:.0f} s (20-60 s on a free 2-core machine, minutes when it is busy). "
-        "The rest of the page works meanwhile; `make run` does this during setup.",
     )
 
 

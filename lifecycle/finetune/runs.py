@@ -17,6 +17,7 @@ from lifecycle.config import data_home
 from lifecycle.evaluation.datasets import Example
 from lifecycle.finetune.config import FinetuneConfig
 from lifecycle.finetune.distributed import check_processes
+from lifecycle.models.sources import RUN_PREFIX
 from lifecycle.store import Store, now
 from lifecycle.transfer import write_json_atomic
 
@@ -95,7 +96,7 @@ class Run:
     @property
     def ref(self) -> str:
         """Model reference the loader understands (base + adapter, or the full model)."""
-        return f"run:{self.id}"
+        return f"{RUN_PREFIX}{self.id}"
 
 
 def runs_root() -> Path:

@@ -6,6 +6,7 @@ import time
 
 import pytest
 
+from components.models.pick import OTHER, other_key
 from components.state import Keys
 from lifecycle.alignment.preferences import (
     Preference,
@@ -40,8 +41,8 @@ def at(make_app, project, tiny_causal):
     """The page with the tiny model on every side (the slow embedded one never loads)."""
     at = make_app()
     for key in MODEL_KEYS:
-        at.session_state[key] = "__other__"
-        at.session_state[key + "_other"] = str(tiny_causal)
+        at.session_state[key] = OTHER
+        at.session_state[other_key(key)] = str(tiny_causal)
     at.session_state[Keys.ALIGN_MAX_TOKENS] = 8
     return goto(at, PAGE)
 

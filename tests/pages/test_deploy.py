@@ -6,6 +6,7 @@ import json
 
 import pytest
 
+from components.models.pick import OTHER, other_key
 from components.state import Keys
 from lifecycle.deploy.measure import MEASUREMENT, VariantReport, save_measurements
 from lifecycle.text import md_escape
@@ -24,8 +25,8 @@ def hub_off(monkeypatch):
 def session(make_app, tiny_causal):
     """A session on the page with the tiny model picked (the embedded one never loads)."""
     at = make_app()
-    at.session_state[Keys.DEPLOY_MODEL] = "__other__"
-    at.session_state[Keys.DEPLOY_MODEL + "_other"] = str(tiny_causal)
+    at.session_state[Keys.DEPLOY_MODEL] = OTHER
+    at.session_state[other_key(Keys.DEPLOY_MODEL)] = str(tiny_causal)
     return goto(at, PAGE)
 
 

@@ -6,6 +6,7 @@ import re
 
 import pytest
 
+from components.models.pick import OTHER, other_key
 from components.state import Keys
 from lifecycle.evaluation.datasets import load_shipped
 from lifecycle.evaluation.runs import (
@@ -55,8 +56,8 @@ def summaries(n: int = SLICE):
 def use_model(at, model, n: int = SLICE):
     """Evaluate `n` examples with `model` typed into the candidate's Model box."""
     at.slider(key=Keys.EVAL_LIMIT).set_value(n)
-    at = rerun(at.selectbox(key=CANDIDATE + "model_pick").set_value("__other__"))
-    at.text_input(key=CANDIDATE + "model").input(str(model))
+    at = rerun(at.selectbox(key=CANDIDATE + "model").set_value(OTHER))
+    at.text_input(key=other_key(CANDIDATE + "model")).input(str(model))
     return rerun(at)
 
 
@@ -87,7 +88,7 @@ def test_the_page_starts_empty_and_explains_benchmarks(at, store, project):
     assert at.slider(key=Keys.EVAL_LIMIT).value == 20
     assert "No evaluation yet: run a candidate in the Run tab." in texts(at.info)
     assert not at.get("plotly_chart") and not at.dataframe
-    assert at.selectbox(key=CANDIDATE + "model_pick").value.startswith("embedded:")
+    assert at.selectbox(key=CANDIDATE + "model").value.startswith("embedded:")
     assert store.list_records(project.id, RUN) == []
     benchmarks = at.tabs[-1]
     assert benchmarks.label == "Benchmarks"
@@ -212,8 +213,8 @@ def test_deleting_a_run_needs_a_confirmation(at, store, project, tiny_causal):
 
 def test_the_shots_curve_draws_and_gives_a_verdict(at, store, project, tiny_causal):
     at.slider(key=Keys.EVAL_SHOTS_SLICE).set_value(2)
-    at = rerun(at.selectbox(key=SHOTS_CANDIDATE + "model_pick").set_value("__other__"))
-    at.text_input(key=SHOTS_CANDIDATE + "model").input(str(tiny_causal))
+    at = rerun(at.selectbox(key=SHOTS_CANDIDATE + "model").set_value(OTHER))
+    at.text_input(key=other_key(SHOTS_CANDIDATE + "model")).input(str(tiny_causal))
     at = rerun(button(rerun(at), "Run the shots curve").click())
     assert not at.error, texts(at.error)
     [chart] = at.get("plotly_chart")
@@ -232,7 +233,7 @@ def test_the_shots_curve_draws_and_gives_a_verdict(at, store, project, tiny_caus
 
 def test_the_llama_cpp_fast_path_is_a_candidate(at, store, project, llama_installed):
     at.slider(key=Keys.EVAL_LIMIT).set_value(2)
-    at = rerun(at.selectbox(key=CANDIDATE + "model_pick").set_value("llamacpp:embedded"))
+    at = rerun(at.selectbox(key=CANDIDATE + "model").set_value("llamacpp:embedded"))
     at = evaluate(at)
     [done] = texts(at.success)
     assert done.startswith(f"{md_escape(f'{LABEL} · 0-shot')}: ") and SCORES.search(done), done

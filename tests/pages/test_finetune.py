@@ -6,6 +6,7 @@ import time
 
 import pytest
 
+from components.models.pick import OTHER
 from components.state import Keys
 from lifecycle.finetune.runs import RUN, list_runs
 
@@ -48,7 +49,7 @@ def at(make_app, project, store, tiny_causal):
     at = make_app()
     # Chosen before the page first runs, so it never loads the (slow) embedded default.
     at.session_state[Keys.FT_SOURCE] = "upload:tinyhash"
-    at.session_state[Keys.FT_MODEL] = "__other__"
+    at.session_state[Keys.FT_MODEL] = OTHER
     at.session_state[Keys.FT_MODEL_OTHER] = str(tiny_causal)
     # The tiny tokenizer spells the task prompt out in bytes: give it room; small batches.
     at.session_state[Keys.FT_SET + "max_len"] = 2048

@@ -7,6 +7,7 @@ import json
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from components.models.pick import OTHER
 from components.state import Keys
 from lifecycle.evaluation.datasets import Example
 from lifecycle.evaluation.runs import RUN as EVAL_RUN
@@ -35,7 +36,7 @@ def hub_off(monkeypatch):
 def on_tiny(make_app, tiny_causal) -> AppTest:
     """The page with the tiny model as the base (never the slow embedded default)."""
     at = make_app()
-    at.session_state[Keys.FT_MODEL] = "__other__"
+    at.session_state[Keys.FT_MODEL] = OTHER
     at.session_state[Keys.FT_MODEL_OTHER] = str(tiny_causal)
     at.session_state[Keys.FT_SET + "max_len"] = 2048
     at.session_state[Keys.FT_SET + "batch"] = 4

@@ -8,6 +8,7 @@ import shutil
 
 import pytest
 
+from components.models.pick import OTHER, other_key
 from components.state import Keys
 from lifecycle.models import load_model
 from lifecycle.models.generation import count_tokens
@@ -56,7 +57,7 @@ def pickle_only(tmp_path, tiny_causal):
 
 def use_model(at, ref, max_tokens: int = MAX_TOKENS):
     """Pick "Another model", type its id or folder, and keep answers short."""
-    at = rerun(at.selectbox(key=Keys.PLAY_MODEL).select("other"))
+    at = rerun(at.selectbox(key=Keys.PLAY_MODEL).select(OTHER))
     at.text_input(key=Keys.PLAY_MODEL_OTHER).input(str(ref))
     return rerun(at.number_input(key=Keys.PLAY_PARAM + "max_new_tokens").set_value(max_tokens))
 
@@ -300,10 +301,10 @@ def test_compare_runs_every_variant(at, store, project, tiny_causal):
     assert at.selectbox(key=Keys.PLAY_VARIANT + "0_current_shots").value == 0
     assert at.selectbox(key=Keys.PLAY_VARIANT + "1_current_shots").value == 3
     for i in range(2):
-        at = rerun(
-            at.selectbox(key=f"{Keys.PLAY_VARIANT}{i}_current_model_pick").set_value("__other__")
+        at = rerun(at.selectbox(key=f"{Keys.PLAY_VARIANT}{i}_current_model").set_value(OTHER))
+        at.text_input(key=other_key(f"{Keys.PLAY_VARIANT}{i}_current_model")).input(
+            str(tiny_causal)
         )
-        at.text_input(key=f"{Keys.PLAY_VARIANT}{i}_current_model").input(str(tiny_causal))
     at = rerun(at)
     [go] = [b for b in at.button if b.label == "Run all variants"]
     at = rerun(go.click())
@@ -333,7 +334,7 @@ def test_the_playground_is_saved_for_the_next_session(at, make_app, store, proje
     assert record["model_other"] == str(tiny_causal)
     assert record["params"]["max_new_tokens"] == MAX_TOKENS
     again = goto(make_app(), PAGE)
-    assert again.selectbox(key=Keys.PLAY_MODEL).value == "other"
+    assert again.selectbox(key=Keys.PLAY_MODEL).value == OTHER
     assert again.text_input(key=Keys.PLAY_MODEL_OTHER).value == str(tiny_causal)
     assert again.number_input(key=Keys.PLAY_PARAM + "max_new_tokens").value == MAX_TOKENS
     assert again.text_area(key=Keys.PLAY_TEMPLATE).value == "Chat:\n{input}\nIn short:"

@@ -7,6 +7,7 @@ import threading
 
 import pytest
 
+from components.models.pick import OTHER
 from components.state import Keys
 from lifecycle.models import GenParams
 from lifecycle.models.generation import MAX_NEW_TOKENS
@@ -34,7 +35,7 @@ def at(make_app, project, store, fake):
 
 
 def use_fake(at):
-    at = rerun(at.selectbox(key=Keys.PLAY_MODEL).select("other"))
+    at = rerun(at.selectbox(key=Keys.PLAY_MODEL).select(OTHER))
     at.text_input(key=Keys.PLAY_MODEL_OTHER).input("fake:model")
     return rerun(at.number_input(key=Keys.PLAY_PARAM + "max_new_tokens").set_value(8))
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 
+from components.models.pick import OTHER, other_key
 from components.rag.ask import highlight_markdown
 from components.state import Keys
 from components.tools.ui import EXAMPLE
@@ -28,8 +29,8 @@ def at(make_app, project, home, embedded_models, fake):
     """The page answering with the fake model (retrieval is the real embedded MiniLM)."""
     link_embedded(embedded_models, home)
     at = goto(make_app(), PAGE)
-    at = rerun(at.selectbox(key=Keys.RAG_MODEL).select("__other__"))
-    return rerun(at.text_input(key=Keys.RAG_MODEL + "_other").input("fake:model"))
+    at = rerun(at.selectbox(key=Keys.RAG_MODEL).select(OTHER))
+    return rerun(at.text_input(key=other_key(Keys.RAG_MODEL)).input("fake:model"))
 
 
 def test_only_citations_used_as_such_are_marked_and_unknown_ones_are_flagged(at, fake):
