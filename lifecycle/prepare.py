@@ -7,10 +7,10 @@ Run: .venv/bin/python -m lifecycle.prepare   (LIFECYCLE_HOME picks another data 
 from __future__ import annotations
 
 import sys
-import threading
 import time
 from collections.abc import Callable
 
+from lifecycle.background import BackgroundJob
 from lifecycle.config import data_home
 
 OnStep = Callable[[str, float], None]  # (what is happening, fraction done 0-1)
@@ -38,41 +38,16 @@ def prepare(on_step: OnStep = lambda what, done: None) -> None:
     on_step("Ready", 1.0)
 
 
-class BackgroundConversion:
+class BackgroundConversion(BackgroundJob):
     """The embedded model's conversion in a thread, for a data folder setup did not prepare:
     pages show its progress and go on instead of waiting for it."""
 
-    def __init__(self) -> None:
-        self.what, self.done, self.error = "Starting", 0.0, ""
-        self.started = 0.0
-        self._thread: threading.Thread | None = None
-        self._lock = threading.Lock()
+    name = "lifecycle-convert"
 
-    @property
-    def finished(self) -> bool:
-        """True once the thread has ended (converted, or failed with `error`)."""
-        return self._thread is not None and not self._thread.is_alive()
-
-    def start(self) -> None:
-        """Start the conversion once; after a failure, a call starts it again."""
-        with self._lock:
-            if self._thread is not None and (self._thread.is_alive() or not self.error):
-                return
-            self.what, self.done, self.error = "Starting", 0.0, ""
-            self.started = time.monotonic()
-            self._thread = threading.Thread(target=self._run, name="lifecycle-convert", daemon=True)
-            self._thread.start()
-
-    def _step(self, what: str, done: float) -> None:
-        self.what, self.done = what, done
-
-    def _run(self) -> None:
+    def work(self, on_step: OnStep) -> None:
         from lifecycle.models.sources import convert_embedded
 
-        try:
-            convert_embedded(self._step)
-        except Exception as err:  # noqa: BLE001 (shown on the page that waits for it)
-            self.error = str(err) or type(err).__name__
+        convert_embedded(on_step)
 
 
 def main() -> int:

@@ -65,6 +65,18 @@ def embedded_models(tmp_path_factory):
     return home / "models"
 
 
+@pytest.fixture(scope="session")
+def gguf_tiny(embedded_models, tmp_path_factory):
+    """A tiny Llama with SmolLM2's real tokenizer (llama.cpp's converter checks it) that knows
+    four chats by heart: what the GGUF tests convert."""
+    from transformers import AutoTokenizer
+
+    from tests.tiny_models import CHATS, build_causal
+
+    tok = AutoTokenizer.from_pretrained(embedded_models / "smollm2-135m-instruct")
+    return build_causal(tmp_path_factory.mktemp("gguf-tiny"), 512, tok, CHATS, hidden=64)
+
+
 def link_embedded(embedded_models, home: Path) -> None:
     """Make the converted embedded model visible in another data folder (no copy)."""
     target = home / "models" / embedded_models.joinpath("smollm2-135m-instruct").name
@@ -87,6 +99,20 @@ def llama_installed():
 
     ensure_llama()
     return True
+
+
+@pytest.fixture(scope="session")
+def converter(llama_installed):
+    """llama.cpp's converter, unpacked by `make llama` (here when an older venv lacks it)."""
+    import subprocess
+
+    from lifecycle.deploy import gguf
+
+    try:
+        gguf.check_converter()
+    except gguf.GgufError:
+        subprocess.run(["make", "-C", str(ROOT), "llama-convert"], check=True, timeout=900)
+    return gguf.check_converter()
 
 
 API_KEY = "test-key-not-a-secret"

@@ -50,24 +50,32 @@ def llama_server(gguf: Path, api_key: str, log: Path):
     cmd = [sys.executable, "-m", "llama_cpp.server", "--model", str(gguf), "--host", "127.0.0.1"]
     cmd += ["--port", str(port), "--api_key", api_key, "--model_alias", "smollm2"]
     cmd += ["--n_ctx", "2048"]
+    with serving(cmd, port, log, api_key) as url:
+        yield url
+
+
+@contextmanager
+def serving(cmd: list[str], port: int, log: Path, api_key: str = "", wait_s=START_TIMEOUT_S):
+    """Any OpenAI-compatible server command on loopback `port`, answering /v1/models, until the
+    block ends (stopped by PID, in its own process group); yields its /v1 URL."""
     with open(log, "wb") as out:
         proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
     url = f"http://127.0.0.1:{port}/v1"
+    headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}
     try:
-        deadline = time.monotonic() + START_TIMEOUT_S
+        deadline = time.monotonic() + wait_s
         while True:
-            assert proc.poll() is None, f"llama.cpp server exited: {log.read_text()[-2000:]}"
+            assert proc.poll() is None, f"the server exited: {log.read_text()[-2000:]}"
             try:
-                r = httpx.get(f"{url}/models", headers={"Authorization": f"Bearer {api_key}"})
-                if r.status_code == 200:
+                if httpx.get(f"{url}/models", headers=headers).status_code == 200:
                     break
             except httpx.HTTPError:
                 pass
-            assert time.monotonic() < deadline, "llama.cpp server did not answer in time"
+            assert time.monotonic() < deadline, "the server did not answer in time"
             time.sleep(0.2)
         yield url
     finally:
-        os.killpg(proc.pid, signal.SIGTERM)  # stopped by PID (its own process group)
+        os.killpg(proc.pid, signal.SIGTERM)
         try:
             proc.wait(10)
         except subprocess.TimeoutExpired:

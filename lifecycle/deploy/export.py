@@ -52,9 +52,11 @@ def gguf_commands(folder: Path) -> dict[str, str]:
     model = shlex.quote(str(folder / GGUF_FILE))
     name = shlex.quote(folder.name.lower() or "lifecycle-model")
     return {
-        "llama.cpp server": f"llama-server -m {model} --port 8080",
+        "llama.cpp server": f"llama-server -m {model} --host 127.0.0.1 --port 8080",
         "Ollama": f"cd {quoted} && ollama create {name} -f Modelfile && ollama run {name}",
-        "llama-cpp-python server": f"python -m llama_cpp.server --model {model} --port 8080",
+        "llama-cpp-python server": (
+            f"python -m llama_cpp.server --model {model} --host 127.0.0.1 --port 8080"
+        ),
     }
 
 

@@ -36,19 +36,24 @@ def ready() -> bool:
     return True
 
 
+def run_id_of(ref: str) -> str:
+    """The run id of a fine-tune run's final model (`run:<id>`); '' for any other ref."""
+    run_id = ref[len(RUN_PREFIX) :] if ref.startswith(RUN_PREFIX) else ""
+    return "" if "/" in run_id else run_id
+
+
 def offered(ref: str) -> bool:
     """GGUF variants of a fine-tune run's final model, when llama.cpp and its converter are here.
 
     (Any model converts with build(); the embedded one already ships as a GGUF.)
     """
-    return ref.startswith(RUN_PREFIX) and "/" not in ref[len(RUN_PREFIX) :] and ready()
+    return bool(run_id_of(ref)) and ready()
 
 
 def gguf_folder(ref: str, workdir: Path) -> Path:
     """A run's GGUFs live in its folder (the pickers find them there); others in the workdir."""
-    if ref.startswith(RUN_PREFIX) and "/" not in ref[len(RUN_PREFIX) :]:
-        return run_gguf_folder(ref[len(RUN_PREFIX) :])
-    return Path(workdir) / "gguf"
+    run_id = run_id_of(ref)
+    return run_gguf_folder(run_id) if run_id else Path(workdir) / "gguf"
 
 
 def build(ref: str, name: str, workdir: Path) -> Path:
@@ -82,6 +87,11 @@ def load(path: Path, ref: str) -> GgufModel:
     return GgufModel(**{**values, "ref": ref})
 
 
+def picker_ref(run_id: str, quant: str) -> str:
+    """The ref every model picker offers for one variant: llamacpp:run:<id>/<quant>."""
+    return f"llamacpp:{RUN_PREFIX}{run_id}/{quant}"
+
+
 def run_choices(run_ids: list[str]) -> dict[str, str]:
     """Picker refs and labels of the GGUF files built for these runs (llama.cpp installed)."""
     if not llama_available():
@@ -89,7 +99,5 @@ def run_choices(run_ids: list[str]) -> dict[str, str]:
     choices = {}
     for run_id in run_ids:
         for quant in built(run_gguf_folder(run_id)):
-            choices[f"llamacpp:{RUN_PREFIX}{run_id}/{quant}"] = (
-                f"Tuned run {run_id} · GGUF {quant} (llama.cpp)"
-            )
+            choices[picker_ref(run_id, quant)] = f"Tuned run {run_id} · GGUF {quant} (llama.cpp)"
     return choices

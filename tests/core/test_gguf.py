@@ -2,89 +2,26 @@
 transformers on the same machine (no test names the words a model says)."""
 
 import json
+import re
+import shlex
 import shutil
-import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
 from lifecycle.deploy import gguf
 from lifecycle.models import ModelLoadError
+from tests.tiny_models import CHATS, chat, save_lora
 
-ROOT = Path(__file__).resolve().parents[2]
-TOKENIZER_FILES = ("tokenizer.json", "tokenizer_config.json", "chat_template.jinja")
-CHATS = [
-    ("What is the capital of France?", "The capital of France is Paris."),
-    ("Summarize: alice asks bob to lunch at noon.", "Alice invites Bob to lunch at noon."),
-    ("Count to five.", "One, two, three, four, five."),
-    ("Name a colour.", "Blue is a colour."),
-]
-SYSTEM = {"role": "system", "content": "You are a helpful assistant."}
 NEW_TOKENS = 12
 
 
-def messages(question: str) -> list[dict]:
-    return [SYSTEM, {"role": "user", "content": question}]
-
-
 @pytest.fixture(scope="session")
-def converter(llama_installed):
-    """llama.cpp's converter, unpacked by `make llama` (here when an older venv lacks it)."""
-    try:
-        gguf.check_converter()
-    except gguf.GgufError:
-        subprocess.run(["make", "-C", str(ROOT), "llama-convert"], check=True, timeout=900)
-    return gguf.check_converter()
-
-
-@pytest.fixture(scope="session")
-def tuned_tiny(embedded_models, tmp_path_factory):
-    """A 2-layer Llama with SmolLM2's real tokenizer (the converter checks it), fully tuned a
-    few dozen steps on four chats so that its greedy answers are confident."""
-    import torch
-    from transformers import AutoTokenizer, LlamaConfig, LlamaForCausalLM
-
-    folder = tmp_path_factory.mktemp("tuned-tiny")
-    source = embedded_models / "smollm2-135m-instruct"
-    for name in TOKENIZER_FILES:
-        if (source / name).is_file():
-            shutil.copy(source / name, folder / name)
-    tok = AutoTokenizer.from_pretrained(folder)
-    torch.manual_seed(0)
-    config = LlamaConfig(
-        vocab_size=len(tok),
-        hidden_size=64,
-        intermediate_size=128,
-        num_hidden_layers=2,
-        num_attention_heads=4,
-        num_key_value_heads=2,
-        max_position_embeddings=512,
-        tie_word_embeddings=True,
-        bos_token_id=tok.bos_token_id,
-        eos_token_id=tok.eos_token_id,
-    )
-    model = LlamaForCausalLM(config)
-    texts = [
-        tok.apply_chat_template(messages(q) + [{"role": "assistant", "content": a}], tokenize=False)
-        for q, a in CHATS
-    ]
-    batch = tok(texts, return_tensors="pt", padding=True)
-    labels = batch["input_ids"].masked_fill(batch["attention_mask"] == 0, -100)
-    optimizer = torch.optim.AdamW(model.parameters(), lr=3e-3)
-    for _ in range(60):
-        loss = model(**batch, labels=labels).loss
-        loss.backward()
-        optimizer.step()
-        optimizer.zero_grad()
-    model.save_pretrained(folder)
-    return folder
-
-
-@pytest.fixture(scope="session")
-def built_ggufs(converter, tuned_tiny, tmp_path_factory):
+def built_ggufs(converter, gguf_tiny, tmp_path_factory):
     steps = []
     paths = gguf.build_ggufs(
-        tuned_tiny, tmp_path_factory.mktemp("ggufs"), on_step=lambda w, d: steps.append((w, d))
+        gguf_tiny, tmp_path_factory.mktemp("ggufs"), on_step=lambda w, d: steps.append((w, d))
     )
     return paths, steps
 
@@ -97,7 +34,7 @@ def transformers_tokens(folder: Path) -> dict[str, list[int]]:
     model = AutoModelForCausalLM.from_pretrained(folder).eval()
     found = {}
     for question, _ in CHATS:
-        ids = tok.apply_chat_template(messages(question), add_generation_prompt=True)
+        ids = tok.apply_chat_template(chat(question), add_generation_prompt=True)
         ids = ids["input_ids"] if isinstance(ids, dict) or hasattr(ids, "keys") else ids
         with torch.no_grad():
             out = model.generate(
@@ -117,8 +54,8 @@ def llama_tokens(path: Path, folder: Path) -> dict[str, list[int]]:
     lm = load_llamacpp(str(path), threads=2)
     found = {}
     for question, _ in CHATS:
-        prompt = lm.encode(messages(question))
-        ids = tok.apply_chat_template(messages(question), add_generation_prompt=True)
+        prompt = lm.encode(chat(question))
+        ids = tok.apply_chat_template(chat(question), add_generation_prompt=True)
         ids = ids["input_ids"] if hasattr(ids, "keys") else ids
         assert prompt == list(ids), "llama.cpp reads another prompt than transformers"
         lm.llm.reset()
@@ -143,15 +80,15 @@ def test_builds_the_three_variants_with_progress(built_ggufs):
     assert fractions == sorted(fractions) and fractions[-1] == 1.0
 
 
-def test_f16_gives_the_greedy_tokens_of_transformers(built_ggufs, tuned_tiny):
+def test_f16_gives_the_greedy_tokens_of_transformers(built_ggufs, gguf_tiny):
     paths, _ = built_ggufs
-    expected = transformers_tokens(tuned_tiny)
-    assert llama_tokens(paths["F16"], tuned_tiny) == expected
+    expected = transformers_tokens(gguf_tiny)
+    assert llama_tokens(paths["F16"], gguf_tiny) == expected
 
 
-def test_q8_0_agrees_on_nine_tokens_in_ten(built_ggufs, tuned_tiny):
+def test_q8_0_agrees_on_nine_tokens_in_ten(built_ggufs, gguf_tiny):
     paths, _ = built_ggufs
-    expected, got = transformers_tokens(tuned_tiny), llama_tokens(paths["Q8_0"], tuned_tiny)
+    expected, got = transformers_tokens(gguf_tiny), llama_tokens(paths["Q8_0"], gguf_tiny)
     pairs = [(a, b) for q in expected for a, b in zip(expected[q], got[q], strict=False)]
     total = sum(len(v) for v in expected.values())
     assert sum(a == b for a, b in pairs) >= 0.9 * total
@@ -187,10 +124,10 @@ def test_a_converter_failure_is_named(converter, tmp_path):
 
 
 @pytest.fixture
-def tuned_run(built_ggufs, tuned_tiny, isolated_home):
+def tuned_run(built_ggufs, gguf_tiny, isolated_home):
     """A finished full fine-tune run whose F16 GGUF is already built (the quantizing remains)."""
     paths, _ = built_ggufs
-    shutil.copytree(tuned_tiny, isolated_home / "runs" / "ft-gguf" / "final")
+    shutil.copytree(gguf_tiny, isolated_home / "runs" / "ft-gguf" / "final")
     folder = gguf.run_gguf_folder("ft-gguf")
     folder.mkdir(parents=True)
     shutil.copy(paths["F16"], folder / gguf.gguf_name("F16"))
@@ -236,24 +173,173 @@ def test_deploy_measures_gguf_beside_torch_and_exports_a_servable_folder(tuned_r
 
 
 def test_a_lora_run_is_merged_first_and_keeps_its_greedy_tokens(
-    converter, tuned_tiny, isolated_home
+    converter, gguf_tiny, isolated_home
 ):
-    from peft import LoraConfig, get_peft_model
-    from transformers import AutoModelForCausalLM
-
-    final = isolated_home / "runs" / "ft-lora" / "final"
-    base = AutoModelForCausalLM.from_pretrained(tuned_tiny)
-    lora = LoraConfig(r=4, target_modules=["q_proj", "v_proj"], init_lora_weights=False)
-    get_peft_model(base, lora).save_pretrained(final)  # non-zero B: the merge changes weights
-    config = json.loads((final / "adapter_config.json").read_text())
-    config["base_model_name_or_path"] = str(tuned_tiny)
-    (final / "adapter_config.json").write_text(json.dumps(config))
-    for name in TOKENIZER_FILES:
-        shutil.copy(tuned_tiny / name, final / name)
-
+    save_lora(gguf_tiny, isolated_home / "runs" / "ft-lora" / "final")
     folder = gguf.run_gguf_folder("ft-lora")
     paths = gguf.build_for("run:ft-lora", folder, ("F16",))
     assert list(paths) == ["F16"] and not list(folder.glob(".merged-*")), "scratch left behind"
     expected = transformers_tokens(gguf.merged_copy("run:ft-lora", isolated_home))
-    assert expected != transformers_tokens(tuned_tiny), "the adapter changed nothing"
-    assert llama_tokens(paths["F16"], tuned_tiny) == expected
+    assert expected != transformers_tokens(gguf_tiny), "the adapter changed nothing"
+    assert llama_tokens(paths["F16"], gguf_tiny) == expected
+
+
+def readme_command(readme: str, name: str) -> str:
+    """The command an export's README gives under `name:` (the first line of its code block)."""
+    after = readme.split(f"\n{name}:\n", 1)[1]
+    return after.split("```", 2)[1].splitlines()[1]
+
+
+def test_an_export_runs_on_llama_cpp_s_server_as_its_readme_says(built_ggufs, tmp_path):
+    import httpx
+
+    from lifecycle.deploy.export import GGUF_FILE, export_variant
+    from lifecycle.deploy.measure import VariantReport
+    from tests.servers import free_port, serving
+
+    paths, _ = built_ggufs
+    report = VariantReport(name="gguf-Q8_0", label="GGUF Q8_0", folder=str(paths["Q8_0"]))
+    out = export_variant(report, tmp_path / "export", "run:ft-tiny")
+    readme = (out / "README.md").read_text()
+    model = out / GGUF_FILE
+    assert readme_command(readme, "llama.cpp server") == (
+        f"llama-server -m {model} --host 127.0.0.1 --port 8080"
+    )
+    written = shlex.split(readme_command(readme, "llama-cpp-python server"))
+    assert written == ["python", "-m", "llama_cpp.server", "--model", str(model)] + [
+        "--host",
+        "127.0.0.1",
+        "--port",
+        "8080",
+    ]
+    port = free_port()
+    cmd = [sys.executable, *written[1:-1], str(port)]  # this venv's python, a free port
+    with serving(cmd, port, tmp_path / "server.log", wait_s=300) as url:
+        reply = httpx.post(
+            f"{url}/chat/completions",
+            json={"messages": chat(CHATS[2][0]), "max_tokens": 8, "temperature": 0},
+            timeout=120,
+        )
+    assert reply.status_code == 200, reply.text
+    [choice] = reply.json()["choices"]
+    assert choice["message"]["role"] == "assistant" and choice["message"]["content"].strip()
+
+
+OLLAMA_COMMANDS = {"FROM", "ADAPTER", "TEMPLATE", "SYSTEM", "PARAMETER", "LICENSE", "MESSAGE"}
+OLLAMA_PARAMETERS = {"stop", "temperature", "num_ctx", "top_k", "top_p", "seed", "num_predict"}
+GO_TAG = re.compile(r"\{\{(-?)\s*(.*?)\s*(-?)\}\}", re.S)
+
+
+def modelfile_commands(text: str) -> list[tuple[str, str]]:
+    """(command, argument) pairs as Ollama's parser reads them; \"\"\" spans lines."""
+    found, lines = [], iter(text.splitlines())
+    for line in lines:
+        if not line.strip() or line.startswith("#"):
+            continue
+        command, _, arg = line.partition(" ")
+        assert command.upper() in OLLAMA_COMMANDS, line
+        if arg.startswith('"""'):
+            arg = arg[3:]
+            while '"""' not in arg:
+                arg += "\n" + next(lines)
+            arg, rest = arg.split('"""', 1)
+            assert not rest.strip(), line
+        found.append((command.upper(), arg))
+    return found
+
+
+def go_parts(template: str) -> list[tuple[str, str]]:
+    """A Go template as text and action parts, with {{- and -}} trimming applied."""
+    parts, pos, trim_next = [], 0, False
+    for m in GO_TAG.finditer(template):
+        text = template[pos : m.start()]
+        text = text.lstrip() if trim_next else text
+        parts += [("text", text.rstrip() if m.group(1) else text), ("tag", m.group(2))]
+        pos, trim_next = m.end(), bool(m.group(3))
+    tail = template[pos:]
+    return parts + [("text", tail.lstrip() if trim_next else tail)]
+
+
+def go_render(parts, scope: dict, i: int = 0) -> tuple[str, int]:
+    """The subset of Go templates Ollama's ChatML templates use: if, ne, range, fields."""
+    out = ""
+    while i < len(parts):
+        kind, value = parts[i]
+        i += 1
+        if kind == "text":
+            out += value
+        elif value == "end":
+            return out, i
+        elif value.startswith("if "):
+            body, i = go_render(parts, scope, i)
+            cond = value[3:].split()
+            met = scope.get(cond[0][1:]) if len(cond) == 1 else scope[cond[1][1:]] != cond[2][1:-1]
+            assert len(cond) == 1 or cond[0] == "ne", value
+            out += body if met else ""
+        elif value.startswith("range "):
+            items = scope[value.split()[1][1:]]
+            bodies = [go_render(parts, {**scope, **item}, i) for item in items or [{}]]
+            out += "".join(b for b, _ in bodies) if items else ""
+            i = bodies[0][1]
+        else:
+            assert value.startswith(".") and " " not in value, value
+            out += scope[value[1:]]
+    return out, i
+
+
+def test_the_modelfile_is_what_ollama_reads_with_the_chat_template_translated():
+    from jinja2 import Template
+
+    from lifecycle.deploy.export import modelfile
+    from tests.tiny_models import CHAT_TEMPLATE
+
+    commands = modelfile_commands(modelfile(CHAT_TEMPLATE, "<|im_end|>"))
+    assert commands[0] == ("FROM", "./model.gguf")
+    params = [arg.split(" ", 1) for cmd, arg in commands if cmd == "PARAMETER"]
+    assert all(name in OLLAMA_PARAMETERS for name, _ in params)
+    stops = [json.loads(value) for name, value in params if name == "stop"]
+    assert stops == ["<|im_start|>", "<|im_end|>"]
+    [template] = [arg for cmd, arg in commands if cmd == "TEMPLATE"]
+    convo = [chat(CHATS[0][0]), [{"role": "user", "content": CHATS[0][0]}]]
+    for messages in convo:
+        system = "".join(m["content"] for m in messages if m["role"] == "system")
+        scope = {
+            "System": system,
+            "Messages": [{"Role": m["role"], "Content": m["content"]} for m in messages],
+        }
+        expected = Template(CHAT_TEMPLATE).render(messages=messages, add_generation_prompt=True)
+        assert go_render(go_parts(template), scope)[0] == expected
+
+    other = modelfile_commands(modelfile("{{ bos_token }}{% for m in messages %}", "</s>"))
+    assert [c for c, _ in other] == ["FROM", "PARAMETER", "PARAMETER"]  # Ollama reads the GGUF's
+    assert other[1] == ("PARAMETER", 'stop "</s>"')
+
+
+def test_the_background_build_is_one_per_run_and_runs_again_only_when_needed(monkeypatch):
+    from lifecycle.deploy import gguf_jobs
+
+    calls = []
+
+    def build_for(ref, folder, quants, on_step):
+        calls.append(ref)
+        on_step("Converting to F16: tensor 1 of about 2", 0.35)
+        if len(calls) == 2:
+            raise gguf.GgufError("llama.cpp's converter failed")
+        folder.mkdir(parents=True, exist_ok=True)
+        for quant in quants:
+            (folder / gguf.gguf_name(quant)).write_bytes(b"GGUF")
+        return gguf.built(folder)
+
+    monkeypatch.setattr(gguf_jobs, "build_for", build_for)
+    job = gguf_jobs.build_job("ft-job")
+    assert gguf_jobs.build_job("ft-job") is job and job.missing() == list(gguf.QUANTS)
+    job.start()
+    assert job.wait(60) and not job.error and job.done == 0.35
+    assert calls == ["run:ft-job"] and job.missing() == [] and list(job.paths) == list(gguf.QUANTS)
+    job.start()  # everything built: nothing to do
+    assert job.wait(60) and len(calls) == 1
+    (job.folder / gguf.gguf_name("Q8_0")).unlink()
+    job.start()  # a file went missing: built again (and this time it fails)
+    assert job.wait(60) and "converter failed" in job.error and len(calls) == 2
+    job.start()  # after a failure: again
+    assert job.wait(60) and not job.error and len(calls) == 3
