@@ -16,22 +16,19 @@ from pathlib import Path
 from typing import Any
 
 from lifecycle.alignment.preferences import Preference, task_messages, to_trl_jsonl
-from lifecycle.evaluation.datasets import shipped_index
+from lifecycle.evaluation.datasets import Example, shipped_index
 from lifecycle.finetune.config import FinetuneConfig
 from lifecycle.finetune.data import DataError, split
 from lifecycle.finetune.runs import (
     Run,
-    RunStatus,
     append_jsonl,
-    read_run,
     read_status,
     run_folder,
     start_attempt,
-    sync_record,
+    write_run,
     write_status,
 )
 from lifecycle.store import Store, now
-from lifecycle.transfer import write_json_atomic
 
 METHOD = "dpo"
 PAIRS_FILE = "preferences.jsonl"  # train pairs, TRL conversational prompt/chosen/rejected
@@ -93,28 +90,24 @@ def create_dpo_run(
     train, validation = split(usable, config.val_share, config.seed)
     run_id = f"dpo-{now()[:10]}-{uuid.uuid4().hex[:6]}"
     folder = run_folder(run_id)
-    (folder / "data").mkdir(parents=True)
+    folder.mkdir(parents=True)
     for name, rows in ((PAIRS_FILE, train), (VALIDATION_FILE, validation)):
         (folder / name).write_text(to_trl_jsonl(rows, conversational=True).text, encoding="utf-8")
-    # The prompts as examples: the live view samples validation inputs, evaluation reads them.
-    for name, rows in (("train", train), ("validation", validation)):
-        lines = [json.dumps({"id": p.id, "input": p.prompt, "output": p.chosen}) for p in rows]
-        (folder / "data" / f"{name}.jsonl").write_text("\n".join(lines) + "\n", encoding="utf-8")
     dataset = {
         "name": f"{len(usable)} preference pairs",
         "hash": _hash(usable),
         "task_id": config.task_id,
         # Evaluated on the task's shipped test split: the pairs' prompts never come from it.
         "set_id": next((d["id"] for d in shipped_index() if d["task"] == config.task_id), ""),
-        "train": len(train),
-        "validation": len(validation),
     }
-    meta = {"id": run_id, "project_id": project_id, "config": config.to_dict(), "dataset": dataset}
-    write_json_atomic(folder / "run.json", meta)
-    write_status(folder, RunStatus(created_at=now(), updated_at=now()))
-    run = read_run(folder)
-    sync_record(store, run)
-    return run
+    return write_run(
+        store, project_id, run_id, config, _prompts(train), _prompts(validation), dataset
+    )
+
+
+def _prompts(prefs: list[Preference]) -> list[Example]:
+    """The pairs' prompts as examples: the live view samples them, evaluation reads them."""
+    return [Example(p.id, p.prompt, p.chosen) for p in prefs]
 
 
 def _hash(prefs: list[Preference]) -> str:

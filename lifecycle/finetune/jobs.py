@@ -18,11 +18,14 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from lifecycle.atomic import write_text_atomic
 from lifecycle.config import ROOT, data_home
 from lifecycle.finetune.distributed import RANKS, launch_command, launch_env, run_processes
 from lifecycle.finetune.runs import (
     ACTIVE,
     RESUMABLE,
+    STOP_AT_FILE,
+    STOP_FILE,
     Run,
     checkpoints,
     latest_checkpoint,
@@ -37,7 +40,6 @@ from lifecycle.finetune.runs import (
 from lifecycle.store import Store, now
 
 MAX_PARALLEL = int(os.environ.get("LIFECYCLE_MAX_JOBS", "1"))  # CPUs are few: one job at a time
-STOP_FILE = "stop"  # the worker checks for it after every step
 KILL_WAIT_S = 10.0  # a SIGKILLed process is gone within moments; rank processes may take longer
 _children: list[subprocess.Popen] = []  # workers this process started, reaped once they end
 
@@ -169,6 +171,12 @@ def stop(store: Store, run: Run) -> Run:
         s.state, s.updated_at = "stopping", now()
         write_status(run.folder, s)
     return read_run(run.folder)
+
+
+def stop_at(run: Run, step: int) -> None:
+    """Have the job stop after `step` as Stop would (a checkpoint, then stopped): asked before
+    it starts, the stop lands on a known step (tests, scripts)."""
+    write_text_atomic(run.folder / STOP_AT_FILE, str(step))
 
 
 def resume(store: Store, run: Run, checkpoint: str = "") -> Run:

@@ -18,13 +18,19 @@ from transformers import TrainerCallback
 from lifecycle.finetune.config import FinetuneConfig
 from lifecycle.finetune.data import task_spec
 from lifecycle.finetune.distributed import any_rank, rank, world_size
-from lifecycle.finetune.runs import append_jsonl, read_examples, read_status, write_status
+from lifecycle.finetune.runs import (
+    STOP_AT_FILE,
+    STOP_FILE,
+    append_jsonl,
+    read_examples,
+    read_status,
+    stop_requested,
+    write_status,
+)
 from lifecycle.models.generation import GenParams, generate
 from lifecycle.models.loader import LoadedModel
 from lifecycle.prompting import build_messages
 from lifecycle.store import now
-
-STOP_FILE = "stop"
 
 
 class StopRequested(Exception):
@@ -111,10 +117,12 @@ class Progress(TrainerCallback):
         self.spent["train_seconds"] += time.perf_counter() - self.step_started
         self.steps_timed += 1
         # A rank that saw the stop file alone would leave the others waiting in the next step.
-        if any_rank((self.folder / STOP_FILE).exists()):
+        if any_rank(stop_requested(self.folder, state.global_step)):
             control.should_save = True
             control.should_training_stop = True
             self.stopped = True
+            if self.main:  # done: a resumed attempt must not stop there again
+                (self.folder / STOP_AT_FILE).unlink(missing_ok=True)
         self.eval_started = time.perf_counter()
         if self.main:
             phase = "training"

@@ -25,6 +25,8 @@ RUN = "finetune_run"  # record kind in the project store
 ACTIVE = ("queued", "running", "stopping")
 RESUMABLE = ("stopped", "interrupted", "failed")
 LOG_TAIL = 20  # log lines shown when a job fails
+STOP_FILE = "stop"  # a Stop request: the worker checks for it after every step
+STOP_AT_FILE = "stop_at"  # a step number: the worker stops after it, as at a Stop request
 
 
 @dataclass
@@ -121,8 +123,22 @@ def create_run(
     config.check()
     check_processes(config.processes)  # on this machine, now: the config itself stays portable
     run_id = f"ft-{now()[:10]}-{uuid.uuid4().hex[:6]}"
+    return write_run(store, project_id, run_id, config, train, validation, dataset)
+
+
+def write_run(
+    store: Store,
+    project_id: str,
+    run_id: str,
+    config: FinetuneConfig,
+    train: list[Example],
+    validation: list[Example],
+    dataset: dict,
+) -> Run:
+    """A queued run's folder (data/*.jsonl, run.json, status.json, in that order: a run is
+    queued only once its data is there) and its record; fine-tune and DPO runs alike."""
     folder = run_folder(run_id)
-    (folder / "data").mkdir(parents=True)
+    (folder / "data").mkdir(parents=True, exist_ok=True)
     for name, rows in (("train", train), ("validation", validation)):
         lines = [json.dumps({"id": e.id, "input": e.input, "output": e.output}) for e in rows]
         (folder / "data" / f"{name}.jsonl").write_text("\n".join(lines) + "\n", encoding="utf-8")
@@ -153,6 +169,16 @@ def read_status(folder: Path) -> RunStatus:
         return RunStatus.from_dict(json.loads((folder / "status.json").read_text()))
     except (OSError, ValueError, TypeError):
         return RunStatus(state="failed", error="The run's status file is missing or damaged.")
+
+
+def stop_requested(folder: Path, step: int) -> bool:
+    """A Stop request, or the step named in the run's stop_at file reached."""
+    if (folder / STOP_FILE).exists():
+        return True
+    try:
+        return step >= int((folder / STOP_AT_FILE).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return False
 
 
 def append_jsonl(path: Path, row: dict) -> None:

@@ -19,8 +19,14 @@ def main(folder: Path) -> int:
     from lifecycle.alignment.dpo import train_dpo
     from lifecycle.finetune import jobs
     from lifecycle.finetune.data import DataError
-    from lifecycle.finetune.progress import STOP_FILE
-    from lifecycle.finetune.runs import log_tail, read_run, read_status, sync_record, write_status
+    from lifecycle.finetune.runs import (
+        STOP_FILE,
+        log_tail,
+        read_run,
+        read_status,
+        sync_record,
+        write_status,
+    )
     from lifecycle.finetune.train import train
     from lifecycle.models.sources import ModelLoadError
     from lifecycle.store import Store, now

@@ -14,8 +14,7 @@ from lifecycle.alignment.dpo import (
 )
 from lifecycle.alignment.preferences import Preference, Side
 from lifecycle.finetune.data import DataError
-from lifecycle.finetune.progress import STOP_FILE
-from lifecycle.finetune.runs import RUN, read_run, read_status, run_folder, write_status
+from lifecycle.finetune.runs import RUN, STOP_FILE, read_run, read_status, run_folder, write_status
 from lifecycle.models import GenParams, generate, load_model
 from lifecycle.store import Store
 

@@ -9,8 +9,8 @@ import pytest
 from transformers import TrainerCallback
 
 from lifecycle.finetune import jobs
-from lifecycle.finetune.progress import STOP_FILE
 from lifecycle.finetune.runs import (
+    STOP_FILE,
     RunStatus,
     checkpoint_ref,
     checkpoints,
