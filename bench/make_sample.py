@@ -2,13 +2,14 @@
 
 Everything goes through the app's own core package in a temporary data folder, as the pages do:
 a scope and model record, two prompt versions (zero-shot, 3-shot), their evaluation runs on the
-first 6 dialogue summaries of the shipped test split, a short LoRA job run by the job runner
-(and the tuned model evaluated on the same 6), three judged preference pairs, fp32 and int8
-measured on 3 examples, and every gate proposal the evidence supports accepted (a gate needs
-10 paired examples, so this small sample records none). Then the project is exported in the
-ordinary export format with the fine-tune run's light files (metrics, samples, data; no weights)
-and a provenance note. Small on purpose: 21 minutes on 2 CPU cores shared with other jobs
-(load average ~17), most of it the 6 LoRA steps; far less on a quiet machine.
+first 12 dialogue summaries of the shipped test split, the zero-shot version's shots curve (0, 1,
+2, 3 and 5 examples) on the same 12, a short LoRA job run by the job runner (and the tuned model
+evaluated on the same 12), three judged preference pairs, fp32 and int8 measured on 12 examples,
+the starter collection built and its retrieval quality measured with the RAG page's defaults,
+and every gate proposal the evidence supports accepted as a click on Accept records it. Then the
+project is exported in the ordinary export format with the fine-tune run's light files (metrics,
+samples, data; no weights) and a provenance note. Small on purpose: most of the time is the 6
+LoRA steps and about 110 short generations.
 Run: .venv/bin/python -m bench.make_sample
 """
 
@@ -25,17 +26,18 @@ os.environ.setdefault("LIFECYCLE_HOME", tempfile.mkdtemp(prefix="make-sample-"))
 os.environ.setdefault("OMP_NUM_THREADS", "1")  # a busy shared machine: spinning threads thrash
 
 from lifecycle.alignment.preferences import make_pair, save_preference, task_messages
-from lifecycle.decision_records import decide, proposals
+from lifecycle.decision_records import decide, keep_quality, proposals
 from lifecycle.deploy.benchmark import measure_variants
 from lifecycle.deploy.measure import MeasureConfig, save_measurements
 from lifecycle.evaluation.datasets import load_shipped
-from lifecycle.evaluation.runs import Candidate, continue_run, start_run
-from lifecycle.evaluation.shots import prompt_predictor
+from lifecycle.evaluation.runs import Candidate, continue_run, primary_key, start_run
+from lifecycle.evaluation.shots import prompt_predictor, shots_curve
 from lifecycle.finetune import jobs
 from lifecycle.finetune.config import FinetuneConfig
 from lifecycle.finetune.data import data_report, task_spec
 from lifecycle.finetune.runs import create_run, read_run
 from lifecycle.models import EMBEDDED, GenParams, load_model
+from lifecycle.rag import EMBEDDED_EMBEDDER, VectorStore, load_embedder, retrieval_quality
 from lifecycle.sample import (
     COMMAND,
     EVAL_EXAMPLES,
@@ -44,6 +46,7 @@ from lifecycle.sample import (
     SAMPLE_NAME,
     SET_ID,
     TASK_ID,
+    attach_collection,
     provenance,
     write_sample,
 )
@@ -51,7 +54,7 @@ from lifecycle.scope import Scope, ScopeAnswers
 from lifecycle.selection.advisor import AdvisorInput
 from lifecycle.selection.memory import Workload
 from lifecycle.store import MAIN, Store
-from lifecycle.versions import save_version
+from lifecycle.versions import list_versions, save_version
 
 PARAMS = GenParams(max_new_tokens=32)  # a one-sentence summary; keeps the CPU time small
 TRAIN_ROWS = 24  # training examples the short LoRA job sees (10 % go to validation)
@@ -69,6 +72,7 @@ FINETUNE = FinetuneConfig(
 )
 ADVISOR_FROM_SCOPE = ("params_b", "budget_usd", "time_weeks")  # the page asks the rest
 PAIRS = 3  # judged preference pairs (greedy against sampled at temperature 0.9)
+CURVE_VERSION = "Zero-shot kit"  # the version whose shots curve the Evaluate page runs
 
 
 def log(message: str, start: float) -> None:
@@ -106,7 +110,7 @@ def evaluate(store: Store, candidate: Candidate) -> None:
 def prompts(store: Store) -> None:
     """Two prompt versions of the task's kit, each evaluated."""
     spec = task_spec(TASK_ID)
-    for name, shots in (("Zero-shot kit", 0), ("Kit with 3 examples", 3)):
+    for name, shots in ((CURVE_VERSION, 0), ("Kit with 3 examples", 3)):
         version = save_version(
             store, SAMPLE_ID, name, TASK_ID, replace(spec, shots=shots), PARAMS, EMBEDDED
         )
@@ -115,6 +119,17 @@ def prompts(store: Store) -> None:
             store,
             Candidate(label, EMBEDDED, version.prompt, PARAMS, source=version.id),
         )
+
+
+def shots(store: Store) -> None:
+    """The shots curve of the zero-shot version, as the Evaluate page's 'Run the shots curve'."""
+    version = next(v for v in list_versions(store, SAMPLE_ID) if v.name == CURVE_VERSION)
+    base = Candidate(
+        f"{version.name} · 0-shot", EMBEDDED, version.prompt, PARAMS, source=version.id
+    )
+    evalset = load_shipped(SET_ID).head(EVAL_EXAMPLES)
+    key = primary_key(evalset.metrics)
+    shots_curve(store, SAMPLE_ID, load_model(EMBEDDED), base, evalset, key)
 
 
 def finetune(store: Store):
@@ -160,18 +175,32 @@ def preferences(store: Store) -> None:
 
 
 def deploy(store: Store) -> None:
-    """fp32 and dynamic int8 of the embedded model measured on 3 examples."""
+    """fp32 and dynamic int8 of the embedded model measured on the evaluated examples."""
     evalset = load_shipped(SET_ID)
-    config = MeasureConfig(examples=3, max_new_tokens=PARAMS.max_new_tokens, load_rounds=1)
+    config = MeasureConfig(
+        examples=EVAL_EXAMPLES, max_new_tokens=PARAMS.max_new_tokens, load_rounds=1
+    )
     reports = measure_variants(EMBEDDED, evalset, ("fp32", "int8"), config)
     save_measurements(store, SAMPLE_ID, EMBEDDED, evalset.name, reports)
 
 
+def retrieval(store: Store) -> None:
+    """The starter collection, built as opening the sample builds it, measured as the RAG page
+    measures it (its default questions and k, no model: questions from headings and openings)."""
+    coll = attach_collection(VectorStore(), load_embedder(EMBEDDED_EMBEDDER))
+    report = retrieval_quality(coll)
+    keep_quality(store, coll.info, report)
+    print(f"        hit@{report.k} {report.hit_rate:.2f}, MRR {report.mrr:.2f}", flush=True)
+
+
 def decisions(store: Store) -> None:
-    """Accept every gate's proposal that the evidence supports."""
-    for proposal in proposals(store, SAMPLE_ID, EMBEDDED).values():
-        if proposal is not None:
-            decide(store, SAMPLE_ID, proposal, proposal.proposed)
+    """Accept every gate's proposal that the evidence supports, as a click on Accept does."""
+    for gate, proposal in proposals(store, SAMPLE_ID).items():
+        if proposal is None:
+            print(f"        {gate}: no proposal", flush=True)
+            continue
+        decide(store, SAMPLE_ID, proposal, proposal.proposed)
+        print(f"        {gate}: accepted {proposal.proposed}: {proposal.what}", flush=True)
 
 
 def main() -> None:
@@ -180,7 +209,7 @@ def main() -> None:
     store = Store(home / "lifecycle.sqlite")
     store.create_project(SAMPLE_NAME, project_id=SAMPLE_ID)
     scope_and_model(store)
-    for step in (prompts, finetune, preferences, deploy, decisions):
+    for step in (prompts, shots, finetune, preferences, deploy, retrieval, decisions):
         log(f"{step.__name__}...", start)
         result = step(store)
         if step is finetune:

@@ -5,6 +5,8 @@ from __future__ import annotations
 import hashlib
 import re
 import unicodedata
+from dataclasses import asdict
+from typing import TYPE_CHECKING
 
 from lifecycle.decisions import (
     DECISION,
@@ -20,8 +22,13 @@ from lifecycle.decisions import (
 )
 from lifecycle.deploy.measure import MEASUREMENT, VariantReport
 from lifecycle.evaluation.runs import list_eval_runs
+from lifecycle.overview import current as current  # re-exported: reports read it from here
 from lifecycle.overview import decision_records
 from lifecycle.store import Record, Store, now
+
+if TYPE_CHECKING:  # the RAG package loads numpy and chromadb: only its types are needed here
+    from lifecycle.rag.quality import QualityReport
+    from lifecycle.rag.store import CollectionInfo
 
 MAX_REASON = 1000  # characters of a typed reason: a sentence or a short paragraph
 
@@ -75,6 +82,14 @@ def save_rag_quality(
     return store.put_record(project_id, RAG_QUALITY, data, key=key)
 
 
+def keep_quality(store: Store, info: CollectionInfo, report: QualityReport) -> Record:
+    """Keep a collection's measured retrieval quality as the retrieval gate's evidence."""
+    ranks = [row.rank or 0 for row in report.rows]
+    return save_rag_quality(
+        store, info.project_id, info.name, info.label, report.k, ranks, asdict(info.chunks)
+    )
+
+
 def clean_reason(text: str) -> str:
     """A typed reason: control characters dropped, spaces collapsed, at most MAX_REASON long."""
     text = "".join(ch for ch in str(text) if unicodedata.category(ch)[0] != "C" or ch == "\n")
@@ -117,12 +132,6 @@ def decision_for(store: Store, project_id: str, proposal: Proposal) -> dict | No
     """The decision already taken on exactly this proposal's evidence, or None."""
     record = store.get_record(project_id, DECISION, proposal.key)
     return {**record.data, "key": record.key} if record else None
-
-
-def current(decisions: list[dict] | tuple[dict, ...]) -> list[dict]:
-    """The latest decision of each gate, in gate order (the ones a report leads with)."""
-    latest = {d.get("gate"): d for d in decisions}  # oldest first: the newest stays
-    return [latest[g] for g in GATES if g in latest]
 
 
 def summary_rows(decisions: list[dict] | tuple[dict, ...]) -> list[dict]:

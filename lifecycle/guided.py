@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from lifecycle.overview import Overview, stage_states
+from lifecycle.overview import Overview, stage_decisions, stage_states
 
 TRACK = ("decided", "in progress", "not started", "not needed")
 # Pages in the order a project walks them, and the stage each belongs to ("" for the plan).
@@ -56,7 +56,8 @@ def track(ov: Overview) -> dict[str, str]:
 
 
 def decided(ov: Overview) -> set[str]:
-    """The stages whose output exists: a task, a model, a prompt or adapter, scores, measures."""
+    """The stages whose output exists (a task, a model, a prompt or adapter, scores, measures) or
+    whose gate has a decision."""
     done = set()
     if ov.cards:
         done.add("scope")
@@ -71,7 +72,14 @@ def decided(ov: Overview) -> set[str]:
         done.add("evaluate")
     if ov.measurements:
         done.add("deploy")
-    return done
+    stages = {row.stage for row in ov.plan}
+    return done | (set(stage_decisions(ov)) & stages)  # a gate's decision, accepted or overridden
+
+
+def overridden(ov: Overview) -> set[str]:
+    """The stages whose current decision overrides its gate's proposal (flagged on the tracker)."""
+    taken = stage_decisions(ov)
+    return {stage for stage, found in taken.items() if any(d.get("overridden") for d in found)}
 
 
 def plans_fine_tuning(ov: Overview) -> bool:

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from lifecycle.evaluation.runs import EvalRun, best_like_for_like, list_eval_runs, primary_key
+from lifecycle.gates import GATES
 from lifecycle.glossary import display_name
 from lifecycle.needs import stage_needs
 from lifecycle.plan import PlanRow, derive_durations, schedule, start_date, valid_overrides
@@ -131,6 +132,20 @@ def decision_records(store: Store, project_id: str) -> tuple[dict, ...]:
     return tuple(sorted(found, key=lambda d: str(d.get("decided_at", ""))))
 
 
+def current(decisions: list[dict] | tuple[dict, ...]) -> list[dict]:
+    """The latest decision of each gate, in gate order (the ones a report leads with)."""
+    latest = {d.get("gate"): d for d in decisions}  # oldest first: the newest stays
+    return [latest[g] for g in GATES if g in latest]
+
+
+def stage_decisions(ov: Overview) -> dict[str, list[dict]]:
+    """Each stage's current decisions (the latest of each of its gates), oldest gate first."""
+    found: dict[str, list[dict]] = {}
+    for d in current(ov.decisions):
+        found.setdefault(str(d.get("stage", "")), []).append(d)
+    return found
+
+
 def advisor_size(model: ModelSpec | None, cards: tuple[TaskCard, ...]) -> float:
     """The size the build-or-reuse advice is for: the chosen model, else the scope's largest."""
     if model:
@@ -190,7 +205,18 @@ def stage_status(ov: Overview) -> dict[str, str]:
         status["infrastructure"] = "retrieval measured: " + "; ".join(
             _hit_rate(r) for r in ov.retrieval
         )
+    for stage, taken in stage_decisions(ov).items():
+        if stage in status:
+            lines = [_decided(d) for d in taken]
+            done = status[stage] != "not started"
+            status[stage] = "; ".join([status[stage], *lines] if done else lines)
     return status
+
+
+def _decided(decision: dict) -> str:
+    """'decided: Deploy int8', or 'decided (overridden): ...' when the proposal was overridden."""
+    mark = "decided (overridden)" if decision.get("overridden") else "decided"
+    return f"{mark}: {decision.get('what', '')}"
 
 
 def _hit_rate(quality: dict) -> str:

@@ -2,8 +2,10 @@
 
 `bench/make_sample.py` produces it on the embedded model through this package; the fine-tune
 run's light files (settings, status, metrics, samples, data; no weights) travel beside the
-export, since an export carries only the run's summary record. Opening it again reopens the
-same project (same id): delete it on Home to start from the shipped files again.
+export, since an export carries only the run's summary record. Its retrieval measurement was
+made on the starter collection (the stage guides and the task table), which is not shipped: the
+same guides build the same collection when the sample is opened (attach_collection). Opening it
+again reopens the same project (same id): delete it on Home to start from the shipped files again.
 """
 
 from __future__ import annotations
@@ -16,12 +18,17 @@ import sys
 from datetime import UTC, datetime
 from importlib import metadata
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from lifecycle.config import KNOWLEDGE
 from lifecycle.finetune.runs import RUN, read_run, run_folder
 from lifecycle.store import Project, Store, StoreError
 from lifecycle.transfer import encode_export, export_project, import_project, write_json_atomic
+
+if TYPE_CHECKING:  # the RAG package loads numpy and chromadb: the Home page imports this module
+    from lifecycle.rag.embedder import Embedder
+    from lifecycle.rag.ingest import OnStep
+    from lifecycle.rag.store import RagCollection, VectorStore
 
 SAMPLE_DIR = KNOWLEDGE / "sample"
 SAMPLE_ID = "5a3d1e0000000000000000000000000a"  # fixed: opening the sample again reopens it
@@ -33,9 +40,19 @@ RUN_FILES = ("run.json", "status.json", "metrics.jsonl", "samples.jsonl")
 RUN_DATA = ("train.jsonl", "validation.jsonl")
 SHIPPED_DATA = "examples"  # a run's data/ folder, renamed: the repository ignores data/ folders
 SET_ID, TASK_ID = "dialogue_summaries", "summarization"
-EVAL_EXAMPLES = 6  # first examples of the shipped test split every evaluation run scores
+EVAL_EXAMPLES = 12  # first examples of the shipped test split every evaluation run scores:
+# the gates compare at least 10 paired examples (evaluation.stats.MIN_PAIRS)
 COMMAND = ".venv/bin/python -m bench.make_sample"
-PACKAGES = ("torch", "transformers", "peft", "accelerate", "evaluate", "rouge-score")
+PACKAGES = (
+    "torch",
+    "transformers",
+    "peft",
+    "accelerate",
+    "evaluate",
+    "rouge-score",
+    "sentence-transformers",
+    "chromadb",
+)
 
 
 def cpu_model() -> str:
@@ -64,6 +81,7 @@ def provenance(seconds: float) -> dict[str, Any]:
         "python": sys.version.split()[0],
         "packages": versions,
         "model": "SmolLM2-135M-Instruct (the embedded model)",
+        "embedder": "all-MiniLM-L6-v2 (the embedded embedder)",
         "command": COMMAND,
         "seconds": round(seconds),
     }
@@ -120,6 +138,23 @@ def open_sample(store: Store) -> tuple[Project, bool]:
     project = import_project(store, path.read_bytes())
     restore_runs(store, project.id)
     return project, False
+
+
+def attach_collection(
+    vectors: VectorStore, embedder: Embedder, on_step: OnStep = lambda done, total: None
+) -> RagCollection:
+    """The sample's starter collection, built from the shipped guides as the RAG page builds it
+    (vectors from the data folder's cache when setup embedded them); a second call adds nothing."""
+    from lifecycle.rag.starter import ensure_starter
+
+    return ensure_starter(vectors, SAMPLE_ID, embedder, on_step)[0]
+
+
+def has_collection(vectors: VectorStore) -> bool:
+    """True when the store already holds the sample's starter collection."""
+    from lifecycle.rag.starter import STARTER_LABEL
+
+    return vectors.find(SAMPLE_ID, STARTER_LABEL) is not None
 
 
 def restore_runs(store: Store, project_id: str) -> list[str]:

@@ -5,11 +5,21 @@ from __future__ import annotations
 import streamlit as st
 
 from components.project import flash, open_project
-from components.resources import get_store
+from components.resources import get_embedder, get_store
 from components.state import Keys
-from lifecycle.sample import SAMPLE_DIR, is_sample, open_sample, provenance_line, read_provenance
+from lifecycle.sample import (
+    SAMPLE_DIR,
+    attach_collection,
+    has_collection,
+    is_sample,
+    open_sample,
+    provenance_line,
+    read_provenance,
+)
 from lifecycle.store import Project, StoreError
 from lifecycle.text import md_escape, safe_markdown
+
+BUILDING = "Building the sample's starter collection (stage guides, task table)"
 
 
 def _open() -> None:
@@ -20,7 +30,25 @@ def _open() -> None:
         return
     open_project(project.id)
     how = "reopened (delete it to start again from the shipped files)" if reopened else "opened"
-    flash(f"Sample project “{md_escape(project.name)}” {how}.")
+    flash(f"Sample project “{md_escape(project.name)}” {how}.{_attach()}")
+
+
+def _attach() -> str:
+    """Build the collection the sample's retrieval was measured on, if missing ('' once there)."""
+    from components.rag.ui import settings_store  # the RAG stack loads only on this click
+    from lifecycle.rag import EMBEDDED_EMBEDDER, RagError
+
+    try:
+        vectors = settings_store()
+        if not has_collection(vectors):
+            bar = st.progress(0.0, text=BUILDING)
+            embedder = get_embedder(EMBEDDED_EMBEDDER)
+            attach_collection(vectors, embedder, lambda d, t: bar.progress(d / max(t, 1), BUILDING))
+            bar.empty()
+    except RagError as err:
+        why = md_escape(str(err))
+        return f" Its starter collection is not built ({why}): the RAG page builds it."
+    return ""
 
 
 def sample_button() -> None:
@@ -33,8 +61,9 @@ def sample_button() -> None:
         icon=":material/science:",
         on_click=_open,
         help="A summarization project recorded on the embedded model: scope, model, two prompt "
-        "versions and their evaluation runs, a short LoRA run, preferences and deploy "
-        "measurements. Opening it again reopens the same project.",
+        "versions, a shots curve and their evaluation runs, a short LoRA run, preferences, deploy "
+        "measurements, the starter RAG collection with its retrieval quality, and the decision "
+        "each gate proposed from them, accepted. Opening it again reopens the same project.",
     )
 
 

@@ -7,7 +7,7 @@ import streamlit as st
 from components.pages import PAGES
 from components.project import current_project
 from components.resources import get_store
-from lifecycle.guided import WHY, next_step, track
+from lifecycle.guided import WHY, next_step, overridden, track
 from lifecycle.overview import Overview, overview
 from lifecycle.stages import STAGES
 from lifecycle.store import StoreError
@@ -28,6 +28,7 @@ ICONS = {
     "not started": ":material/radio_button_unchecked:",
     "not needed": ":material/do_not_disturb_on:",
 }
+OVERRIDDEN = ":material/edit_note:"  # decided against the gate's proposal (Home lists the reason)
 TITLES = {p.path: p.title for p in PAGES}
 
 
@@ -46,14 +47,14 @@ def render_tracker() -> None:
     ov = _overview()
     if ov is None:
         return
-    states = track(ov)
+    states, flagged = track(ov), overridden(ov)
     with st.sidebar.expander("Progress", expanded=True, icon=":material/route:"):
         for stage in STAGES:
             state = states[stage.id]
             st.page_link(
                 STAGE_FILES[stage.id],
                 label=f"{stage.number} {stage.title}: {state}",
-                icon=ICONS[state],
+                icon=OVERRIDDEN if stage.id in flagged else ICONS[state],
             )
 
 

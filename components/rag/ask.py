@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict
-
 import pandas as pd
 import streamlit as st
 
@@ -11,7 +9,7 @@ from components.playground.ui import metrics_ui, stream_into
 from components.resources import get_store
 from components.state import Keys
 from components.untrusted import show_error, show_untrusted
-from lifecycle.decision_records import save_rag_quality
+from lifecycle.decision_records import keep_quality
 from lifecycle.models import ChatModel, GenParams
 from lifecycle.rag import (
     Hit,
@@ -165,17 +163,7 @@ def quality_ui(coll: RagCollection) -> None:
 
 def keep_evidence(coll: RagCollection, report: QualityReport) -> None:
     """Save the measurement in the project: the retrieval gate proposes from it."""
-    ranks = [q.rank or 0 for q in report.rows]
-    chunks = asdict(coll.info.chunks)
     try:
-        save_rag_quality(
-            get_store(),
-            coll.info.project_id,
-            coll.info.name,
-            coll.info.label,
-            report.k,
-            ranks,
-            chunks,
-        )
+        keep_quality(get_store(), coll.info, report)
     except StoreError as err:
         show_error(err)

@@ -3,20 +3,38 @@
 from __future__ import annotations
 
 import json
+from dataclasses import asdict
 
 import pytest
 
+from lifecycle.decision_records import decision_for, list_decisions, proposals
+from lifecycle.decisions import RAG_QUALITY
 from lifecycle.deploy.measure import load_measurements, score_slice
 from lifecycle.evaluation.datasets import load_shipped
 from lifecycle.evaluation.metrics import aggregate
 from lifecycle.evaluation.runs import list_eval_runs
+from lifecycle.evaluation.stats import MIN_PAIRS
 from lifecycle.finetune.runs import list_runs, read_examples, samples
+from lifecycle.gates import GATES
+from lifecycle.guided import overridden, track
+from lifecycle.overview import overview
+from lifecycle.rag import (
+    EMBEDDED_EMBEDDER,
+    STARTER_LABEL,
+    VectorStore,
+    load_embedder,
+    retrieval_quality,
+)
+from lifecycle.rag.starter import STARTER_CHUNKS
+from lifecycle.rag.store import collection_name
 from lifecycle.sample import (
     EVAL_EXAMPLES,
     EXPORT,
     SAMPLE_DIR,
     SAMPLE_ID,
     SET_ID,
+    attach_collection,
+    has_collection,
     open_sample,
     provenance_line,
     read_provenance,
@@ -48,7 +66,8 @@ def test_shipped_files_are_small_and_valid_under_the_current_schema():
     assert all(problem(r["kind"], r["data"]) is None for r in doc["records"])
     kinds = {r["kind"] for r in doc["records"]}
     expected = {"scope", "model", "prompt_version", "eval_run", "eval_prediction"}
-    assert expected | {"finetune_run", "preference", "deploy_measurement"} <= kinds
+    expected |= {"finetune_run", "preference", "deploy_measurement", "rag_quality", "decision"}
+    assert expected <= kinds
 
 
 def test_opening_imports_every_stage_and_opening_again_reopens(store, opened):
@@ -90,6 +109,7 @@ def test_deploy_quality_recomputes_from_its_predictions(store, opened):
     assert {r.name for r in reports} == {"fp32", "int8"}
     for report in reports:
         assert not report.error and report.tokens_per_s > 0
+        assert report.examples == len(report.scores) == EVAL_EXAMPLES >= MIN_PAIRS
         fresh = score_slice(evalset, list(report.predictions))
         for key, value in fresh.items():
             assert report.quality[key] == pytest.approx(value, abs=5e-5), (
@@ -106,3 +126,38 @@ def test_provenance_note_names_machine_date_and_command():
     assert note["cpu"] in line and note["recorded_at"][:10] in line
     assert "re-run any figure" in line
     json.dumps(note)
+
+
+def test_every_proposal_of_the_shipped_evidence_is_accepted_and_its_stage_decided(store, opened):
+    found = proposals(store, SAMPLE_ID)
+    assert all(found.values()), [g for g, p in found.items() if p is None]  # every gate proposes
+    for gate, proposal in found.items():
+        # Keyed by the proposal's figures and evidence: today's rules on the shipped records
+        # propose exactly what was accepted when the sample was recorded.
+        taken = decision_for(store, SAMPLE_ID, proposal)
+        assert taken, f"{gate}: no decision for today's proposal (regenerate the sample)"
+        assert taken["chosen"] == proposal.proposed and not taken["overridden"], gate
+    assert len(list_decisions(store, SAMPLE_ID)) == len(found)  # no stale decision beside them
+    ov = overview(store, SAMPLE_ID)
+    states = track(ov)
+    assert {GATES[gate].stage for gate in found} == {"adapt", "deploy", "infrastructure"}
+    assert states["adapt"] == states["deploy"] == states["infrastructure"] == "decided"
+    assert not overridden(ov)
+
+
+@pytest.mark.embedded
+def test_the_retrieval_record_recomputes_on_the_collection_that_opening_builds(store, opened):
+    (record,) = store.list_records(SAMPLE_ID, RAG_QUALITY)
+    vectors = VectorStore()
+    assert not has_collection(vectors)
+    coll = attach_collection(vectors, load_embedder(EMBEDDED_EMBEDDER))
+    assert has_collection(vectors) and coll.info.label == STARTER_LABEL
+    data = record.data
+    assert data["collection"] == coll.info.name == collection_name(SAMPLE_ID, STARTER_LABEL)
+    assert data["label"] == STARTER_LABEL and data["chunks"] == asdict(STARTER_CHUNKS)
+    assert len(data["ranks"]) >= MIN_PAIRS
+    report = retrieval_quality(coll, n=len(data["ranks"]), k=data["k"])  # the RAG page's call
+    fresh = [row.rank or 0 for row in report.rows]
+    # The same questions; a near tie may rank differently on another CPU's float arithmetic.
+    assert len(fresh) == len(data["ranks"])
+    assert sum(a != b for a, b in zip(fresh, data["ranks"], strict=True)) <= 1, (fresh, data)
