@@ -41,6 +41,7 @@ from lifecycle.rag import EMBEDDED_EMBEDDER, VectorStore, load_embedder, retriev
 from lifecycle.sample import (
     COMMAND,
     EVAL_EXAMPLES,
+    LEFT_OPEN,
     SAMPLE_DIR,
     SAMPLE_ID,
     SAMPLE_NAME,
@@ -194,10 +195,11 @@ def retrieval(store: Store) -> None:
 
 
 def decisions(store: Store) -> None:
-    """Accept every gate's proposal that the evidence supports, as a click on Accept does."""
+    """Accept every gate's proposal that the evidence supports, as a click on Accept does, but
+    those LEFT_OPEN for the demo to decide."""
     for gate, proposal in proposals(store, SAMPLE_ID).items():
-        if proposal is None:
-            print(f"        {gate}: no proposal", flush=True)
+        if proposal is None or gate in LEFT_OPEN:
+            print(f"        {gate}: {'left open' if proposal else 'no proposal'}", flush=True)
             continue
         decide(store, SAMPLE_ID, proposal, proposal.proposed)
         print(f"        {gate}: accepted {proposal.proposed}: {proposal.what}", flush=True)
