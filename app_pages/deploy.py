@@ -19,7 +19,9 @@ st.title("6 · Deploy")
 render_guide("deploy")
 st.caption(
     "Make the model cheaper to run, then check what it still does well: build bf16, int8 and "
-    "merged variants, measure size, speed and quality on this machine, size the serving, export."
+    "merged variants and, for a fine-tune run, GGUF variants (F16, Q8_0, Q4_K_M) for llama.cpp; "
+    "measure size, speed and quality on this machine side by side, size the serving, export "
+    "(a GGUF exports with a Modelfile, ready for llama-server and Ollama)."
 )
 
 ov = overview(store, project.id)

@@ -2,6 +2,7 @@
 
 import streamlit as st
 
+from components.deploy.gguf_build import gguf_build_ui
 from components.finetune.compare import compare_ui
 from components.finetune.data import data_ui
 from components.finetune.jobs import commands_ui, delete_ui, live_view
@@ -84,6 +85,7 @@ with try_tab:
         st.subheader("Merge and export")
         if ref == ready[pick].ref:
             merge_ui(ready[pick])
+            gguf_build_ui(pick)  # F16, Q8_0, Q4_K_M for llama.cpp: then in the Version box
         else:
             st.caption("Merging takes the final model: pick it above (a checkpoint is for trying).")
 

@@ -183,6 +183,7 @@ class Keys:
     DEPLOY_TRAFFIC = "deploy_traffic_"  # + Traffic field
     DEPLOY_TPS_SOURCE = "deploy_tps_source"  # measured | entered
     DEPLOY_GPU_TPS = "deploy_gpu_tps"
+    DEPLOY_GGUF_BUILD = "deploy_gguf_build_"  # + run id: the one-click GGUF build button
     DEPLOY_EXPORT_VARIANT = "deploy_export_variant"
     DEPLOY_EXPORT_PATH = "deploy_export_path"
     DEPLOY_EXPORT_OVERWRITE = "deploy_export_overwrite"

@@ -6,12 +6,14 @@ import pandas as pd
 import streamlit as st
 
 from components.deploy.charts import size_chart, speed_quality_chart
+from components.deploy.gguf_build import gguf_build_ui
 from components.models.pick import pick_model, shipped_set_for
 from components.playground.ui import embedded_ready_ui
 from components.resources import get_store
 from components.state import Keys
 from components.untrusted import show_error, show_warning
 from lifecycle.deploy.benchmark import measure_variants
+from lifecycle.deploy.gguf_variants import run_id_of
 from lifecycle.deploy.measure import (
     MeasureConfig,
     VariantReport,
@@ -35,7 +37,8 @@ def model_ui(project_id: str) -> str:
         "Model to optimise",
         Keys.DEPLOY_MODEL,
         project_id,
-        help="A LoRA run also gets a merged variant; bf16 and int8 start from the merged model.",
+        help="A LoRA run also gets a merged variant; bf16, int8 and a run's GGUF variants "
+        "(F16, Q8_0, Q4_K_M for llama.cpp) start from the merged model.",
     )
 
 
@@ -61,6 +64,8 @@ def variants_ui(ref: str) -> list[str]:
 
 def measure_ui(project_id: str, ref: str, evalset: EvalSet) -> None:
     """Choose the variants and the slice, then build and measure them with progress."""
+    if run_id_of(ref):
+        gguf_build_ui(run_id_of(ref))  # in the background: measuring them follows here
     try:
         names = variants_ui(ref)
     except DeployError as err:

@@ -11,6 +11,7 @@ from components.resources import get_store
 from components.state import Keys
 from components.untrusted import show_error, show_untrusted
 from lifecycle.data_folder import folder_size
+from lifecycle.deploy.gguf_variants import run_choices
 from lifecycle.evaluation.datasets import EvalSet, load_shipped, shipped_index
 from lifecycle.evaluation.runs import Candidate, EvalRun, list_eval_runs
 from lifecycle.finetune.config import ADAPTER_METHODS
@@ -31,6 +32,8 @@ def candidates(run: Run, ref: str = "") -> tuple[Candidate, Candidate]:
     base = Candidate(f"Base {run.config.base_ref} · 0-shot", run.config.base_ref, spec, params)
     ref = ref or run.ref
     name = run.id + ref[len(run.ref) :].replace("/", " ")  # "ft-... checkpoint-40"
+    if ref.startswith("llamacpp:"):
+        name = f"{run.id} GGUF {ref.rsplit('/', 1)[-1]}"  # "ft-... GGUF Q4_K_M"
     tuned = Candidate(f"Tuned {name} · 0-shot", ref, spec, params, run.ref)
     return base, tuned
 
@@ -41,8 +44,10 @@ def triable(run: Run) -> bool:
 
 
 def version_ui(run: Run) -> str:
-    """The final model or a chosen checkpoint of the run; returns its loader reference."""
+    """The final model, its GGUF variants or a checkpoint of the run; returns its reference."""
     options = {run.ref: "Final model"} if run.final_folder.is_dir() else {}
+    for ref, label in run_choices([run.id]).items():
+        options[ref] = "Final model as " + label.split(" · ", 1)[-1]  # GGUF Q4_K_M (llama.cpp)
     for step in sorted(checkpoints(run.folder), reverse=True):
         options[checkpoint_ref(run, step)] = f"checkpoint-{step} (step {step})"
     key = Keys.FT_CHECKPOINT + run.id
