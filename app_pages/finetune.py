@@ -9,7 +9,7 @@ from components.finetune.jobs import commands_ui, delete_ui, live_view
 from components.finetune.presets import run_settings_ui, start_from_ui
 from components.finetune.report import launch_ui, report_ui
 from components.finetune.try_run import evaluate_ui, merge_ui, triable, try_ui, version_ui
-from components.finetune.ui import base_model_ui, settings_ui
+from components.finetune.ui import base_model_ui, training_settings_ui
 from components.guide.decisions import render_gates
 from components.guide.panel import render_guide
 from components.guide.tracker import render_next
@@ -50,7 +50,7 @@ with new_tab:
         st.error("Fine-tuning here supports decoder-only (causal) models: pick another model.")
     else:
         start_from_ui(project.id, runs)
-        config, form_problem = settings_ui(lm, base_ref, data.task_id)
+        config, form_problem = training_settings_ui(lm, base_ref, data.task_id)
         st.subheader("Before launch")
         report, problems = report_ui(lm, config, data, form_problem)
         launch_ui(project.id, config, data, report, problems)

@@ -24,8 +24,8 @@ st.caption(
 )
 
 try:
-    store = store_ui()  # a Chroma server that is down is reported here, the switch stays usable
-    coll = collection_ui(store, project.id)
+    vectors = store_ui()  # a Chroma server that is down is reported here, the switch stays usable
+    coll = collection_ui(vectors, project.id)
 except RagError as err:
     show_error(err)
     st.stop()
@@ -50,7 +50,7 @@ with ask_tab:
         st.info(NO_MODEL)
 with docs_tab:
     upload_ui(coll, lm.tokenizer if lm and lm.tokenizer else chunk_tokenizer())
-    documents_ui(store, coll)
+    documents_ui(vectors, coll)
 with quality_tab:
     quality_ui(coll)
 with tools_tab:

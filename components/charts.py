@@ -69,7 +69,7 @@ def log_range(values: list[float], pad: float = 0.15) -> list[float]:
     return [math.log10(min(positive)) - pad, math.log10(max(positive)) + pad]
 
 
-def cost_chart(pretrain_usd: float, reuse_usd: float):
+def build_vs_reuse_chart(pretrain_usd: float, reuse_usd: float):
     """Pre-training cost beside reuse + LoRA, on a log axis (they differ by orders of magnitude)."""
     import plotly.graph_objects as go
 

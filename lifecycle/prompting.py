@@ -7,7 +7,7 @@ from dataclasses import asdict, dataclass, field
 
 from lifecycle.models.fitting import check_fits, cut_input, longest_fit, room, word_end
 from lifecycle.models.protocol import ChatModel, GenParams
-from lifecycle.tasks import Example, Task
+from lifecycle.tasks import Demonstration, Task
 
 SHOTS = (0, 1, 2, 3, 5)  # the shot selector's choices
 
@@ -24,7 +24,7 @@ class PromptSpec:
     instruction: str = ""
     template: str = "{input}"
     shots: int = 0
-    examples: tuple[Example, ...] = field(default_factory=tuple)
+    examples: tuple[Demonstration, ...] = field(default_factory=tuple)
 
     @classmethod
     def for_task(cls, task: Task, shots: int = 0) -> PromptSpec:
@@ -42,7 +42,7 @@ class PromptSpec:
     def from_dict(cls, data: dict) -> PromptSpec:
         """From a saved version."""
         examples = tuple(
-            Example(str(e["input"]), str(e["output"])) for e in data.get("examples", ())
+            Demonstration(str(e["input"]), str(e["output"])) for e in data.get("examples", ())
         )
         return cls(
             str(data.get("system", "")),

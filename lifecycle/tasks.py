@@ -58,21 +58,21 @@ class Band:
 
 
 @dataclass(frozen=True)
-class Example:
-    """One demonstration for in-context learning."""
+class Demonstration:
+    """One worked input and output shown to the model for in-context learning."""
 
     input: str
     output: str
 
 
 @dataclass(frozen=True)
-class PromptSpec:
-    """How a task is prompted: system message, instruction, input template, demonstrations."""
+class TaskPrompt:
+    """How the task table prompts a task: system message, instruction, template, demonstrations."""
 
     system: str
     instruction: str
     template: str
-    examples: tuple[Example, ...]
+    examples: tuple[Demonstration, ...]
 
 
 @dataclass(frozen=True)
@@ -93,7 +93,7 @@ class Task:
     start_why: str
     alignment: str  # customer-facing | if needed | not needed
     risks: tuple[Because, ...]
-    prompt: PromptSpec
+    prompt: TaskPrompt
     example_inputs: tuple[str, ...]
 
     def best_architecture(self) -> Because:
@@ -137,11 +137,11 @@ def _task(raw: dict) -> Task:
         start_why=raw["start_why"],
         alignment=raw["alignment"],
         risks=tuple(Because(r["risk"], r["mitigation"]) for r in raw["risks"]),
-        prompt=PromptSpec(
+        prompt=TaskPrompt(
             system=prompt["system"].strip(),
             instruction=prompt["instruction"].strip(),
             template=prompt["template"],
-            examples=tuple(Example(e["input"], e["output"]) for e in prompt["examples"]),
+            examples=tuple(Demonstration(e["input"], e["output"]) for e in prompt["examples"]),
         ),
         example_inputs=tuple(raw["example_inputs"]),
     )

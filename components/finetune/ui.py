@@ -1,4 +1,5 @@
-"""Fine-tune launcher widgets: the data, the base model, the settings, the pre-launch report."""
+"""Fine-tune launcher widgets: the base model, the training settings (method, hyper-parameters,
+LoRA, processes) and the commands that run the job elsewhere."""
 
 from __future__ import annotations
 
@@ -32,7 +33,9 @@ def _number(label: str, name: str, default, help: str = "", **kw):
     return st.number_input(label, value=default, key=Keys.FT_SET + name, help=help or None, **kw)
 
 
-def settings_ui(lm: LoadedModel, base_ref: str, task_id: str) -> tuple[FinetuneConfig, str]:
+def training_settings_ui(
+    lm: LoadedModel, base_ref: str, task_id: str
+) -> tuple[FinetuneConfig, str]:
     """Method and hyper-parameters (defaults from FinetuneConfig), and what the form lacks."""
     d = FinetuneConfig(base_ref=base_ref, task_id=task_id)
     method = st.radio(

@@ -1,1 +1,1 @@
-"""Opening and picking models for any page: the one picker and the runtime opener."""
+"""Models for any page: the one picker, loading on the page, and the runtime opener."""

@@ -1,4 +1,5 @@
-"""Playground tabs: compare variants side by side, prompt versions, run history."""
+"""Playground: the Run panel (a streamed answer, what is sent) and the Compare tab (variants
+side by side)."""
 
 from __future__ import annotations
 

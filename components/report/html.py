@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from html import escape
 
-from components.charts import cost_chart, gantt_chart, memory_chart
+from components.charts import build_vs_reuse_chart, gantt_chart, memory_chart
 from components.deploy.charts import speed_quality_chart
 from components.evaluation.charts import score_bars
 from components.rag.charts import retrieval_chart
@@ -108,7 +108,7 @@ def _memory(ov: Overview, chart: Charts) -> str:
         return out + _none(f"Memory not estimated: {err}")
     out += chart(memory_chart(rows, devices()[:-1]))
     if ov.advice:
-        out += chart(cost_chart(ov.advice.pretrain_all_in_usd, ov.advice.reuse.cost_usd))
+        out += chart(build_vs_reuse_chart(ov.advice.pretrain_all_in_usd, ov.advice.reuse.cost_usd))
     return out
 
 

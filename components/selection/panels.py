@@ -6,7 +6,7 @@ from dataclasses import asdict, fields
 
 import streamlit as st
 
-from components.charts import cost_chart, memory_chart
+from components.charts import build_vs_reuse_chart, memory_chart
 from components.selection.custom import HOW, MAX_CUSTOM_B
 from components.state import Keys
 from components.untrusted import show_error
@@ -109,7 +109,9 @@ def render_advice(advice: Advice, params_b: float) -> None:
     box(f"**Recommendation: {advice.decision}** for a {params_b:.3g}B model. Rule {advice.rule}.")
     left, right = st.columns([3, 2])
     left.markdown("\n".join(f"- {r}" for r in advice.reasons))
-    right.plotly_chart(cost_chart(advice.pretrain.cost_usd, advice.reuse.cost_usd), width="stretch")
+    right.plotly_chart(
+        build_vs_reuse_chart(advice.pretrain.cost_usd, advice.reuse.cost_usd), width="stretch"
+    )
 
 
 def kv_per_token(model: ModelSpec) -> str:

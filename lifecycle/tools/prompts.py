@@ -83,7 +83,7 @@ def expression_grammar(question: str) -> str:
 
 
 @dataclass(frozen=True)
-class Example:
+class WorkedExample:
     """A worked question: its expression, and the value that expression computes."""
 
     question: str
@@ -96,10 +96,10 @@ class Example:
 
 
 @lru_cache(maxsize=4)
-def load_examples(path: Path = EXAMPLES_FILE) -> tuple[Example, ...]:
+def load_examples(path: Path = EXAMPLES_FILE) -> tuple[WorkedExample, ...]:
     """The worked examples shown before each question."""
     raw = yaml.safe_load(path.read_text(encoding="utf-8"))
-    return tuple(Example(str(e["question"]), str(e["expr"])) for e in raw["examples"])
+    return tuple(WorkedExample(str(e["question"]), str(e["expr"])) for e in raw["examples"])
 
 
 def plain_numbers(question: str) -> str:

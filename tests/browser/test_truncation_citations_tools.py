@@ -1,4 +1,4 @@
-"""Issue 16 in a real browser, on the embedded model through llama.cpp: an over-long input cut
+"""In a real browser, on the embedded model through llama.cpp: an over-long input cut
 at its end with signs of life while the prompt is read, citations that point at sources, and the
 calculator tool with the model's raw reply and the expression it read."""
 

@@ -1,4 +1,4 @@
-"""One test per defect of issue 17 (each failed on the code before the fix)."""
+"""One test per defect found in the advice (each failed on the code before the fix)."""
 
 from __future__ import annotations
 

@@ -46,7 +46,7 @@ def test_kv_cache_uses_grouped_query_heads():
 
 def test_lora_trainable_parameters_match_peft_for_smollm2():
     smol = load_catalog()["HuggingFaceTB/SmolLM2-135M-Instruct"]
-    # peft reports 1,843,200 trainable parameters for r=16 on q/k/v/o_proj (DESIGN.md: 1.84M).
+    # peft reports 1,843,200 trainable parameters for r=16 on q/k/v/o_proj (1.84M).
     assert lora_trainable(smol, 16) == 1_843_200
 
 

@@ -1,4 +1,4 @@
-"""Issue 16: truncation cuts the input (not the prompt's start); long prompts show signs of life."""
+"""Truncation cuts the input (not the prompt's start); long prompts show signs of life."""
 
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ from lifecycle.models.progress import (
     waiting_line,
 )
 from lifecycle.prompting import PromptError, PromptSpec, fit_prompt
-from lifecycle.tasks import Example
+from lifecycle.tasks import Demonstration
 from tests.fake_model import install
 
 SYSTEM = "you are a helpful assistant ."
@@ -26,7 +26,7 @@ SPEC = PromptSpec(
     instruction="summarise the dialogue .",
     template="dialogue :\n{input}\nsummary :",
     shots=1,
-    examples=(Example("alice : hi", "alice greets ."),),
+    examples=(Demonstration("alice : hi", "alice greets ."),),
 )
 LONG = " ".join(f"word{i % 50}" for i in range(3000))
 

@@ -22,7 +22,7 @@ def page_titles() -> set[str]:
     return {c.args[2].value for c in calls if getattr(c.func, "id", "") == "PageInfo"}
 
 
-def test_the_issue_terms_are_all_there_with_one_plain_sentence():
+def test_the_required_terms_are_all_there_with_one_plain_sentence():
     for name in REQUIRED:
         found = term(name)
         assert found is not None, name

@@ -100,7 +100,7 @@ def test_llama_2_70b_weights_match_accelerate(specs, precision, published_gb):
 
 
 def test_grouped_and_multi_query_attention_shrink_the_kv_cache(specs):
-    # the figures at 2k context: ~0.63 GiB (not 5.4) and ~36 MiB (not 0.5 GiB)
+    # at 2k context: ~0.63 GiB (not 5.4 with a KV head per query head) and ~36 MiB (not 0.5 GiB)
     assert kv_cache_gib(specs["llama-2-70b"], 2048, 1, "fp16/bf16") == pytest.approx(0.625)
     assert kv_cache_gib(specs["gemma-2b"], 2048, 1, "fp16/bf16") * 1024 == pytest.approx(36)
     guessed = custom_model(specs["llama-2-70b"].params)

@@ -1,4 +1,4 @@
-"""Issue 16: citations counted only where used as such; quality questions only from prose."""
+"""RAG answers: citations counted only where used as such; quality questions only from prose."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Issue 16: the calculator tool on a small model: worked examples, a grammar, dates as written."""
+"""The calculator tool on a small model: worked examples, a grammar, dates as written."""
 
 from __future__ import annotations
 

@@ -58,7 +58,7 @@ def test_md_escape_shows_exactly_what_was_typed(text):
     assert shown(md_escape(line)) == line.replace(WORD_JOINER, "")
 
 
-def test_the_project_name_of_the_issue_shows_as_typed():
+def test_a_markdown_project_name_shows_as_typed():
     name = "**bold** [link](http://example.com)"
     assert_inert(md_escape(name))
     assert shown(md_escape(name)) == name
