@@ -1,4 +1,4 @@
-"""Evaluation widgets: the set, the candidate, running with progress, results and examples."""
+"""Evaluation widgets: the set (shipped or uploaded), the candidate, running with progress."""
 
 from __future__ import annotations
 
@@ -6,9 +6,10 @@ import streamlit as st
 
 from components.models.load import load_ui
 from components.models.pick import pick_model
-from components.resources import get_store, uploaded_table
+from components.resources import get_store
 from components.state import Keys
 from components.untrusted import show_error
+from components.uploads import set_choice_ui, task_ui, uploaded_rows_ui
 from lifecycle.evaluation.batches import eval_width, prompt_batch_predictor
 from lifecycle.evaluation.datasets import (
     DatasetError,
@@ -36,45 +37,34 @@ RAG_K = 4  # sources per answer of a RAG candidate
 
 def set_picker(project_id: str) -> EvalSet | None:
     """A shipped test set, or an uploaded CSV/JSONL with its columns mapped."""
-    saved = list_sets(get_store(), project_id, EVAL_SET)
-    names = {d["id"]: d["name"] for d in shipped_index()}
-    names.update({key: f"Uploaded: {u.name}" for key, u in saved.items() if u.examples})
-    if st.session_state.get(Keys.EVAL_SHIPPED) not in names:  # e.g. a set whose file is missing
-        st.session_state.pop(Keys.EVAL_SHIPPED, None)
-    pick = st.selectbox("Evaluation set", list(names), key=Keys.EVAL_SHIPPED, format_func=names.get)
-    missing = [u.name for u in saved.values() if u.missing]
-    if missing:
-        st.caption(
-            f"Not in this data folder (left out of an import): {md_escape(', '.join(missing))}. "
-            "Upload them again to evaluate on them."
-        )
-    with st.expander("Upload your own set (CSV or JSONL)"):
-        _upload_form(project_id)
-    if pick in saved:
-        up = saved[pick]
+    uploaded = list_sets(get_store(), project_id, EVAL_SET)
+    shipped = {d["id"]: d["name"] for d in shipped_index()}
+    pick = set_choice_ui(
+        "Evaluation set",
+        Keys.EVAL_SHIPPED,
+        shipped,
+        uploaded,
+        "evaluate",
+        lambda: _upload_form(project_id),
+    )
+    if pick in uploaded:
+        up = uploaded[pick]
         return EvalSet(up.name, up.task_id, up.metrics, up.examples, "Uploaded by the user.")
     return load_shipped(pick)
 
 
 def _upload_form(project_id: str) -> None:
-    upload = st.file_uploader("File", type=["csv", "jsonl", "json"], key=Keys.EVAL_UPLOAD)
+    upload = uploaded_rows_ui(Keys.EVAL_UPLOAD)
     if upload is None:
         return
-    try:
-        rows = uploaded_table(upload.name, upload.getvalue())
-    except DatasetError as err:
-        show_error(err)
-        return
+    name, _, rows = upload
     cols = columns(rows)
-    tasks = load_tasks()
     c1, c2, c3 = st.columns(3)
     input_col = c1.selectbox("Input column", cols, key=Keys.EVAL_UP + "input")
     output_col = c2.selectbox(
         "Reference column", cols, index=min(1, len(cols) - 1), key=Keys.EVAL_UP + "output"
     )
-    task_id = c3.selectbox(
-        "Task", list(tasks), format_func=lambda t: tasks[t].name, key=Keys.EVAL_UP + "task"
-    )
+    task_id = task_ui("Task", Keys.EVAL_UP + "task", c3)
     metrics = st.multiselect(
         "Metrics", list(METRICS), default=["rouge"], key=Keys.EVAL_UP + "metrics"
     )
@@ -85,7 +75,7 @@ def _upload_form(project_id: str) -> None:
         try:
             if not metrics:
                 raise DatasetError("Pick at least one metric.")
-            evalset = to_set(rows, input_col, output_col, upload.name, task_id, tuple(metrics))
+            evalset = to_set(rows, input_col, output_col, name, task_id, tuple(metrics))
         except DatasetError as err:
             show_error(err)
             return
@@ -100,8 +90,7 @@ def _upload_form(project_id: str) -> None:
             tuple(metrics),
         )
         st.success(
-            f"Added {plural(len(evalset.examples), 'example')}; pick “Uploaded: "
-            f"{md_escape(upload.name)}”."
+            f"Added {plural(len(evalset.examples), 'example')}; pick “Uploaded: {md_escape(name)}”."
         )
 
 

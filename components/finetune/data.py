@@ -9,16 +9,11 @@ from dataclasses import dataclass
 import streamlit as st
 
 from components.project import flash
-from components.resources import get_store, uploaded_table
+from components.resources import get_store
 from components.state import Keys
 from components.untrusted import show_error
-from lifecycle.evaluation.datasets import (
-    DatasetError,
-    Example,
-    columns,
-    load_shipped,
-    shipped_index,
-)
+from components.uploads import set_choice_ui, task_ui, uploaded_rows_ui
+from lifecycle.evaluation.datasets import Example, columns, load_shipped, shipped_index
 from lifecycle.finetune.data import DataError, training_examples
 from lifecycle.tasks import load_tasks
 from lifecycle.text import md_escape
@@ -43,43 +38,35 @@ class TrainingData:
 
 def data_ui(project_id: str, scoped_task: str = "") -> TrainingData:
     """A shipped training split or an uploaded set (CSV/JSONL mapped to instruction format)."""
-    saved = list_sets(get_store(), project_id, TRAIN_SET)
-    names = {f"shipped:{d['id']}": f"{d['name']} (train split)" for d in shipped_index()}
-    names.update({f"upload:{k}": f"Uploaded: {u.name}" for k, u in saved.items() if u.examples})
-    if st.session_state.get(Keys.FT_SOURCE) not in names:  # e.g. a set whose file is missing
-        st.session_state.pop(Keys.FT_SOURCE, None)
-    pick = st.selectbox("Training data", list(names), format_func=names.get, key=Keys.FT_SOURCE)
-    missing = [u.name for u in saved.values() if u.missing]
-    if missing:
-        st.caption(
-            f"Not in this data folder (left out of an import): {md_escape(', '.join(missing))}. "
-            "Upload them again to train on them."
-        )
-    with st.expander("Upload your own training data (CSV or JSONL)"):
-        _upload_form(project_id, scoped_task)
-    kind, key = pick.split(":", 1)
-    if kind == "upload":
-        up = saved[key]
+    uploaded = {f"upload:{k}": u for k, u in list_sets(get_store(), project_id, TRAIN_SET).items()}
+    shipped = {f"shipped:{d['id']}": f"{d['name']} (train split)" for d in shipped_index()}
+    pick = set_choice_ui(
+        "Training data",
+        Keys.FT_SOURCE,
+        shipped,
+        uploaded,
+        "train",
+        lambda: _upload_form(project_id, scoped_task),
+    )
+    if pick in uploaded:
+        up = uploaded[pick]
         return TrainingData(up.name, up.task_id, up.examples)
-    shipped = load_shipped(key, "train")
-    return TrainingData(shipped.name, shipped.task_id, shipped.examples, key)
+    key = pick.split(":", 1)[1]
+    shipped_set = load_shipped(key, "train")
+    return TrainingData(shipped_set.name, shipped_set.task_id, shipped_set.examples, key)
 
 
 def _upload_form(project_id: str, scoped_task: str) -> None:
-    upload = st.file_uploader("File", type=["csv", "jsonl", "json"], key=Keys.FT_UPLOAD)
+    upload = uploaded_rows_ui(
+        Keys.FT_UPLOAD,
+        "Columns such as instruction/input/output or prompt/completion, or a `messages` "
+        "column of chat turns ({role, content}); the last assistant turn is the answer.",
+    )
     if upload is None:
-        st.caption(
-            "Columns such as instruction/input/output or prompt/completion, or a `messages` "
-            "column of chat turns ({role, content}); the last assistant turn is the answer."
-        )
         return
-    try:
-        rows = uploaded_table(upload.name, upload.getvalue())
-    except DatasetError as err:
-        show_error(err)
-        return
-    cols, tasks = columns(rows), load_tasks()
-    guess_mapping(upload, cols, list(tasks), scoped_task)
+    name, ident, rows = upload
+    cols = columns(rows)
+    guess_mapping(ident, cols, list(load_tasks()), scoped_task)
     fmt = st.radio(
         "Format",
         ["columns", "messages"],
@@ -95,12 +82,7 @@ def _upload_form(project_id: str, scoped_task: str) -> None:
     else:
         inputs, output = [], ""
         messages = c1.selectbox("Messages column", cols, key=Keys.FT_UP + "messages")
-    task_id = st.selectbox(
-        "Task (its prompt kit frames every example)",
-        list(tasks),
-        format_func=lambda t: tasks[t].name,
-        key=Keys.FT_UP + "task",
-    )
+    task_id = task_ui("Task (its prompt kit frames every example)", Keys.FT_UP + "task")
     mapping = (rows, fmt, inputs, output, messages)
     # A callback runs before the page is drawn again: only then may it pick the new set in the
     # "Training data" selectbox above (setting a drawn widget's key raises).
@@ -108,21 +90,20 @@ def _upload_form(project_id: str, scoped_task: str) -> None:
         "Add this training set",
         key=Keys.FT_UP + "add",
         on_click=_add_set,
-        args=(project_id, upload.name, task_id, mapping),
+        args=(project_id, name, task_id, mapping),
     )
     problem = st.session_state.pop(Keys.FT_UP_ERROR, None)
     if problem:
         show_error(problem)
 
 
-def guess_mapping(upload, cols: list[str], tasks: list[str], scoped_task: str) -> None:
+def guess_mapping(ident: str, cols: list[str], tasks: list[str], scoped_task: str) -> None:
     """Fill the mapping widgets with guesses for a new file (and for any left undrawn).
 
     The guesses are set as the widgets' values rather than passed as defaults: the browser
     keeps a widget's last value for its key, so a second file would show the first one's
     columns (no longer among its options) until the values are set from here.
     """
-    ident = f"{upload.file_id}:{upload.name}:{upload.size}"
     new_file = st.session_state.get(Keys.FT_UP + "file") != ident
     guesses = {
         "format": "columns",

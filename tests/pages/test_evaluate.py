@@ -1,4 +1,4 @@
-"""Evaluate page: runs on a tiny model, lineage, comparison, examples, ratings, resume, shots."""
+"""Evaluate page: runs on the fake model, lineage, comparison, examples, ratings, resume, shots."""
 
 from __future__ import annotations
 
@@ -21,12 +21,15 @@ from lifecycle.models import GenerationResult, GenParams
 from lifecycle.prompting import PromptSpec
 from lifecycle.tasks import load_tasks
 from lifecycle.text import md_escape
+from lifecycle.uploads import EVAL_SET, list_sets
+from tests.fake_model import install
 
 from .helpers import button, goto, rerun, texts
 
 PAGE = "app_pages/evaluate.py"
 SUMMARIES, ENTITIES = "dialogue_summaries", "entities"
-SLICE = 3  # examples per run: the tiny model answers noise, three are enough to test the page
+SLICE = 3  # examples per run: three are enough to test the page
+FAKE = "fake:model"  # answers from a queue (or echoes): the flows, not the weights, are tested
 CANDIDATE = Keys.EVAL_CANDIDATE + "__playground__"  # + "" + the current prompt
 SHOTS_CANDIDATE = Keys.EVAL_CANDIDATE + Keys.EVAL_SHOTS_PICKER + "__playground__"  # Shots tab
 LABEL = "Conversation Summarization prompt"
@@ -40,6 +43,11 @@ SCORES = re.compile(
 def hub_off(monkeypatch):
     """The hub stays off whatever the developer's shell says."""
     monkeypatch.delenv("LIFECYCLE_ALLOW_HUB", raising=False)
+
+
+@pytest.fixture
+def fake():
+    return install()
 
 
 @pytest.fixture
@@ -95,8 +103,10 @@ def test_the_page_starts_empty_and_explains_benchmarks(at, store, project):
     assert "MMLU" in "".join(m.value for m in benchmarks.markdown)
 
 
-def test_evaluate_compare_read_and_rate(at, store, project, tiny_causal):
-    at = evaluate(use_model(at, tiny_causal))
+def test_evaluate_compare_read_and_rate(at, store, project, fake):
+    answers = ["Alice and Bob meet at noon.", "Bob calls Alice back.", "They plan the trip."]
+    fake.enqueue(*answers)
+    at = evaluate(use_model(at, FAKE))
     [done] = texts(at.success)
     assert done.startswith(f"{md_escape(f'{LABEL} · 0-shot')}: ") and SCORES.search(done), done
     [record] = store.list_records(project.id, RUN)
@@ -104,7 +114,8 @@ def test_evaluate_compare_read_and_rate(at, store, project, tiny_causal):
     assert record.key == first.id and record.data["status"] == "done"
     assert first.status == "done" and first.done == first.total == SLICE
     assert sorted(first.predictions) == [e.id for e in summaries().examples]
-    assert first.candidate.model_ref == str(tiny_causal) and first.candidate.prompt.shots == 0
+    assert first.candidate.model_ref == FAKE and first.candidate.prompt.shots == 0
+    assert sorted(p["prediction"] for p in first.predictions.values()) == sorted(answers)
     assert first.set_hash == summaries().hash and first.set_name == summaries().name
     assert set(first.scores) == {"rouge1", "rouge2", "rougeL", "rougeLsum"}
 
@@ -148,17 +159,17 @@ def test_evaluate_compare_read_and_rate(at, store, project, tiny_causal):
     assert list(summary["Mean rating (1-5)"]) == [4.0]
 
 
-def test_a_new_run_joins_the_comparison(at, store, project, tiny_causal):
-    at = evaluate(evaluate(use_model(at, tiny_causal)), shots=3)
+def test_a_new_run_joins_the_comparison(at, store, project, fake):
+    at = evaluate(evaluate(use_model(at, FAKE)), shots=3)
     assert len(at.multiselect(key=Keys.EVAL_SELECTED).value) == 2
     assert any("95 % CI" in m for m in texts(at.info) + texts(at.success))
 
 
-def test_a_stopped_run_resumes_where_it_stopped(at, store, project, tiny_causal):
+def test_a_stopped_run_resumes_where_it_stopped(at, store, project, fake):
     task = load_tasks()["summarization"]
     candidate = Candidate(
         f"{LABEL} · 0-shot",
-        str(tiny_causal),
+        FAKE,
         PromptSpec.for_task(task),
         GenParams(max_new_tokens=8),
         "__playground__",
@@ -184,8 +195,8 @@ def test_a_stopped_run_resumes_where_it_stopped(at, store, project, tiny_causal)
     assert not [b for b in at.button if b.label.startswith("Resume")]
 
 
-def test_another_sets_runs_are_not_offered_for_comparison(at, store, project, tiny_causal):
-    at = evaluate(use_model(at, tiny_causal))
+def test_another_sets_runs_are_not_offered_for_comparison(at, store, project, fake):
+    at = evaluate(use_model(at, FAKE))
     [summary_run] = list_eval_runs(store, project.id)
     assert at.multiselect(key=Keys.EVAL_SELECTED).options == [f"{LABEL} · 0-shot [done]"]
     at = rerun(at.selectbox(key=Keys.EVAL_SHIPPED).set_value(ENTITIES))
@@ -199,8 +210,8 @@ def test_another_sets_runs_are_not_offered_for_comparison(at, store, project, ti
     assert not [b for b in at.button if b.label.startswith("Resume")]
 
 
-def test_deleting_a_run_needs_a_confirmation(at, store, project, tiny_causal):
-    at = evaluate(evaluate(use_model(at, tiny_causal)), shots=3)
+def test_deleting_a_run_needs_a_confirmation(at, store, project, fake):
+    at = evaluate(evaluate(use_model(at, FAKE)), shots=3)
     first, second = list_eval_runs(store, project.id)
     at = rerun(at.selectbox(key=Keys.EVAL_DELETE_PICK).set_value(first.id))
     assert button(at, "Delete run").disabled
@@ -211,10 +222,10 @@ def test_deleting_a_run_needs_a_confirmation(at, store, project, tiny_causal):
     assert at.multiselect(key=Keys.EVAL_SELECTED).options == [f"{LABEL} · 3-shot [done]"]
 
 
-def test_the_shots_curve_draws_and_gives_a_verdict(at, store, project, tiny_causal):
+def test_the_shots_curve_draws_and_gives_a_verdict(at, store, project, fake):
     at.slider(key=Keys.EVAL_SHOTS_SLICE).set_value(2)
     at = rerun(at.selectbox(key=SHOTS_CANDIDATE + "model").set_value(OTHER))
-    at.text_input(key=other_key(SHOTS_CANDIDATE + "model")).input(str(tiny_causal))
+    at.text_input(key=other_key(SHOTS_CANDIDATE + "model")).input(FAKE)
     at = rerun(button(rerun(at), "Run the shots curve").click())
     assert not at.error, texts(at.error)
     [chart] = at.get("plotly_chart")
@@ -240,3 +251,22 @@ def test_the_llama_cpp_fast_path_is_a_candidate(at, store, project, llama_instal
     [run] = list_eval_runs(store, project.id)
     assert run.candidate.model_ref == "llamacpp:embedded" and run.done == run.total == 2
     assert all(p["prediction"].strip() for p in run.predictions.values())
+
+
+def test_an_uploaded_set_is_added_and_can_be_picked(at, store, project):
+    raw = b"question,answer,note\nhi there,hello,a\nbye now,goodbye,b\nhow are you,fine,c\n"
+    at = rerun(at.file_uploader(key=Keys.EVAL_UPLOAD).set_value(("mine.csv", raw, "text/plain")))
+    assert at.selectbox(key=Keys.EVAL_UP + "input").value == "question"
+    assert at.selectbox(key=Keys.EVAL_UP + "output").value == "answer"
+    assert "Ignored columns: note." in texts(at.caption)
+    at = rerun(button(at, "Add this set").click())
+    assert not at.error, texts(at.error)
+    [(key, saved)] = list_sets(store, project.id, EVAL_SET).items()
+    assert saved.name == "mine.csv" and [e.output for e in saved.examples][:2] == [
+        "hello",
+        "goodbye",
+    ]
+    at = rerun(at)  # the set picker is drawn above the form: the new set shows from the next run
+    at = rerun(at.selectbox(key=Keys.EVAL_SHIPPED).set_value(key))
+    picker = at.selectbox(key=Keys.EVAL_SHIPPED)
+    assert picker.format_func(picker.value) == "Uploaded: mine.csv"
