@@ -1,4 +1,5 @@
-"""Align page: seed set, blind pairs on a tiny model, reward model, best-of-n, DPO, chooser."""
+"""Align page: seed set, blind pairs and best-of-n on the fake model, reward model, DPO on a tiny
+model (real weights to train), chooser."""
 
 from __future__ import annotations
 
@@ -18,16 +19,13 @@ from lifecycle.alignment.preferences import (
 from lifecycle.alignment.reward import list_rewards, train_reward
 from lifecycle.finetune.runs import ACTIVE, RUN, list_runs
 from lifecycle.text import md_escape
+from tests.fake_model import install
 
 from .helpers import button, goto, rerun, texts
 
 PAGE = "app_pages/align.py"
-MODEL_KEYS = (
-    Keys.ALIGN_SIDE + "a_model",
-    Keys.ALIGN_SIDE + "b_model",
-    Keys.ALIGN_BON_MODEL,
-    Keys.ALIGN_DPO_MODEL,
-)
+ANSWERING_KEYS = (Keys.ALIGN_SIDE + "a_model", Keys.ALIGN_SIDE + "b_model", Keys.ALIGN_BON_MODEL)
+FAKE = "fake:model"
 
 
 @pytest.fixture(autouse=True)
@@ -37,12 +35,18 @@ def hub_off(monkeypatch):
 
 
 @pytest.fixture
-def at(make_app, project, tiny_causal):
-    """The page with the tiny model on every side (the slow embedded one never loads)."""
+def fake():
+    return install()
+
+
+@pytest.fixture
+def at(make_app, project, tiny_causal, fake):
+    """The fake model answers on every side, DPO trains the tiny model (the slow embedded one
+    never loads)."""
     at = make_app()
-    for key in MODEL_KEYS:
+    for key, ref in (*((k, FAKE) for k in ANSWERING_KEYS), (Keys.ALIGN_DPO_MODEL, tiny_causal)):
         at.session_state[key] = OTHER
-        at.session_state[other_key(key)] = str(tiny_causal)
+        at.session_state[other_key(key)] = str(ref)
     at.session_state[Keys.ALIGN_MAX_TOKENS] = 8
     return goto(at, PAGE)
 
@@ -71,11 +75,13 @@ def test_the_seed_set_fills_the_table_and_the_trl_download(at, store, project):
     assert button(at, "Add the seed set").disabled  # everything is in already
 
 
-def test_a_blind_pair_is_judged_saved_revealed_and_deleted(at, store, project):
+def test_a_blind_pair_is_judged_saved_revealed_and_deleted(at, store, project, fake):
+    fake.enqueue("Alice and Bob meet at noon.", "Bob cancels lunch.")
     at = rerun(button(at, "Generate a blind pair").click())
     pair = at.session_state[Keys.ALIGN_PAIR]["pair"]
     shown = [m.value for m in at.markdown if m.value.startswith("**Completion")]
     assert shown == ["**Completion 1**", "**Completion 2**"]
+    assert sorted(pair.shown) == ["Alice and Bob meet at noon.", "Bob cancels lunch."]
     at.text_input(key=Keys.ALIGN_REASON).input("more faithful")
     at = rerun(at.button(key=Keys.ALIGN_JUDGE + "first").click())
     [pref] = list_preferences(store, project.id)
@@ -143,7 +149,9 @@ def test_a_perfect_score_on_four_held_out_pairs_is_not_called_better_than_chance
     assert any("too few held-out pairs to tell" in w for w in texts(at.warning))
 
 
-def test_best_of_n_picks_the_highest_reward(at, project):
+def test_best_of_n_picks_the_highest_reward(at, project, fake):
+    samples = ["A short faithful summary.", "Something else entirely.", "Alice meets Bob."]
+    fake.enqueue(*samples)
     train_reward(project.id, list(load_seed()))
     at = rerun(at)
     at.slider(key=Keys.ALIGN_BON_N).set_value(3)
@@ -156,6 +164,7 @@ def test_best_of_n_picks_the_highest_reward(at, project):
     assert any(m.value.startswith("**Best of 3** · seed") for m in at.markdown)
     assert metric(at, "Gain over an average single sample") == f"{result.gain:+.3f}"
     assert result.best.reward == max(s.reward for s in result.samples)
+    assert [s.text for s in result.samples] == samples
 
 
 def test_dpo_launches_a_job_on_this_tasks_pairs(at, store, project):

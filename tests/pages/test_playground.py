@@ -1,4 +1,8 @@
-"""Playground page: scoped task, shots, streamed runs on a tiny model, errors, versions, compare."""
+"""Playground page: scoped task, shots, streamed runs, errors, versions, compare.
+
+Runs use the fake model (queued answers) unless real weights are the point: the exact text a
+tokenizer's template renders, seeded sampling, a real context window, loading errors.
+"""
 
 from __future__ import annotations
 
@@ -15,13 +19,16 @@ from lifecycle.models.generation import count_tokens
 from lifecycle.prompting import PromptSpec, build_messages
 from lifecycle.tasks import load_tasks
 from lifecycle.versions import list_runs, list_versions
+from tests.fake_model import install
 from tests.tiny_models import build_causal
 
 from .helpers import goto, rerun, texts
 
 PAGE = "app_pages/playground.py"
 TASK = "summarization"
-MAX_TOKENS = 8  # the tiny model's answers are noise: a few tokens are enough to test the page
+MAX_TOKENS = 8  # a few tokens are enough to test the page
+FAKE = "fake:model"
+ANSWER = "Alice and Bob meet for lunch at noon to plan the review"  # 12 words: cut at 8
 CAPTION = re.compile(r"^[\d,]+ prompt \+ [\d,]+ completion tokens")
 LONG_INPUT = "alice: hi bob ! bob: hello alice , lunch at noon ? " * 12
 
@@ -37,6 +44,11 @@ def at(make_app, project, store):
     """A session on the playground of a project scoped to summarization."""
     store.put_record(project.id, "scope", {"primary_task": TASK})
     return goto(make_app(), PAGE)
+
+
+@pytest.fixture
+def fake():
+    return install()
 
 
 @pytest.fixture(scope="module")
@@ -127,28 +139,37 @@ def test_shots_add_demonstrations_to_what_is_sent(at):
     assert len(sent(at)) == 4
 
 
-def test_run_streams_an_answer_with_token_counts_and_keeps_it(at, store, project, tiny_causal):
-    at = use_model(at, tiny_causal)
-    at = press_run(at)
+def test_run_streams_an_answer_with_token_counts_and_keeps_it(at, store, project, fake):
+    fake.enqueue(ANSWER)
+    at = press_run(use_model(at, FAKE))
     assert not at.error, errors(at)
     [answer] = answers(at)
-    assert answer.strip()
+    assert answer == " ".join(ANSWER.split()[:MAX_TOKENS])  # cut at max new tokens
     [caption] = run_captions(at)
     assert f"+ {MAX_TOKENS} completion tokens" in caption and "ended by length" in caption
-    assert any("window 2,048 tokens" in c.value for c in at.caption)
-    # Once loaded, "What is sent" shows the exact text the model reads.
-    assert any("<|im_start|>assistant" in c.value for c in at.code)
+    assert any("window 4,096 tokens" in c.value for c in at.caption)
+    task = load_tasks()[TASK]
+    spec = PromptSpec.for_task(task)
+    assert fake.prompts == [build_messages(spec, {"input": task.example_inputs[0]})]
     [run] = list_runs(store, project.id)
-    assert run["label"] == "playground" and run["model"] == str(tiny_causal)
+    assert run["label"] == "playground" and run["model"] == FAKE
     assert run["output"] == answer and run["completion_tokens"] == MAX_TOKENS
     assert run["task"] == TASK and run["shots"] == 0
-    # The answer stays on the page after an unrelated rerun.
+    # The answer stays on the page after an unrelated rerun, which generates nothing.
     at = rerun(at.text_area(key=Keys.PLAY_SYSTEM).input("Be brief."))
-    assert answers(at) == [answer]
+    assert answers(at) == [answer] and len(fake.prompts) == 1
 
 
-def test_no_stop_button_is_left_after_a_finished_run(at, tiny_causal):
+def test_once_loaded_what_is_sent_is_the_models_own_text(at, tiny_causal):
+    """The chat template of the model's tokenizer, as the model reads it."""
     at = press_run(use_model(at, tiny_causal))
+    assert not at.error, errors(at)
+    assert any("window 2,048 tokens" in c.value for c in at.caption)
+    assert any("<|im_start|>assistant" in c.value for c in at.code)
+
+
+def test_no_stop_button_is_left_after_a_finished_run(at, fake):
+    at = press_run(use_model(at, FAKE))
     assert answers(at)
     assert "Stop" not in [b.label for b in at.button]
 
@@ -182,8 +203,8 @@ def test_an_empty_input_is_a_message_and_run_is_disabled(at):
         ("play_param_temperature", 0.0, "Temperature 0 with sampling on"),
     ],
 )
-def test_impossible_settings_are_messages(at, store, project, tiny_causal, key, value, message):
-    at = rerun(use_model(at, tiny_causal).toggle(key=Keys.PLAY_PARAM + "do_sample").set_value(True))
+def test_impossible_settings_are_messages(at, store, project, fake, key, value, message):
+    at = rerun(use_model(at, FAKE).toggle(key=Keys.PLAY_PARAM + "do_sample").set_value(True))
     widget = at.number_input(key=key) if key.endswith("tokens") else at.slider(key=key)
     at = press_run(rerun(widget.set_value(value)))
     assert message in errors(at)
@@ -295,22 +316,21 @@ def test_a_duplicate_version_name_is_a_message(at, store, project):
     assert [v.name for v in list_versions(store, project.id)] == ["v1"]
 
 
-def test_compare_runs_every_variant(at, store, project, tiny_causal):
+def test_compare_runs_every_variant(at, store, project, fake):
+    fake.enqueue("Variant A's answer.", "Variant B's answer.")
     at = rerun(at.number_input(key=Keys.PLAY_PARAM + "max_new_tokens").set_value(MAX_TOKENS))
     assert at.button_group(key=Keys.PLAY_VARIANTS).value == 2
     assert at.selectbox(key=Keys.PLAY_VARIANT + "0_current_shots").value == 0
     assert at.selectbox(key=Keys.PLAY_VARIANT + "1_current_shots").value == 3
     for i in range(2):
         at = rerun(at.selectbox(key=f"{Keys.PLAY_VARIANT}{i}_current_model").set_value(OTHER))
-        at.text_input(key=other_key(f"{Keys.PLAY_VARIANT}{i}_current_model")).input(
-            str(tiny_causal)
-        )
+        at.text_input(key=other_key(f"{Keys.PLAY_VARIANT}{i}_current_model")).input(FAKE)
     at = rerun(at)
     [go] = [b for b in at.button if b.label == "Run all variants"]
     at = rerun(go.click())
     assert not at.error, errors(at)
     shown = answers(at)
-    assert len(shown) == 2 and all(a.strip() for a in shown)
+    assert shown == ["Variant A's answer.", "Variant B's answer."]
     assert len(run_captions(at)) == 2
     runs = list_runs(store, project.id)
     assert sorted(r["label"] for r in runs) == ["compare A", "compare B"]
@@ -325,17 +345,17 @@ def test_compare_runs_every_variant(at, store, project, tiny_causal):
     assert sorted(history["label"]) == ["compare A", "compare B"]
 
 
-def test_the_playground_is_saved_for_the_next_session(at, make_app, store, project, tiny_causal):
-    at = use_model(at, tiny_causal)
+def test_the_playground_is_saved_for_the_next_session(at, make_app, store, project, fake):
+    at = use_model(at, FAKE)
     at.text_area(key=Keys.PLAY_TEMPLATE).input("Chat:\n{input}\nIn short:")
     at = rerun(at.button_group(key=Keys.PLAY_SHOTS).set_value(2))
     record = store.get_record(project.id, "playground").data
     assert record["template"] == "Chat:\n{input}\nIn short:" and record["shots"] == 2
-    assert record["model_other"] == str(tiny_causal)
+    assert record["model_other"] == FAKE
     assert record["params"]["max_new_tokens"] == MAX_TOKENS
     again = goto(make_app(), PAGE)
     assert again.selectbox(key=Keys.PLAY_MODEL).value == OTHER
-    assert again.text_input(key=Keys.PLAY_MODEL_OTHER).value == str(tiny_causal)
+    assert again.text_input(key=Keys.PLAY_MODEL_OTHER).value == FAKE
     assert again.number_input(key=Keys.PLAY_PARAM + "max_new_tokens").value == MAX_TOKENS
     assert again.text_area(key=Keys.PLAY_TEMPLATE).value == "Chat:\n{input}\nIn short:"
     assert again.button_group(key=Keys.PLAY_SHOTS).value == 2
