@@ -13,7 +13,7 @@ from components.finetune.ui import base_model_ui, training_settings_ui
 from components.guide.decisions import render_gates
 from components.guide.panel import render_guide
 from components.guide.tracker import render_next
-from components.models.load import load_ui
+from components.models.background import background_model_ui
 from components.project import require_project
 from components.resources import get_store
 from components.state import Keys
@@ -43,9 +43,9 @@ with new_tab:
     data = data_ui(project.id, ov.scope.primary_task)
     project_model = project_model_ref(ov.model.id) if ov.model else ""  # from 2 Model selection
     base_ref = base_model_ui(project.id, project_model)
-    lm = load_ui(base_ref) if base_ref else None
+    lm = background_model_ui(base_ref) if base_ref else None  # loads in the background
     if lm is None:
-        st.info("Choose a base model that loads to see the settings and the data report.")
+        st.info("The settings and the data report appear once the base model has loaded.")
     elif lm.is_seq2seq:
         st.error("Fine-tuning here supports decoder-only (causal) models: pick another model.")
     else:

@@ -5,7 +5,7 @@ import streamlit as st
 from components.guide.decisions import render_gates
 from components.guide.panel import render_guide
 from components.guide.tracker import render_next
-from components.models.load import load_ui
+from components.models.background import background_model_ui
 from components.models.pick import pick_model
 from components.project import require_project
 from components.rag.ask import ask_ui, quality_ui
@@ -24,8 +24,8 @@ st.caption(
 )
 
 try:
-    vectors = store_ui()  # a Chroma server that is down is reported here, the switch stays usable
-    coll = collection_ui(vectors, project.id)
+    vectors = store_ui(project.id)  # None while it loads; a server that is down is reported
+    coll = collection_ui(vectors, project.id) if vectors else None
 except RagError as err:
     show_error(err)
     st.stop()
@@ -37,22 +37,29 @@ ref = pick_model(
     serving=True,
     gguf=True,
 )
-lm = load_ui(ref) if ref else None  # retrieval, documents and quality work without it
+lm = background_model_ui(ref) if ref else None  # the rest works without it
 
 ask_tab, docs_tab, quality_tab, tools_tab = st.tabs(
     ["Ask", "Documents", "Retrieval quality", "Tools (calculator)"]
 )
-NO_MODEL = "Choose a model that loads (above) to answer questions."
+NO_MODEL = "Answers need the model above: choose one that loads, or wait until it has loaded."
+NO_STORE = "The collections appear here once the vector store is open (its status is above)."
 with ask_tab:
-    if lm:
+    if lm and coll:
         ask_ui(lm, coll)
     else:
-        st.info(NO_MODEL)
+        st.info(NO_STORE if lm else NO_MODEL)
 with docs_tab:
-    upload_ui(coll, lm.tokenizer if lm and lm.tokenizer else chunk_tokenizer())
-    documents_ui(vectors, coll)
+    if vectors and coll:
+        upload_ui(coll, lm.tokenizer if lm and lm.tokenizer else chunk_tokenizer())
+        documents_ui(vectors, coll)
+    else:
+        st.info(NO_STORE)
 with quality_tab:
-    quality_ui(coll)
+    if coll:
+        quality_ui(coll)
+    else:
+        st.info(NO_STORE)
 with tools_tab:
     if lm:
         tools_ui(lm)

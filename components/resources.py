@@ -152,6 +152,20 @@ def get_conversion():
     return _conversion_at(str(data_home()))
 
 
+@st.cache_resource(max_entries=16, show_spinner=False)
+def _background_load_at(name: str, key: tuple, home: str, _load):
+    from components.background import BackgroundLoad
+
+    del name, key, home  # the cache key only: one load per resource and data folder
+    return BackgroundLoad(_load)
+
+
+def get_background_load(name: str, key: tuple, load):
+    """The one background run of `load(on_step)` for this resource in the current data folder
+    (a model's weights, the embedder and the vector store): every session follows the same."""
+    return _background_load_at(name, key, str(data_home()), load)
+
+
 @st.cache_resource(max_entries=8, show_spinner=False)
 def _data_report(
     model_key: str,

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+from functools import partial
+
 import streamlit as st
 
+from components.background import OnStep, ready_ui
 from components.project import flash
 from components.resources import (
     chunk_summary,
+    get_background_load,
     get_embedder,
     get_vector_store,
     uploaded_document,
@@ -40,8 +44,10 @@ def settings_store() -> VectorStore:
     return get_vector_store(s.chroma_kind, s.chroma_host, s.chroma_port, str(data_home()))
 
 
-def store_ui() -> VectorStore:
-    """The store chosen in Settings, switchable for this session in an expander."""
+def store_ui(project_id: str) -> VectorStore | None:
+    """The store chosen in Settings, switchable for this session in an expander. None (its
+    status or its error in view) until the store, the embedder and the project's starter
+    collection are ready: their first load runs in the background."""
     saved = load_settings()
     st.session_state.setdefault(Keys.RAG_STORE + "kind", saved.chroma_kind)
     st.session_state.setdefault(Keys.RAG_STORE + "host", saved.chroma_host)
@@ -63,7 +69,28 @@ def store_ui() -> VectorStore:
                 "Start one with `chroma run --path DIR --port 8000` (ships with chromadb). "
                 "The default for every session is set in Settings."
             )
-    return get_vector_store(kind, host, port, str(data_home()))
+    home = str(data_home())
+    load = partial(_open_retrieval, kind, host, port, home, project_id)
+    job = get_background_load("retrieval", (kind, host, port, project_id), load)
+    if not ready_ui(job, "Opening the vector store and the embedder"):
+        return None
+    return get_vector_store(kind, host, port, home)
+
+
+def _open_retrieval(
+    kind: str, host: str, port: int, home: str, project_id: str, on_step: OnStep
+) -> None:
+    on_step("loading the embedder (sentence-transformers)", 0.05)
+    embedder = get_embedder(EMBEDDED_EMBEDDER)
+    on_step("opening the vector store (Chroma)", 0.5)
+    store = get_vector_store(kind, host, port, home)
+    if not any(i.label == STARTER_LABEL for i in store.collections(project_id)):
+        ensure_starter(
+            store,
+            project_id,
+            embedder,
+            lambda d, t: on_step("building the starter collection", 0.7 + 0.3 * d / max(t, 1)),
+        )
 
 
 def collection_ui(store: VectorStore, project_id: str) -> RagCollection | None:
