@@ -139,3 +139,18 @@ def test_session_keys_come_from_the_keys_class():
         for where in _literal_session_keys(path)
     ]
     assert found == [], "literal session keys: add them to Keys in components/state.py"
+
+
+def test_pages_and_components_name_model_refs_through_their_constants():
+    """Run refs through RUN_PREFIX, "another model" through the one picker's OTHER: a second
+    spelling typed in place is how the pickers drifted apart."""
+    offenders = []
+    for folder in ("app_pages", "components"):
+        for path in (ROOT / folder).rglob("*.py"):
+            where = path.relative_to(ROOT)
+            for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+                if not (isinstance(node, ast.Constant) and isinstance(node.value, str)):
+                    continue
+                if node.value.startswith("run:") or node.value == "__other__":
+                    offenders.append(f"{where}:{node.lineno}")
+    assert [o for o in offenders if not o.startswith("components/models/pick.py:")] == []
