@@ -7,7 +7,10 @@ example), greedy, at most 64 new tokens, zero-shot task prompt, on the first N t
 concurrency 1 and 8 against a loopback server whose every answer takes a fixed time (so the
 figure is the client's concurrency, not a model's speed). Prints ratios against (a); goals:
 (b) >= 2x (a), (c) >= 4x (a), (d) at 8 >= 6x (d) at 1. Also prints how many of (b)'s answers are
-(a)'s exactly (greedy answers must not change with the batch size beyond padding noise).
+(a)'s exactly (greedy answers must not change with the batch size beyond padding noise), and
+plain llama_cpp (`Llama.create_completion` on the same prompt tokens, its defaults, nothing
+saved or scored) before and after (c), so the cost of our path over llama.cpp shows as a ratio;
+(c)'s answers must be plain llama_cpp's exactly.
 Run: .venv/bin/python -m bench.eval_throughput [examples, default 16]
 """
 
@@ -27,8 +30,8 @@ from lifecycle.evaluation.datasets import load_shipped
 from lifecycle.evaluation.runs import Candidate, EvalRun, continue_run, start_run
 from lifecycle.evaluation.shots import prompt_predictor
 from lifecycle.models import EMBEDDED, GenParams, load_model
-from lifecycle.prompting import PromptSpec
-from lifecycle.serving.llamacpp import llama_available, load_llamacpp
+from lifecycle.prompting import PromptSpec, fit_prompt
+from lifecycle.serving.llamacpp import LlamaCppModel, gguf_path, llama_available, load_llamacpp
 from lifecycle.serving.openai_api import open_endpoint
 from lifecycle.settings import Endpoint
 from lifecycle.store import Store
@@ -56,6 +59,57 @@ def report(rows: list[tuple[str, float]], label: str, speed: float) -> None:
     print(f"{label:<52} {speed:6.2f} examples/s  {speed / rows[0][1]:5.2f}x (a)", flush=True)
 
 
+def plain_llamacpp(lm: LlamaCppModel, cand: Candidate, evalset) -> tuple[float, list[str]]:
+    """Plain llama_cpp on the prompt tokens our path sends: (examples/s, answers)."""
+    from llama_cpp import Llama
+
+    llm = Llama(
+        model_path=str(gguf_path()),
+        n_ctx=lm.llm.n_ctx(),
+        n_threads=lm.llm.n_threads,
+        verbose=False,
+    )
+    p = cand.params
+    prompts = [
+        lm.encode(fit_prompt(lm, cand.prompt, {"input": e.input}, p).messages)
+        for e in evalset.examples
+    ]
+    answers = []
+    begin = time.perf_counter()
+    for ids in prompts:
+        out = llm.create_completion(
+            ids,
+            max_tokens=p.max_new_tokens,
+            temperature=0.0,
+            top_k=1,
+            top_p=1.0,
+            repeat_penalty=p.repetition_penalty,
+            seed=p.seed,
+            stop=list(lm.template_stops),
+        )
+        answers.append(out["choices"][0]["text"].strip())
+    speed = len(prompts) / (time.perf_counter() - begin)
+    llm.close()
+    return speed, answers
+
+
+def llama_row(store: Store, project: str, cand: Candidate, evalset, rows: list) -> None:
+    """(c), with plain llama_cpp on the same prompts before and after it."""
+    llama = load_llamacpp()
+    cand = replace(cand, model_ref="llamacpp:embedded")
+    timed_run(store, project, llama, cand, evalset.head(1), 1)  # warm-up
+    plain, answers = plain_llamacpp(llama, cand, evalset)
+    speed, run = timed_run(store, project, llama, cand, evalset, 1)
+    plain = (plain + plain_llamacpp(llama, cand, evalset)[0]) / 2
+    report(rows, "(c) llama.cpp in-process (Q4_1 GGUF)", speed)
+    same = sum(run.predictions[e.id]["prediction"] == a for e, a in zip(evalset.examples, answers))
+    print(
+        f"    plain llama_cpp on the same prompts {plain:6.2f} examples/s (before and after): "
+        f"(c) / plain {speed / plain:.2f}; answers identical {same}/{len(answers)}",
+        flush=True,
+    )
+
+
 def same_answers(a: EvalRun, b: EvalRun) -> str:
     same = sum(
         a.predictions[i]["prediction"] == b.predictions[i]["prediction"] for i in a.predictions
@@ -80,11 +134,7 @@ def main() -> None:
         bat, run_b = timed_run(store, project, lm, cand, evalset, width)
         report(rows, f"(b) transformers, batches of {width}", bat)
         if llama_available():
-            llama = load_llamacpp()
-            cand_c = replace(cand, model_ref="llamacpp:embedded")
-            timed_run(store, project, llama, cand_c, evalset.head(1), 1)
-            speed = timed_run(store, project, llama, cand_c, evalset, 1)[0]
-            report(rows, "(c) llama.cpp in-process (Q4_1 GGUF)", speed)
+            llama_row(store, project, cand, evalset, rows)
         with echo_server(DELAY_S) as server:
             ep = open_endpoint(Endpoint("echo", server.url, "m", timeout_s=30))
             cand_d = replace(cand, model_ref="endpoint:echo")

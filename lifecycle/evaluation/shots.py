@@ -6,6 +6,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 
+from lifecycle.evaluation.batches import eval_width, prompt_batch_predictor
 from lifecycle.evaluation.datasets import EvalSet
 from lifecycle.evaluation.runs import Candidate, EvalRun, Predictor, continue_run, start_run
 from lifecycle.models.generation import generate
@@ -50,8 +51,13 @@ def shots_curve(
     key: str,
     shots: tuple[int, ...] = SHOTS,
     on_progress: Callable[[int, int], None] = lambda done, total: None,
+    width: int = 0,
 ) -> list[ShotPoint]:
-    """Evaluate the same prompt with 0, 1, 2, 3 and 5 examples on a slice of the set."""
+    """Evaluate the same prompt with 0, 1, 2, 3 and 5 examples on a slice of the set.
+
+    Each point runs as an evaluation does: `width` examples at a time (0 = the runtime's own
+    choice: batches on transformers, concurrent requests to an endpoint, one by one otherwise).
+    """
     points, total = [], len(shots) * len(evalset.examples)
     for i, k in enumerate(shots):
         label = f"{curve_name(base.label)} · {k}-shot (shots curve)"
@@ -62,7 +68,18 @@ def shots_curve(
         def progress(done: int, _: int, offset: int = offset) -> None:
             on_progress(offset + done, total)
 
-        run = continue_run(store, project_id, run, evalset, prompt_predictor(lm, cand), progress)
+        size = eval_width(lm, cand, width)
+        many = prompt_batch_predictor(lm, cand, size) if size > 1 else None
+        run = continue_run(
+            store,
+            project_id,
+            run,
+            evalset,
+            prompt_predictor(lm, cand),
+            progress,
+            predict_many=many,
+            width=size,
+        )
         points.append(_point(run, k, key, lm.context_window))
     return points
 

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import atexit
+import json
 import os
+import threading
 import time
 import weakref
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +23,13 @@ from lifecycle.serving.availability import (  # noqa: F401 (this module's public
 from lifecycle.serving.base import ServedModel, ServedStream
 
 MAX_WINDOW = 8192  # KV cache for 8k tokens of the 135M model is ~190 MB; bigger models: less
+ENCODED_KEPT = 8  # prompts whose token ids are kept: fitting, counting and running share them
+# The KV cache keeps the longest prefix the prompt shares with the previous one (an evaluation's
+# system message, instruction and examples) and llama.cpp reads only the rest. A suffix of one
+# token is read alone, by other kernels than a fresh read: its logits differed by up to 0.49
+# (measured), enough to change a greedy answer, so a suffix shorter than this is read afresh.
+# Suffixes of 2-32 tokens and whole inputs gave the fresh read's logits bit for bit.
+MIN_FRESH_TOKENS = 16
 
 
 def gguf_path(location: str = "embedded") -> Path:
@@ -52,14 +61,28 @@ class LlamaCppModel(ServedModel):
     llm: Any = None
     formatter: Any = None  # the GGUF's own chat template
     template_stops: tuple[str, ...] = ()
+    encoded: dict[str, list[int]] = field(default_factory=dict, repr=False)
+    encoded_lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     def render_prompt(self, messages: Messages) -> str:
         """Exactly the text the model reads: the GGUF's chat template applied."""
         return self.formatter(messages=messages).prompt
 
     def encode(self, messages: Messages) -> list[int]:
-        """Token ids of the rendered prompt (the template writes its special tokens)."""
-        return self.llm.tokenize(self.render_prompt(messages).encode(), add_bos=False, special=True)
+        """Token ids of the rendered prompt (the template writes its special tokens).
+
+        A prompt is fitted, counted and run: it is rendered and tokenized once for all three.
+        """
+        key = json.dumps(messages, sort_keys=True, ensure_ascii=False)
+        ids = self.encoded.get(key)
+        if ids is None:
+            text = self.render_prompt(messages).encode()
+            ids = self.llm.tokenize(text, add_bos=False, special=True)
+            with self.encoded_lock:  # pages count tokens from other threads
+                while len(self.encoded) >= ENCODED_KEPT:
+                    self.encoded.pop(next(iter(self.encoded)))
+                self.encoded[key] = ids
+        return list(ids)
 
     def count_tokens(self, messages: Messages) -> int:
         """Prompt length with the model's own tokenizer."""
@@ -148,10 +171,11 @@ class LlamaCppStream(ServedStream):
 
     def _run(self) -> Iterator[str]:
         p, start, text = self.params, time.perf_counter(), ""
-        # Read the whole prompt afresh: reusing the cached prefix re-reads only its last token,
-        # whose logits differ in the last bits, and a greedy answer can then change completely
-        # (measured: another language on an AVX2 build). The same settings give the same text.
-        self.lm.llm.reset()
+        shared = cached_prefix(self.lm.llm, self.ids)
+        if len(self.ids) - shared < MIN_FRESH_TOKENS:
+            self.lm.llm.reset()  # read it all afresh: the same prompt gives the same text
+        else:
+            self.lm.llm.n_tokens = shared  # as llama_cpp does on a prefix hit; it reads the rest
         self.progress.enter("prompt", self._read_so_far)
         pieces = self.lm.llm.create_completion(
             self.ids,
@@ -187,6 +211,17 @@ class LlamaCppStream(ServedStream):
             self.result.text = text
             self.result.finish_reason = reason
             self.result.latency_s = time.perf_counter() - start
+
+
+def cached_prefix(llm: Any, ids: list[int]) -> int:
+    """Leading tokens of `ids` already in llama.cpp's KV cache (it reads only the rest)."""
+    cached = llm.input_ids[: llm.n_tokens].tolist()
+    shared = 0
+    for a, b in zip(cached, ids):
+        if a != b:
+            break
+        shared += 1
+    return shared
 
 
 def _grammar(gbnf: str) -> Any:

@@ -190,6 +190,12 @@ def test_stop_and_resume_with_other_widths_predicts_each_example_once(
         assert calls.count(example.input) == (2 if example.input == f"input {fail_at}" else 1)
 
 
+def _one_by_one(store: Store, project_id: str, lm, cand: Candidate, evalset: EvalSet):
+    """A whole evaluation run, one example at a time."""
+    run = start_run(store, project_id, cand, evalset)
+    return continue_run(store, project_id, run, evalset, prompt_predictor(lm, cand))
+
+
 def test_a_batched_run_on_the_tiny_model_stops_and_resumes(tiny, tiny_causal, tmp_path):
     store = Store(tmp_path / "db.sqlite")
     project = store.create_project("P")
@@ -197,13 +203,7 @@ def test_a_batched_run_on_the_tiny_model_stops_and_resumes(tiny, tiny_causal, tm
         "c", str(tiny_causal), PromptSpec(template="{input}"), GenParams(max_new_tokens=6)
     )
     evalset = _set(7)
-    one_by_one = continue_run(
-        store,
-        project.id,
-        start_run(store, project.id, cand, evalset),
-        evalset,
-        prompt_predictor(tiny, cand),
-    )
+    one_by_one = _one_by_one(store, project.id, tiny, cand, evalset)
     batch = prompt_batch_predictor(tiny, cand, 3)
     run = start_run(store, project.id, cand, evalset)
     checks = []
@@ -282,3 +282,100 @@ def test_a_llamacpp_candidate_is_evaluated_by_llamacpp_one_at_a_time(llama_insta
     )
     alone = [prompt_predictor(lm, cand)(e.input).text.strip() for e in evalset.examples]
     assert [run.predictions[e.id]["prediction"] for e in evalset.examples] == alone
+
+
+def test_the_shots_curve_runs_in_batches_with_the_answers_of_one_by_one(
+    tiny, tiny_causal, tmp_path, monkeypatch
+):
+    import lifecycle.evaluation.batches as batches
+    from lifecycle.evaluation.shots import shots_curve
+    from lifecycle.tasks import load_tasks
+
+    widths: list[int] = []
+    real = batches.generate_many
+    monkeypatch.setattr(
+        batches, "generate_many", lambda lm, b, p, w: widths.append(w) or real(lm, b, p, w)
+    )
+    store = Store(tmp_path / "db.sqlite")
+    project = store.create_project("P")
+    rng = random.Random(5)  # inputs of very different lengths: real padding in every batch
+    examples = tuple(
+        Example(f"e{i}", " ".join(rng.choices(WORDS, k=rng.randint(2, 40))), "alice and bob")
+        for i in range(10)
+    )
+    evalset = EvalSet("tiny", "summarization", ("rouge",), examples)
+    task = load_tasks()["summarization"]
+    base = Candidate(
+        "kit", str(tiny_causal), PromptSpec.for_task(task), GenParams(max_new_tokens=8)
+    )
+    curves = {}
+    for width in (1, 0):  # one by one, then the runtime's own width (what the page uses)
+        widths.clear()
+        points = shots_curve(
+            store, project.id, tiny, base, evalset, "rougeL", (0, 1, 3), width=width
+        )
+        runs = {r.id: r for r in list_eval_runs(store, project.id)}
+        curves[width] = [runs[p.run_id].predictions for p in points]
+        assert (widths == []) if width == 1 else (widths and min(widths) > 1)
+    pairs = [
+        (alone[i]["prediction"], batched[i]["prediction"])
+        for alone, batched in zip(curves[1], curves[0])
+        for i in alone
+    ]
+    assert len(pairs) == 30 and sum(a == b for a, b in pairs) >= 0.95 * len(pairs)
+
+
+def test_llamacpp_evaluation_answers_as_raw_llama_cpp_reading_each_prompt_afresh(
+    llama_installed, tmp_path, monkeypatch
+):
+    """Our path keeps the prompts' shared prefix in the KV cache; the answers must not change."""
+    from llama_cpp import Llama
+
+    import lifecycle.serving.llamacpp as llamacpp
+    from lifecycle.evaluation.datasets import load_shipped
+    from lifecycle.models.sources import embedded_gguf
+    from lifecycle.prompting import fit_prompt
+    from lifecycle.tasks import load_tasks
+
+    reused: list[int] = []
+    real = llamacpp.cached_prefix
+    monkeypatch.setattr(
+        llamacpp, "cached_prefix", lambda llm, ids: reused.append(real(llm, ids)) or reused[-1]
+    )
+    shipped = load_shipped("dialogue_summaries", "test").head(3)
+    again = Example("again", shipped.examples[0].input, shipped.examples[0].output)
+    evalset = EvalSet(
+        "three and a repeat",
+        shipped.task_id,
+        shipped.metrics,
+        (shipped.examples[0], again, *shipped.examples[1:]),
+    )
+    params = GenParams(max_new_tokens=24)
+    for shots in (0, 1):
+        prompt = replace(PromptSpec.for_task(load_tasks()[shipped.task_id]), shots=shots)
+        cand = Candidate("c", "llamacpp:embedded", prompt, params)
+        lm = llamacpp.load_llamacpp("embedded", threads=2)
+        store = Store(tmp_path / f"{shots}.sqlite")
+        project = store.create_project("P")
+        run = _one_by_one(store, project.id, lm, cand, evalset)
+        raw = Llama(model_path=str(embedded_gguf()), n_ctx=8192, n_threads=2, verbose=False)
+        try:
+            for example in evalset.examples:
+                raw.reset()  # the whole prompt read afresh, as before any prefix was kept
+                messages = fit_prompt(lm, prompt, {"input": example.input}, params).messages
+                out = raw.create_chat_completion(
+                    messages=messages,
+                    max_tokens=24,
+                    temperature=0.0,
+                    top_k=1,
+                    top_p=1.0,
+                    repeat_penalty=1.0,
+                    seed=params.seed,
+                )
+                text = out["choices"][0]["message"]["content"].strip()
+                assert run.predictions[example.id]["prediction"] == text, (shots, example.id)
+                assert run.predictions[example.id]["prompt_tokens"] == out["usage"]["prompt_tokens"]
+        finally:
+            raw.close()
+            lm.llm.close()
+    assert max(reused) > 20  # the instruction's tokens were kept between examples
