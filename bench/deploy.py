@@ -19,9 +19,9 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 import torch
 
+from lifecycle.data_folder import folder_size
 from lifecycle.deploy.measure import MeasureConfig, run_slice
 from lifecycle.deploy.variants import (
-    folder_bytes,
     load_source,
     load_variant,
     memory_bytes,
@@ -85,7 +85,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="bench-int8-") as scratch:
         folder = save_variant(quantized, tokenizer, "int8", Path(scratch) / "int8", "")
         int8 = load_variant(folder)
-        int8_disk = folder_bytes(folder)
+        int8_disk = folder_size(folder, follow_links=True)
     models = {"fp32": fp32, "int8": int8}
 
     figures = speed(models, rounds, new_tokens)
@@ -93,6 +93,7 @@ def main() -> None:
     same = sum(a == b for a, b in zip(scores["fp32"][1], scores["int8"][1]))
     (f_tps, f_ttft), (q_tps, q_ttft) = figures["fp32"], figures["int8"]
     mib = 2**20
+    fp32_disk = folder_size(embedded_folder(), follow_links=True)
     print(
         f"model: SmolLM2-135M-Instruct on cpu, {torch.get_num_threads()} threads, "
         f"quantized engine {torch.backends.quantized.engine}"
@@ -106,10 +107,7 @@ def main() -> None:
         f"memory        fp32 {memory_bytes(fp32.model) / mib:6.0f} MiB      | "
         f"int8 {memory_bytes(int8.model) / mib:6.0f} MiB (tensors)"
     )
-    print(
-        f"disk          fp32 {folder_bytes(embedded_folder()) / mib:6.0f} MiB      | "
-        f"int8 {int8_disk / mib:6.0f} MiB"
-    )
+    print(f"disk          fp32 {fp32_disk / mib:6.0f} MiB      | int8 {int8_disk / mib:6.0f} MiB")
     print(
         f"load          fp32 {fp32.load_seconds:6.2f} s        | int8 {int8.load_seconds:6.2f} s "
         f"(quantizing in memory: {quantize_s:.2f} s)"

@@ -9,12 +9,12 @@ from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
 from lifecycle.config import data_home
+from lifecycle.data_folder import folder_size
 from lifecycle.deploy import gguf_variants
 from lifecycle.deploy.gguf import GgufError
 from lifecycle.deploy.variants import (
     LABELS,
     DeployError,
-    folder_bytes,
     load_source,
     load_variant,
     merge_lora,
@@ -153,8 +153,9 @@ def shipped_bytes(ref: str, name: str, folder: Path) -> int:
         import json
 
         base = json.loads((folder / "adapter_config.json").read_text())["base_model_name_or_path"]
-        return folder_bytes(folder) + folder_bytes(Path(resolve_model(base).location))
-    return folder_bytes(folder)
+        base_folder = Path(resolve_model(base).location)
+        return folder_size(folder, follow_links=True) + folder_size(base_folder, follow_links=True)
+    return folder_size(folder, follow_links=True)  # links followed: a hub snapshot's weights
 
 
 def run_slice(

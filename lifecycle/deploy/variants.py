@@ -10,7 +10,6 @@ import time
 from pathlib import Path
 from typing import Any
 
-from lifecycle.data_folder import folder_size
 from lifecycle.deploy.int8 import (
     INT8_WEIGHTS,
     MAX_OUTLIER_RATIO,
@@ -132,11 +131,6 @@ def memory_bytes(model: Any) -> int:
             seen.add(t.data_ptr())
             total += t.numel() * t.element_size()
     return total + packed_bytes(model)
-
-
-def folder_bytes(folder: Path) -> int:
-    """Size of every file in a folder, links followed (what must be shipped)."""
-    return folder_size(Path(folder), follow_links=True)
 
 
 def save_variant(model: Any, tokenizer: Any, name: str, folder: Path, source_ref: str) -> Path:
