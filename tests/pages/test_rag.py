@@ -4,24 +4,37 @@ from __future__ import annotations
 
 import pytest
 
+from components.models.pick import OTHER, other_key
 from components.state import Keys
 from lifecycle.rag import STARTER_LABEL
 from lifecycle.text import md_escape
 from tests.conftest import link_embedded
+from tests.fake_model import install
 
 from .helpers import button, goto, rerun, texts
 
 PAGE = "app_pages/rag.py"
+WITHOUT, WITH = "I cannot say from what I know.", "Quantization stores the weights in fewer bits."
 
 
 @pytest.fixture
-def at(make_app, project, home, embedded_models):
-    """The page with the embedded model already converted in this data folder."""
+def fake():
+    return install()
+
+
+@pytest.fixture
+def at(make_app, project, home, embedded_models, fake):
+    """The page answering with the fake model (retrieval is what is tested), the embedded model
+    already converted in this data folder."""
     link_embedded(embedded_models, home)
-    return goto(make_app(), PAGE)
+    at = make_app()
+    at.session_state[Keys.RAG_MODEL] = OTHER
+    at.session_state[other_key(Keys.RAG_MODEL)] = "fake:model"
+    return goto(at, PAGE)
 
 
-def test_starter_collection_question_sources_and_collections(at):
+def test_starter_collection_question_sources_and_collections(at, fake):
+    fake.enqueue(WITHOUT, WITH)
     assert texts(at.title) == ["7 · Infrastructure: RAG and tools"]
     picked = at.selectbox(key=Keys.RAG_COLLECTION)
     assert picked.format_func(picked.value).startswith(f"{STARTER_LABEL} · chunks of")
@@ -34,6 +47,12 @@ def test_starter_collection_question_sources_and_collections(at):
         at.markdown
     )
     assert any(":orange-background[" in m for m in texts(at.markdown))  # the chunk, highlighted
+    shown = "\n".join(texts(at.markdown))
+    assert WITHOUT in shown and WITH in shown
+    question = "How does quantization shrink a model?"
+    assert len(fake.prompts) == 2 and all(question in p[-1]["content"] for p in fake.prompts)
+    without, with_sources = sorted(fake.prompts, key=lambda p: len(str(p)))
+    assert len(str(with_sources)) > len(str(without)) + 500  # the retrieved chunks
 
     # A new, empty collection: asking it says so instead of failing.
     # A form: the typed name and the submit travel in one run, as in the browser.
