@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from components.models.pick import OTHER, other_key
 from components.state import Keys
 from lifecycle.decision_records import list_decisions
 from lifecycle.decisions import RAG_QUALITY
 from lifecycle.text import md_escape
 from tests.conftest import link_embedded
 from tests.evidence import save_evidence
+from tests.fake_model import install
 
 from .helpers import button, goto, rerun, texts
 
@@ -70,7 +72,11 @@ def test_a_retrieval_measurement_is_kept_and_proposes_at_the_rag_gate(
     make_app, project, home, store, embedded_models
 ):
     link_embedded(embedded_models, home)
-    at = goto(make_app(), "app_pages/rag.py")
+    install()  # the answering model: retrieval quality needs none that is real
+    at = make_app()
+    at.session_state[Keys.RAG_MODEL] = OTHER
+    at.session_state[other_key(Keys.RAG_MODEL)] = "fake:model"
+    at = goto(at, "app_pages/rag.py")
     assert any(c.startswith("No proposal yet") for c in texts(at.caption))
     at = rerun(at.slider(key=Keys.RAG_QUALITY + "_n").set_value(10))
     at = rerun(button(at, "Measure retrieval quality").click())
