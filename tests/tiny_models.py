@@ -1,4 +1,4 @@
-"""Tiny causal and seq2seq models, built from scratch in about a second (DESIGN.md §4)."""
+"""Tiny causal and seq2seq models, built from scratch in about a second."""
 
 from __future__ import annotations
 
