@@ -18,6 +18,7 @@ from lifecycle.evaluation.shots import PLATEAU_GAIN, curve_name
 from lifecycle.evaluation.stats import MIN_PAIRS, bootstrap_interval, paired_bootstrap
 from lifecycle.gates import GATES
 from lifecycle.glossary import display_name
+from lifecycle.models.sources import tuned_run_id
 from lifecycle.store import StoreError
 
 DECISION = "decision"  # record kinds
@@ -67,7 +68,7 @@ def choice_label(gate: str, choice: str) -> str:
 
 def tuned(run: EvalRun) -> bool:
     """A run of a fine-tuned model (from the fine-tune page, or a tuned run picked as model)."""
-    return run.candidate.source.startswith("run:") or run.candidate.model_ref.startswith("run:")
+    return bool(_run_id(run))
 
 
 def _scored(runs: list[EvalRun]) -> list[EvalRun]:
@@ -166,9 +167,9 @@ def tuned_vs_prompt(runs: list[EvalRun], methods: dict[str, str]) -> Proposal | 
 
 
 def _run_id(run: EvalRun) -> str:
-    source, model = run.candidate.source, run.candidate.model_ref
-    ref = source if source.startswith("run:") else model
-    return ref[4:].split("/", 1)[0] if ref.startswith("run:") else ""  # run:<id>/checkpoint-40
+    """The fine-tune run a candidate was (its source) or answered with (its model, any runtime:
+    a run's GGUF on llama.cpp is that run too)."""
+    return tuned_run_id(run.candidate.source) or tuned_run_id(run.candidate.model_ref)
 
 
 def deploy_variant(ref: str, key: str, reports: list[VariantReport]) -> Proposal | None:

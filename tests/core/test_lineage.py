@@ -29,7 +29,11 @@ def _project(tmp_path, label="v1 three-shot"):
     data = {"name": "dialogues", "hash": "abc"}
     tuned = {"id": "ft-1", "base_ref": "embedded:smollm2", "method": "lora", "dataset": data}
     store.put_record(p.id, "finetune_run", tuned, "ft-1")
-    for run_id, source, ref in (("e1", "version:ver1", "embedded:smollm2"), ("e2", "", "run:ft-1")):
+    for run_id, source, ref in (
+        ("e1", "version:ver1", "embedded:smollm2"),
+        ("e2", "", "run:ft-1"),
+        ("e3", "", "llamacpp:run:ft-1/Q4_K_M"),  # the run's GGUF on llama.cpp
+    ):
         candidate = {"label": f"{label} {run_id}", "model_ref": ref, "source": source}
         run = {
             "id": run_id,
@@ -61,6 +65,7 @@ def test_the_graph_follows_each_artefact_to_its_source(tmp_path):
         ("version:ver1", "eval:e1"),  # the evaluated prompt version
         ("run:ft-1", "eval:e2"),  # the evaluated fine-tune
         ("data:h1", "eval:e2"),  # and the set it was scored on
+        ("run:ft-1", "eval:e3"),  # its GGUF is that run, quantized: no stray model node
         ("run:ft-1", "deploy:run:ft-1:int8"),
     ]:
         assert edge in edges, edge
