@@ -8,6 +8,7 @@ from collections.abc import Callable
 
 import streamlit as st
 
+from components.state import Keys
 from components.untrusted import show_error
 from lifecycle.background import BackgroundJob
 from lifecycle.text import md_escape
@@ -43,7 +44,7 @@ def ready_ui(job: BackgroundJob, what: str, settle_s: float = 0.3) -> bool:
         return True
     if job.error:
         show_error(f"{what} failed: {job.error}")
-        if st.button("Try again", key=f"background_retry_{what}"):
+        if st.button("Try again", key=Keys.BACKGROUND_RETRY + what):
             job.start()
             st.rerun()
         return False

@@ -198,6 +198,7 @@ class Keys:
     DECISION_REASON = "decision_reason_"  # + gate: why the proposal is overridden
     DECISION_ERROR = "decision_error_"  # + gate: why the last accept or override failed
     DECISION_REVISIT = "decision_revisit_"  # + gate: a decided gate opened again
+    BACKGROUND_RETRY = "background_retry_"  # + what: try a failed background load again
 
     SETTINGS_NOTICE = "settings_notice"  # {section: (ok, text)} after a save, shown once
     SETTINGS_FORM = "settings_form_"  # + runtime | endpoint | chroma: the section's form

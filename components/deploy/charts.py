@@ -56,7 +56,7 @@ def size_chart(reports: list[VariantReport]):
     return fig
 
 
-def cost_chart(results: dict[str, WhatIf]):
+def serving_cost_chart(results: dict[str, WhatIf]):
     """Cost per 1,000 requests per throughput source."""
     import plotly.graph_objects as go
 

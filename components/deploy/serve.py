@@ -7,7 +7,7 @@ from pathlib import Path
 import pandas as pd
 import streamlit as st
 
-from components.deploy.charts import cost_chart
+from components.deploy.charts import serving_cost_chart
 from components.state import Keys
 from components.untrusted import show_error, show_warning
 from lifecycle.config import data_home
@@ -111,7 +111,7 @@ def whatif_ui(reports: list[VariantReport]) -> None:
         for name, w in results.items()
     ]
     st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch")
-    st.plotly_chart(cost_chart(results), width="stretch", key=Keys.DEPLOY_COST_CHART)
+    st.plotly_chart(serving_cost_chart(results), width="stretch", key=Keys.DEPLOY_COST_CHART)
     st.caption(
         "One machine is assumed to serve one request at a time at this speed, sized for the "
         "peak hour. Measured figures are single-stream CPU speeds; a batching GPU server "

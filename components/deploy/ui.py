@@ -7,8 +7,8 @@ import streamlit as st
 
 from components.deploy.charts import size_chart, speed_quality_chart
 from components.deploy.gguf_build import gguf_build_ui
+from components.models.load import embedded_ready_ui
 from components.models.pick import pick_model, shipped_set_for
-from components.playground.ui import embedded_ready_ui
 from components.resources import get_store
 from components.state import Keys
 from components.untrusted import show_error, show_warning

@@ -116,7 +116,7 @@ def candidate_picker(project_id: str, task_id: str, key: str = "") -> Candidate:
             k + pick + "model",
             project_id,
             serving=True,
-            runs=False,
+            runs=True,  # base vs prompted vs tuned: a finished run answers like any model
             gguf=True,
             preferred=model,
             preferred_as="Saved",

@@ -6,7 +6,6 @@ from dataclasses import fields
 
 import streamlit as st
 
-from components.models.load import embedded_ready_ui as embedded_ready_ui  # deploy/ui.py's import
 from components.models.pick import pick_model
 from components.state import Keys
 from components.untrusted import show_error, stream_untrusted
