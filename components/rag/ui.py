@@ -83,25 +83,25 @@ def _open_retrieval(
     on_step("loading the embedder (sentence-transformers)", 0.05)
     embedder = get_embedder(EMBEDDED_EMBEDDER)
     on_step("opening the vector store (Chroma)", 0.5)
-    store = get_vector_store(kind, host, port, home)
-    if not any(i.label == STARTER_LABEL for i in store.collections(project_id)):
+    vectors = get_vector_store(kind, host, port, home)
+    if not any(i.label == STARTER_LABEL for i in vectors.collections(project_id)):
         ensure_starter(
-            store,
+            vectors,
             project_id,
             embedder,
             lambda d, t: on_step("building the starter collection", 0.7 + 0.3 * d / max(t, 1)),
         )
 
 
-def collection_ui(store: VectorStore, project_id: str) -> RagCollection | None:
+def collection_ui(vectors: VectorStore, project_id: str) -> RagCollection | None:
     """Pick, create or delete a collection; the starter one is built on first visit."""
     embedder = get_embedder(EMBEDDED_EMBEDDER)
-    infos = store.collections(project_id)
+    infos = vectors.collections(project_id)
     if not any(i.label == STARTER_LABEL for i in infos):
         bar = st.progress(0.0, text="Building the starter collection (stage guides, task table)")
-        ensure_starter(store, project_id, embedder, lambda d, t: bar.progress(d / max(t, 1)))
+        ensure_starter(vectors, project_id, embedder, lambda d, t: bar.progress(d / max(t, 1)))
         bar.empty()
-        infos = store.collections(project_id)
+        infos = vectors.collections(project_id)
     names = {i.name: f"{i.label} · chunks of {i.chunks.size} {i.chunks.unit}" for i in infos}
     if st.session_state.get(Keys.RAG_NEXT) in names:
         st.session_state[Keys.RAG_COLLECTION] = st.session_state.pop(Keys.RAG_NEXT)
@@ -110,11 +110,11 @@ def collection_ui(store: VectorStore, project_id: str) -> RagCollection | None:
     c1, c2 = st.columns([3, 2])
     pick = c1.selectbox("Collection", list(names), format_func=names.get, key=Keys.RAG_COLLECTION)
     with c2.popover("New collection", icon=":material/add:"):
-        _new_collection(store, project_id, embedder)
-    return store.open(pick, embedder)
+        _new_collection(vectors, project_id, embedder)
+    return vectors.open(pick, embedder)
 
 
-def _new_collection(store: VectorStore, project_id: str, embedder) -> None:
+def _new_collection(vectors: VectorStore, project_id: str, embedder) -> None:
     # A form: Enter in the name submits it (a plain button would only close the popover).
     with st.form(Keys.RAG_NEW_FORM, border=False, clear_on_submit=True):
         label = st.text_input("Name", key=Keys.RAG_NEW_LABEL, max_chars=80)
@@ -126,7 +126,7 @@ def _new_collection(store: VectorStore, project_id: str, embedder) -> None:
         if not label.strip():
             raise RagError("Give the collection a name.")
         settings.check()
-        info = store.create(project_id, label, embedder, settings).info
+        info = vectors.create(project_id, label, embedder, settings).info
     except (RagError, ValueError) as err:
         show_error(err)
         return
@@ -235,7 +235,7 @@ def _last_add(coll: RagCollection) -> None:
         )
 
 
-def documents_ui(store: VectorStore, coll: RagCollection) -> None:
+def documents_ui(vectors: VectorStore, coll: RagCollection) -> None:
     """The collection's documents with their chunk counts; delete one, or the collection."""
     docs = documents(coll)
     s = stats(coll)
@@ -264,7 +264,7 @@ def documents_ui(store: VectorStore, coll: RagCollection) -> None:
         f"Yes, delete the whole collection “{md_escape(coll.info.label)}”", key=confirm
     )
     if st.button("Delete collection", disabled=not sure, icon=":material/delete_forever:"):
-        store.delete(coll.info.name)
+        vectors.delete(coll.info.name)
         st.session_state.pop(Keys.RAG_COLLECTION, None)
         st.session_state.pop(confirm, None)  # made again under this name, it starts unticked
         flash(f"Deleted the collection {md_escape(coll.info.label)}.")
