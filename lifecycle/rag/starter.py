@@ -47,17 +47,17 @@ def starter_documents(knowledge: Path = KNOWLEDGE) -> list[SourceDoc]:
 
 
 def ensure_starter(
-    store: VectorStore,
+    vectors: VectorStore,
     project_id: str,
     embedder: Embedder,
     on_step: OnStep = lambda done, total: None,
 ) -> tuple[RagCollection, IngestReport]:
     """Create or refresh the project's starter collection; a second call adds nothing."""
-    info = store.find(project_id, STARTER_LABEL)
+    info = vectors.find(project_id, STARTER_LABEL)
     if info is None:
-        coll = store.create(project_id, STARTER_LABEL, embedder, STARTER_CHUNKS)
+        coll = vectors.create(project_id, STARTER_LABEL, embedder, STARTER_CHUNKS)
     else:
-        coll = store.open(info.name, embedder)
+        coll = vectors.open(info.name, embedder)
     docs = starter_documents()
     current = {d.name: d.doc_hash for d in docs}
     for old in documents(coll):
