@@ -7,6 +7,7 @@ from functools import partial
 from components.background import OnStep, ready_ui
 from components.models.load import embedded_ready_ui, load_ui
 from components.resources import get_background_load, get_model
+from lifecycle.heavy_imports import import_heavy
 from lifecycle.models import EMBEDDED, ChatModel
 from lifecycle.models.protocol import registered_opener
 from lifecycle.models.sources import EMBEDDED_NAME
@@ -34,7 +35,7 @@ def loads_weights_here(ref: str) -> bool:
 
 def _load_weights(ref: str, on_step: OnStep) -> None:
     on_step("importing torch and transformers", 0.05)
-    from transformers import AutoModelForCausalLM  # noqa: F401 (the longest part, when first)
+    import_heavy()  # the longest part, when first
 
     on_step("reading the weights", 0.7)
     get_model(ref)

@@ -24,6 +24,7 @@ from lifecycle.alignment.reward_fit import (
     wilson,
 )
 from lifecycle.config import data_home
+from lifecycle.heavy_imports import import_heavy
 from lifecycle.store import now
 from lifecycle.typed import dataclass_from
 
@@ -40,6 +41,7 @@ class RewardError(ValueError):
 @lru_cache(maxsize=2)
 def load_embedder(ref: str = EMBEDDED_EMBEDDER) -> Any:
     """A SentenceTransformer: the embedded MiniLM or any local sentence-transformers folder."""
+    import_heavy()
     from sentence_transformers import SentenceTransformer
 
     path = ref

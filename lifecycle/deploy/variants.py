@@ -20,6 +20,7 @@ from lifecycle.deploy.int8 import (
     quantize,
     to_tensors,
 )
+from lifecycle.heavy_imports import import_heavy
 from lifecycle.models.loader import LoadedModel, context_window_of, load_raw
 from lifecycle.models.sources import (
     EMBEDDED_NAME,
@@ -171,6 +172,7 @@ def variant_of(folder: Path) -> dict:
 
 def load_variant(folder: Path, ref: str = "") -> LoadedModel:
     """Load a saved variant as it was built (bf16 stays bf16, int8 stays int8), timed."""
+    import_heavy()
     from transformers import AutoConfig, AutoTokenizer
 
     folder, start = Path(folder), time.perf_counter()
@@ -193,6 +195,7 @@ def load_variant(folder: Path, ref: str = "") -> LoadedModel:
 
 
 def _auto(is_seq2seq: bool) -> Any:
+    import_heavy()
     from transformers import AutoModelForCausalLM, AutoModelForSeq2SeqLM
 
     return AutoModelForSeq2SeqLM if is_seq2seq else AutoModelForCausalLM

@@ -8,6 +8,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from lifecycle.heavy_imports import import_heavy
 from lifecycle.models.sources import (
     EMBEDDED,
     EMBEDDED_NAME,
@@ -74,6 +75,7 @@ def load_model(ref: str, on_step: OnStep = lambda what, done: None) -> LoadedMod
 
 def load_raw(source: Source) -> tuple[Any, Any, bool]:
     """Model, tokenizer and seq2seq flag of a source, as saved (no device or dtype change)."""
+    import_heavy()
     from transformers import (
         AutoConfig,
         AutoModelForCausalLM,
@@ -94,6 +96,7 @@ def load_raw(source: Source) -> tuple[Any, Any, bool]:
 
 def _load_adapter(folder: Path) -> tuple[Any, Any, bool]:
     """A LoRA run: load its base model, then the adapter on top."""
+    import_heavy()
     from peft import PeftModel
     from transformers import AutoTokenizer
 

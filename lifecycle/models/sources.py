@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from lifecycle.config import data_home, hub_allowed
+from lifecycle.heavy_imports import import_heavy
 
 EMBEDDED = "embedded:SmolLM2-135M-Instruct"  # the reference users pick to mean "the shipped model"
 EMBEDDED_HUB_ID = "HuggingFaceTB/SmolLM2-135M-Instruct"  # the catalogue's id of the same model
@@ -87,6 +88,7 @@ def convert_embedded(on_step: OnStep = lambda what, done: None) -> Path:
     with _convert_lock:
         if embedded_ready():
             return embedded_folder()
+        import_heavy()
         from transformers import AutoModelForCausalLM, AutoTokenizer
 
         gguf = embedded_gguf()

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from lifecycle.config import apply_offline_env, hub_allowed
+from lifecycle.heavy_imports import import_heavy
 
 EMBEDDED_EMBEDDER = "embedded:all-MiniLM-L6-v2"  # the reference meaning "the shipped embedder"
 EMBEDDED_EMBEDDER_NAME = "all-MiniLM-L6-v2 (embedded, offline)"
@@ -88,6 +89,7 @@ def load_embedder(ref: str) -> Embedder:
     """Load an embedder by reference (the page caches the result; this always loads)."""
     location, name = resolve_embedder(ref)
     apply_offline_env()
+    import_heavy()
     from sentence_transformers import SentenceTransformer
 
     from lifecycle.models.loader import pick_device

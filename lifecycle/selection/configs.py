@@ -8,6 +8,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from lifecycle.config import hub_allowed
+from lifecycle.heavy_imports import import_heavy
 from lifecycle.selection.catalog import ModelSpec
 
 MAX_CONFIG_BYTES = 2_000_000  # real config.json files are a few KB; tokenizer dumps are not
@@ -131,6 +132,7 @@ def renamed(spec: ModelSpec, name: str) -> ModelSpec:
 
 
 def _config(raw: dict):
+    import_heavy()
     from transformers import AutoConfig
 
     fields = {k: v for k, v in raw.items() if k != "model_type"}
@@ -206,6 +208,7 @@ def _int(config, *names: str) -> int:
 @lru_cache(maxsize=32)
 def _meta_params(raw_json: str, architecture: str) -> int:
     """Parameters of the model built on the meta device: exact, and no weights are downloaded."""
+    import_heavy()
     from accelerate import init_empty_weights
     from transformers import AutoModel, AutoModelForCausalLM, AutoModelForSeq2SeqLM
 

@@ -38,13 +38,17 @@ def test_upload_ask_and_see_sources(rag_page: Page, rag_url: str, tmp_path) -> N
     page.goto(rag_url)
     expect(main(page).get_by_text(f"Project: {PROJECT}")).to_be_visible(timeout=30_000)
     go_to(page, "7 Infrastructure: RAG and tools", "7 · Infrastructure: RAG and tools")
-    wait_idle(page, SLOW)  # the starter collection is embedded on the first visit
+    # The embedder, the store and the starter collection load in the background: the page is
+    # idle between status polls, so wait for the collection itself.
     collection = (
         main(page)
         .locator('[data-testid="stSelectbox"]')
         .filter(has=page.get_by_text("Collection", exact=True))
     )
-    expect(collection.get_by_role("combobox")).to_have_value(re.compile(r"^Lifecycle guides"))
+    expect(collection.get_by_role("combobox")).to_have_value(
+        re.compile(r"^Lifecycle guides"), timeout=SLOW
+    )
+    wait_idle(page, SLOW)
 
     docs = tab(page, "Documents")
     doc = tmp_path / "zephyr notes.md"
@@ -60,6 +64,7 @@ def test_upload_ask_and_see_sources(rag_page: Page, rag_url: str, tmp_path) -> N
 
     ask = tab(page, "Ask")
     question = ask.get_by_label("Question")
+    expect(question).to_be_visible(timeout=SLOW)  # the answering model loads in the background
     question.fill("How many hours does the Zephyr-9 robot run on one charge?")
     question.press("Enter")
     wait_idle(page)
