@@ -140,12 +140,14 @@ def candidate_picker(project_id: str, task_id: str, key: str = "") -> Candidate:
 
 def _retrieval_pick(project_id: str, key: str) -> tuple[str, str] | None:
     """Optionally answer from a RAG collection of the project (name, label), else None."""
-    from components.rag.ui import settings_store
+    from components.rag.ui import settings_store_ready
     from lifecycle.rag import RagError
 
+    vectors = settings_store_ready("Opening the vector store for retrieval candidates")
+    if vectors is None:
+        return None
     try:
-        store = settings_store()
-        infos = {i.name: i.label for i in store.collections(project_id)}
+        infos = {i.name: i.label for i in vectors.collections(project_id)}
     except RagError:
         return None
     if not infos:

@@ -44,6 +44,25 @@ def settings_store() -> VectorStore:
     return get_vector_store(s.chroma_kind, s.chroma_host, s.chroma_port, str(data_home()))
 
 
+def settings_store_ready(what: str) -> VectorStore | None:
+    """The Settings store once it is open. chromadb's first import takes seconds, so another page
+    (Evaluate's retrieval candidates) opens it in the background, its status in place; None
+    meanwhile, and quietly None when it cannot open (the RAG page says why)."""
+    s = load_settings()
+    args = (s.chroma_kind, s.chroma_host, s.chroma_port, str(data_home()))
+    job = get_background_load("vector-store", args, partial(_open_store, *args))
+    if job.finished and job.error:
+        return None
+    if not ready_ui(job, what):
+        return None
+    return settings_store()
+
+
+def _open_store(kind: str, host: str, port: int, home: str, on_step: OnStep) -> None:
+    on_step("opening the vector store (Chroma)", 0.1)
+    get_vector_store(kind, host, port, home)
+
+
 def store_ui(project_id: str) -> VectorStore | None:
     """The store chosen in Settings, switchable for this session in an expander. None (its
     status or its error in view) until the store, the embedder and the project's starter

@@ -270,3 +270,15 @@ def test_an_uploaded_set_is_added_and_can_be_picked(at, store, project):
     at = rerun(at.selectbox(key=Keys.EVAL_SHIPPED).set_value(key))
     picker = at.selectbox(key=Keys.EVAL_SHIPPED)
     assert picker.format_func(picker.value) == "Uploaded: mine.csv"
+
+
+def test_a_projects_collection_is_offered_as_a_retrieval_candidate(make_app, project):
+    """The vector store opens in the background (chromadb's import takes seconds: the page
+    does not wait for it); once open, the project's collection is a candidate's retrieval."""
+    from lifecycle.rag import ChunkSettings, Embedder, VectorStore
+
+    meta_only = Embedder("embedded:minilm", "MiniLM", None, dimension=8, max_tokens=256)
+    VectorStore().create(project.id, "Field notes", meta_only, ChunkSettings())
+    at = goto(make_app(), PAGE)  # waits for the background open, then runs again
+    rag = at.selectbox(key=Keys.EVAL_CANDIDATE + "rag")
+    assert rag.options == ["None", "From the collection Field notes (grounded prompt)"]
