@@ -4,20 +4,11 @@ from __future__ import annotations
 
 import streamlit as st
 
+from components.guide.tracker import STAGE_FILES
 from components.scope.cards import NEED_BADGES
 from lifecycle.overview import Overview, stage_states
 from lifecycle.stages import STAGES
 from lifecycle.text import md_escape
-
-STAGE_PAGES = {
-    "scope": "app_pages/scope.py",
-    "model_selection": "app_pages/model_selection.py",
-    "adapt": "app_pages/playground.py",
-    "align": "app_pages/align.py",
-    "evaluate": "app_pages/evaluate.py",
-    "deploy": "app_pages/deploy.py",
-    "infrastructure": "app_pages/rag.py",
-}
 
 
 def render_stage_map(ov: Overview) -> None:
@@ -31,8 +22,8 @@ def render_stage_map(ov: Overview) -> None:
             st.caption(stage.summary)
             st.markdown(NEED_BADGES[state.need], help=state.why)
             st.markdown(md_escape(state.progress))
-            if stage.id in STAGE_PAGES:
-                st.page_link(STAGE_PAGES[stage.id], label="Open", icon=":material/arrow_forward:")
+            if stage.id in STAGE_FILES:
+                st.page_link(STAGE_FILES[stage.id], label="Open", icon=":material/arrow_forward:")
     with columns[7].container(border=True, height=245):
         end = max(r.end for r in ov.plan)
         st.markdown("**Plan**")

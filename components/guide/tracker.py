@@ -9,19 +9,12 @@ from components.project import current_project
 from components.resources import get_store
 from lifecycle.guided import WHY, next_step, overridden, track
 from lifecycle.overview import Overview, overview
+from lifecycle.present import FIRST_PAGE
 from lifecycle.stages import STAGES
 from lifecycle.store import StoreError
 
 PAGE_FILES = {page: f"app_pages/{page}.py" for page in WHY}
-STAGE_FILES = {
-    "scope": "app_pages/scope.py",
-    "model_selection": "app_pages/model_selection.py",
-    "adapt": "app_pages/playground.py",
-    "align": "app_pages/align.py",
-    "evaluate": "app_pages/evaluate.py",
-    "deploy": "app_pages/deploy.py",
-    "infrastructure": "app_pages/rag.py",
-}
+STAGE_FILES = {stage: PAGE_FILES[page] for stage, page in FIRST_PAGE.items()}  # one mapping
 ICONS = {
     "decided": ":material/check_circle:",
     "in progress": ":material/pending:",
