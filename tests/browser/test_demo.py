@@ -14,7 +14,7 @@ from lifecycle.stages import STAGES
 from tests.browser.conftest import serve
 from tests.browser.test_guided import HEADINGS, NEXT, read_offline
 from tests.browser.test_offline import refuse_off_machine
-from tests.browser.ui import TIMEOUT, Steps, browser_tab, go_to, main, wait_idle
+from tests.browser.ui import TIMEOUT, Steps, browser_tab, go_to, main, wait_idle, wait_loaded
 
 STATUS = re.compile(r"^(\d) (.+): (decided|in progress|not started|not needed)$")
 DOCS_SHOT = Path(__file__).resolve().parents[2] / "docs" / "demo-present.png"
@@ -77,9 +77,10 @@ def test_the_five_minute_demo(browser, demo_url):
         assert visited == ["4 Align", "7 Infrastructure: RAG and tools"], visited
 
         # The retrieval gate, decided live: Accept turns the stage "decided".
-        accept = main(page).get_by_role("button", name="Accept")
-        accept.scroll_into_view_if_needed()
-        accept.click()
+        # The page's vector store and answering model load in the background and rerun it when
+        # they are ready, which redraws the button: wait for that before clicking.
+        wait_loaded(page, SLOW)
+        main(page).get_by_role("button", name="Accept").click()
         expect(main(page).get_by_text(re.compile("^Accepted on "))).to_be_visible(timeout=TIMEOUT)
         expect(page.locator('[data-testid="stSidebarUserContent"]')).to_contain_text(
             "7 Infrastructure: decided", timeout=TIMEOUT

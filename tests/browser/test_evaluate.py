@@ -15,6 +15,7 @@ from tests.browser.ui import (
     main,
     tab,
     wait_idle,
+    wait_loaded,
 )
 
 PROJECT = "Evaluate demo"
@@ -114,6 +115,7 @@ def test_evaluate_two_candidates_and_compare(eval_page: Page, eval_url: str) -> 
     page.goto(eval_url)
     expect(main(page).get_by_text(f"Project: {PROJECT}")).to_be_visible(timeout=30_000)
     go_to(page, "5 Evaluate", "5 · Evaluate")
+    wait_loaded(page, GENERATION)  # the retrieval candidates' vector store opens in the background
     expect(main(page).get_by_text(re.compile(r"^60 examples · task summarization"))).to_be_visible()
     set_slice(page, SLICE)
     shots.done("slice")

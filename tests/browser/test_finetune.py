@@ -11,7 +11,7 @@ from playwright.sync_api import Locator, Page, expect
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 from tests.browser.conftest import serve, with_model
-from tests.browser.ui import TIMEOUT, Steps, browser_tab, go_to, main, tab, wait_idle
+from tests.browser.ui import TIMEOUT, Steps, browser_tab, go_to, main, tab, wait_idle, wait_loaded
 
 PROJECT = "Fine-tune demo"
 JOB = 900_000  # ms: worker start (imports) plus a few tiny steps, with room for a loaded machine
@@ -90,7 +90,7 @@ def test_launch_a_tiny_job_and_watch_it_complete(
     page.goto(ft_url)
     expect(main(page).get_by_text(f"Project: {PROJECT}")).to_be_visible(timeout=30_000)
     go_to(page, "3 Adapt: fine-tune", "3 · Adapt: fine-tune")
-    wait_idle(page, 300_000)  # the embedded model loads for the report
+    wait_loaded(page, 300_000)  # the embedded model loads in the background for the report
 
     new = tab(page, "New run")
     # The user's own data: a CSV, then a JSONL, mapped and added without a traceback.

@@ -8,7 +8,7 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from tests.browser.conftest import serve, with_model
-from tests.browser.ui import Steps, browser_tab, go_to, main, tab, wait_idle
+from tests.browser.ui import Steps, browser_tab, go_to, main, tab, wait_idle, wait_loaded
 
 PROJECT = "RAG demo"
 SLOW = 900_000  # ms: the starter collection, the model load and two answers, on a loaded CPU
@@ -48,7 +48,7 @@ def test_upload_ask_and_see_sources(rag_page: Page, rag_url: str, tmp_path) -> N
     expect(collection.get_by_role("combobox")).to_have_value(
         re.compile(r"^Lifecycle guides"), timeout=SLOW
     )
-    wait_idle(page, SLOW)
+    wait_loaded(page, SLOW)  # and the answering model: its rerun would redraw the tabs
 
     docs = tab(page, "Documents")
     doc = tmp_path / "zephyr notes.md"

@@ -10,7 +10,7 @@ import pytest
 from playwright.sync_api import Locator, Page, expect
 
 from tests.browser.conftest import serve, with_model
-from tests.browser.ui import Steps, browser_tab, go_to, main, tab, wait_idle
+from tests.browser.ui import Steps, browser_tab, go_to, main, tab, wait_idle, wait_loaded
 
 PROJECT = "Honest demo"
 SLOW = 900_000  # ms: an 8,000-token prompt, the starter collection and answers, on a busy CPU
@@ -75,7 +75,7 @@ def test_truncation_shows_what_is_sent_and_signs_of_life(honest_page: Page, hone
 def test_citations_point_at_sources(honest_page: Page):
     page, shots = honest_page, Steps(honest_page, 72, "honest-rag")
     go_to(page, "7 Infrastructure: RAG and tools", "7 · Infrastructure: RAG and tools")
-    wait_idle(page, SLOW)  # the starter collection is embedded on the first visit
+    wait_loaded(page, SLOW)  # the store, the starter collection and the model load first
     ask = tab(page, "Ask")
     ask.get_by_role("button", name="Ask").click()
     expect(ask.get_by_text(re.compile(r"^\[1\] .* · similarity"))).to_be_visible(timeout=SLOW)

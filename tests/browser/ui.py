@@ -9,6 +9,8 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Browser, Locator, Page, expect
 
+from components.background import STATUS_NOTE
+
 REPO = Path(__file__).resolve().parents[2]
 ARTIFACTS = REPO / "test-artifacts" / "browser"
 VIEWPORT = {"width": 1400, "height": 1000}
@@ -33,6 +35,15 @@ def wait_idle(page: Page, timeout: int = TIMEOUT) -> None:
     expect(app).to_have_attribute("data-test-script-state", "notRunning", timeout=timeout)
     expect(page.locator('[data-testid="stStatusWidget"]')).to_have_count(0, timeout=timeout)
     page.wait_for_timeout(100)
+
+
+def wait_loaded(page: Page, timeout: int) -> None:
+    """Wait until the page's background loads (model, embedder, vector store) have ended and it
+    has rerun into its full form: between their status polls the page looks idle, and the rerun
+    that ends them redraws (detaches) whatever a test was about to click."""
+    wait_idle(page, timeout)
+    expect(main(page).get_by_text(STATUS_NOTE)).to_have_count(0, timeout=timeout)
+    wait_idle(page, timeout)
 
 
 def go_to(page: Page, title: str, heading: str) -> None:
