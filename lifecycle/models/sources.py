@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from lifecycle.config import data_home, hub_allowed
-from lifecycle.heavy_imports import import_heavy
+from lifecycle.heavy_imports import building, import_heavy
 
 EMBEDDED = "embedded:SmolLM2-135M-Instruct"  # the reference users pick to mean "the shipped model"
 EMBEDDED_HUB_ID = "HuggingFaceTB/SmolLM2-135M-Instruct"  # the catalogue's id of the same model
@@ -95,7 +95,8 @@ def convert_embedded(on_step: OnStep = lambda what, done: None) -> Path:
         on_step("Reading the tokenizer from the GGUF file", 0.05)
         tokenizer = AutoTokenizer.from_pretrained(gguf.parent, gguf_file=gguf.name)
         on_step("De-quantizing the weights (once, about 20 s)", 0.3)
-        model = AutoModelForCausalLM.from_pretrained(gguf.parent, gguf_file=gguf.name)
+        with building():
+            model = AutoModelForCausalLM.from_pretrained(gguf.parent, gguf_file=gguf.name)
         # Saved as a plain model: without this, save_pretrained keeps the GGUF quantizer config.
         model.hf_quantizer = None  # type: ignore[assignment]  # torch types attributes as Tensor | Module
         if hasattr(model.config, "quantization_config"):

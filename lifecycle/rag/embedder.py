@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from lifecycle.config import apply_offline_env, hub_allowed
-from lifecycle.heavy_imports import import_heavy
+from lifecycle.heavy_imports import building, import_heavy
 
 EMBEDDED_EMBEDDER = "embedded:all-MiniLM-L6-v2"  # the reference meaning "the shipped embedder"
 EMBEDDED_EMBEDDER_NAME = "all-MiniLM-L6-v2 (embedded, offline)"
@@ -95,7 +95,8 @@ def load_embedder(ref: str) -> Embedder:
     from lifecycle.models.loader import pick_device
 
     try:
-        model = SentenceTransformer(location, device=pick_device()[0])
+        with building():
+            model = SentenceTransformer(location, device=pick_device()[0])
     except (OSError, ValueError, RuntimeError) as err:
         raise RagError(f"The embedder {ref} could not be loaded: {err}") from err
     dimension = model.get_embedding_dimension()

@@ -8,7 +8,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from lifecycle.config import hub_allowed
-from lifecycle.heavy_imports import import_heavy
+from lifecycle.heavy_imports import building, import_heavy
 from lifecycle.selection.catalog import ModelSpec
 
 MAX_CONFIG_BYTES = 2_000_000  # real config.json files are a few KB; tokenizer dumps are not
@@ -216,7 +216,7 @@ def _meta_params(raw_json: str, architecture: str) -> int:
     kind = {"encoder-decoder": AutoModelForSeq2SeqLM, "decoder-only": AutoModelForCausalLM}
     for cls in (kind.get(architecture, AutoModel), AutoModel):
         try:
-            with init_empty_weights():
+            with building(), init_empty_weights():  # it patches nn.Module process-wide
                 model = cls.from_config(config)
         except (ValueError, KeyError, TypeError, AttributeError, RuntimeError):
             continue  # e.g. no causal-LM head for this type: count the base model instead
