@@ -13,6 +13,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from lifecycle.heavy_imports import building
+
 USEFUL_ACCURACY = 0.7  # a reward model right this often is worth steering generation with
 OnStep = Callable[[int, int, float], None]  # (step, total, loss)
 
@@ -60,11 +62,12 @@ def head_for(dim: int, hidden: int) -> Any:
     """A linear head over the features, or one hidden layer when asked."""
     import torch
 
-    if hidden <= 0:
-        return torch.nn.Linear(dim, 1)
-    return torch.nn.Sequential(
-        torch.nn.Linear(dim, hidden), torch.nn.GELU(), torch.nn.Linear(hidden, 1)
-    )
+    with building():  # not while a model loads: its patches would change this head's init
+        if hidden <= 0:
+            return torch.nn.Linear(dim, 1)
+        return torch.nn.Sequential(
+            torch.nn.Linear(dim, hidden), torch.nn.GELU(), torch.nn.Linear(hidden, 1)
+        )
 
 
 def pairs_needed(held_out: float, accuracy: float = USEFUL_ACCURACY) -> tuple[int, int]:

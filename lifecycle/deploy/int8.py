@@ -6,6 +6,8 @@ import warnings
 from pathlib import Path
 from typing import Any
 
+from lifecycle.heavy_imports import building
+
 MAX_OUTLIER_RATIO = 100.0  # max|x| / mean|x| of a layer's input above which it stays fp32
 INT8_WEIGHTS = "int8_dynamic.safetensors"  # not model.safetensors: HF servers cannot read it
 # A short chat like the tasks' prompts: enough to show which layers get outlier activations.
@@ -85,7 +87,8 @@ def quantize(model: Any, tokenizer: Any = None, max_ratio: float = MAX_OUTLIER_R
 
         spec = {n: per_channel_dynamic_qconfig for n in names if ratios.get(n, 0.0) <= max_ratio}
         try:
-            return quantize_dynamic(model, spec, dtype=torch.qint8)
+            with building():  # it builds new modules: not under another load's patches
+                return quantize_dynamic(model, spec, dtype=torch.qint8)
         except (RuntimeError, AssertionError, NotImplementedError) as err:
             raise Int8Error(f"{model_type} could not be quantized to int8: {err}") from err
 
