@@ -78,10 +78,11 @@ test: $(DEV_STAMP) $(LLAMA_STAMP) chromium
 	$(BIN)/mypy
 	$(BIN)/python -m pytest $(ARGS)
 
-# The developer loop: core and page tests, no browser and no llama.cpp build (a few minutes).
+# The developer loop: core and page tests, without the browser, the llama.cpp build and the
+# real training jobs (a few minutes). `make test` runs them all.
 test-fast: $(DEV_STAMP)
 	$(BIN)/ruff check .
-	$(BIN)/python -m pytest -m "not browser and not llama" $(ARGS)
+	$(BIN)/python -m pytest -m "not browser and not llama and not slow" $(ARGS)
 
 format: $(DEV_STAMP)
 	$(BIN)/ruff format .

@@ -117,6 +117,7 @@ def test_too_few_pairs_all_ties_or_a_bad_beta_are_refused_before_anything_is_wri
     assert not list((isolated_runs := run_folder("x").parent).glob("dpo-*")), isolated_runs
 
 
+@pytest.mark.slow
 def test_the_worker_process_runs_a_dpo_job(store, tiny_causal, isolated_home):
     """The job runner dispatches on the method: a DPO run trains as DPO in its own process."""
     from lifecycle.finetune import jobs

@@ -78,6 +78,7 @@ def gone(run, timeout=60.0) -> bool:
     return not distributed.run_processes(run.folder)
 
 
+@pytest.mark.slow
 @two_cores
 def test_two_ranks_train_together_and_end_with_identical_weights(store, tiny_causal):
     from safetensors.torch import load_file
@@ -104,6 +105,7 @@ def test_two_ranks_train_together_and_end_with_identical_weights(store, tiny_cau
     assert gone(run)
 
 
+@pytest.mark.slow
 @two_cores
 def test_a_stop_reaches_every_rank_and_a_kill_ends_them_all(store, tiny_causal):
     run = submit(store, tiny_causal, max_steps=4000, eval_every=4000, save_every=4000, samples=0)
@@ -125,6 +127,7 @@ def test_a_stop_reaches_every_rank_and_a_kill_ends_them_all(store, tiny_causal):
     assert killed.state == "stopped" and killed.note.startswith("Force-stopped by you at step")
 
 
+@pytest.mark.slow
 @two_cores
 def test_no_socket_of_a_job_listens_beyond_loopback(store, tiny_causal):
     run = submit(store, tiny_causal, max_steps=4000, eval_every=4000, save_every=4000, samples=0)

@@ -101,6 +101,7 @@ def test_a_job_trains_the_loss_falls_and_the_result_loads(store, tiny_causal, me
     assert reply.completion_tokens >= 1
 
 
+@pytest.mark.slow
 def test_stop_then_resume_matches_an_uninterrupted_run(store, tiny_causal):
     cfg = config(tiny_causal, max_steps=12, eval_every=50, save_every=50, samples=0)
     straight = new_run(store, cfg)
@@ -124,6 +125,7 @@ def test_stop_then_resume_matches_an_uninterrupted_run(store, tiny_causal):
     assert losses(run)[-1] == pytest.approx(losses(straight)[-1], rel=1e-2)
 
 
+@pytest.mark.slow
 def test_a_killed_job_is_interrupted_and_resumes_from_its_checkpoint(store, tiny_causal):
     cfg = config(tiny_causal, max_steps=80, eval_every=100, save_every=5, samples=0)
     run = jobs.submit(store, new_run(store, cfg))
@@ -143,6 +145,7 @@ def test_a_killed_job_is_interrupted_and_resumes_from_its_checkpoint(store, tiny
     assert min(m["step"] for m in done.metrics if m["step"] > checkpoint) == checkpoint + 1
 
 
+@pytest.mark.slow
 def test_a_second_job_waits_in_the_queue_then_runs(store, tiny_causal):
     first = jobs.submit(store, new_run(store, config(tiny_causal, max_steps=60, samples=0)))
     second = jobs.submit(store, new_run(store, config(tiny_causal, max_steps=4, samples=0)))
@@ -152,6 +155,7 @@ def test_a_second_job_waits_in_the_queue_then_runs(store, tiny_causal):
     assert wait(second, ("completed",)).status.step == 4  # the first worker started it
 
 
+@pytest.mark.slow
 def test_a_crash_inside_training_fails_with_the_reason_and_the_app_lives_on(store, tiny_causal):
     run = new_run(store, config(tiny_causal, base_ref=str(tiny_causal / "missing")))
     run = jobs.submit(store, run)
@@ -183,6 +187,7 @@ def test_registry_lists_merges_and_deletes(store, tiny_causal):
     assert list_runs("p1") == [] and store.get_record("p1", RUN, run.id) is None
 
 
+@pytest.mark.slow
 def test_impossible_lora_targets_fail_the_job_with_the_reason(store, tiny_causal):
     run = new_run(store, config(tiny_causal, target_modules=("no_such_layer",)))
     failed = wait(jobs.submit(store, run), ("failed",))

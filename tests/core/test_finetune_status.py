@@ -64,6 +64,7 @@ class CrashAt(TrainerCallback):
             raise MemoryError("simulated crash")  # after the step's loss row was written
 
 
+@pytest.mark.slow
 def test_seconds_a_step_leave_validation_out_and_the_metric_is_logged(store, tiny_causal):
     run = new_run(store, config(tiny_causal, max_steps=6, eval_every=2, save_every=6))
     timer = SlowValidation()
@@ -140,6 +141,7 @@ def _ended(pid: int) -> bool:
     return status["State"].strip().startswith("Z") and status["Threads"].strip() == "1"
 
 
+@pytest.mark.slow
 def test_force_stop_is_reported_as_such_and_a_finished_worker_is_reaped(store, tiny_causal):
     cfg = config(tiny_causal, max_steps=4000, eval_every=4000, save_every=3, samples=0)
     run = jobs.submit(store, new_run(store, cfg))

@@ -35,6 +35,7 @@ def starter(tmp_path_factory):
         ("Which metrics evaluate summaries?", "task-summarization.md"),
     ],
 )
+@pytest.mark.slow
 def test_questions_retrieve_their_guide(starter, question, guide):
     hits = retrieve(starter, question, 4)
     assert hits[0].source == guide

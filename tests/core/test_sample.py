@@ -151,6 +151,7 @@ def test_every_proposal_of_the_shipped_evidence_is_accepted_but_the_one_left_ope
     assert not overridden(ov)
 
 
+@pytest.mark.slow
 @pytest.mark.embedded
 def test_the_retrieval_record_recomputes_on_the_collection_that_opening_builds(store, opened):
     (record,) = store.list_records(SAMPLE_ID, RAG_QUALITY)

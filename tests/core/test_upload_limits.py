@@ -84,6 +84,7 @@ def _text_ops(n: int) -> bytes:
     return b"BT /F1 12 Tf 72 720 Td " + b"(word) Tj 0 -1 Td " * n + b"ET"
 
 
+@pytest.mark.slow
 def test_a_pdf_with_a_huge_content_stream_is_refused_quickly():
     data = _pdf([_text_ops(120_000)] * 3)  # three 2.2 MB streams in a 17 KB file
     assert len(data) < 100_000

@@ -89,6 +89,7 @@ def test_fine_tune_draws_while_its_base_model_loads(
     assert asked == [str(base)]
 
 
+@pytest.mark.slow
 def test_rag_draws_while_the_vector_store_opens(
     make_app, project, home, embedded_models, monkeypatch, gate
 ):

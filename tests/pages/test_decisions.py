@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from components.models.pick import OTHER, other_key
 from components.state import Keys
 from lifecycle.decision_records import list_decisions
@@ -68,6 +70,7 @@ def test_the_fine_tune_page_asks_whether_to_adopt_the_tuned_run(make_app, projec
     assert list_decisions(store, project.id)[0]["chosen"] == "adopt-tuned"
 
 
+@pytest.mark.slow
 def test_a_retrieval_measurement_is_kept_and_proposes_at_the_rag_gate(
     make_app, project, home, store, embedded_models
 ):

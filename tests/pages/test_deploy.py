@@ -46,6 +46,7 @@ def traffic(at, **values):
     return rerun(at)
 
 
+@pytest.mark.slow
 def test_tiny_model_variants_are_measured_saved_and_reloaded(
     at, make_app, store, project, tiny_causal
 ):

@@ -150,6 +150,7 @@ def wait_for(state: str, timeout: float = 600) -> None:
     raise AssertionError(f"still {list_runs()[0].status.state}")
 
 
+@pytest.mark.slow
 def test_launch_watch_try_and_delete_a_tiny_lora_job(at, store, project):
     at = setting(at, "max_steps", 6)
     at = setting(at, "every", 3)

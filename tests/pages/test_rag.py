@@ -33,6 +33,7 @@ def at(make_app, project, home, embedded_models, fake):
     return goto(at, PAGE)
 
 
+@pytest.mark.slow
 def test_starter_collection_question_sources_and_collections(at, fake):
     fake.enqueue(WITHOUT, WITH)
     assert texts(at.title) == ["7 · Infrastructure: RAG and tools"]
@@ -86,6 +87,7 @@ def test_starter_collection_question_sources_and_collections(at, fake):
     assert int(after.split()[0]) == int(before.split()[0]) - 1, (before, after)
 
 
+@pytest.mark.slow
 def test_retrieval_quality_on_the_starter(at):
     at = rerun(at.slider(key=Keys.RAG_QUALITY + "_n").set_value(5))
     at = rerun(button(at, "Measure retrieval quality").click())

@@ -33,6 +33,7 @@ def at(make_app, project, home, embedded_models, fake):
     return rerun(at.text_input(key=other_key(Keys.RAG_MODEL)).input("fake:model"))
 
 
+@pytest.mark.slow
 def test_only_citations_used_as_such_are_marked_and_unknown_ones_are_flagged(at, fake):
     fake.enqueue(
         "LoRA trains adapters.",
@@ -49,6 +50,7 @@ def test_only_citations_used_as_such_are_marked_and_unknown_ones_are_flagged(at,
     assert "like [1]" not in prompt and "as [1], [2]" not in prompt
 
 
+@pytest.mark.slow
 def test_skipped_files_keep_their_reason_and_nothing_new_disables_embedding(at):
     at = rerun(
         at.file_uploader(key=Keys.RAG_UPLOAD + "_0").set_value(("zephyr.md", DOC, "text/markdown"))
@@ -69,6 +71,7 @@ def test_skipped_files_keep_their_reason_and_nothing_new_disables_embedding(at):
     assert any(w.startswith("empty.txt") for w in texts(at.warning)), texts(at.warning)
 
 
+@pytest.mark.slow
 def test_the_new_collection_name_is_a_form_so_enter_creates_it(at):
     [create] = [b for b in at.button if b.label == "Create"]
     assert create.proto.form_id  # Enter in a form's text box submits it
@@ -86,6 +89,7 @@ def test_a_highlighted_code_block_keeps_its_lines_and_indentation():
     assert ":orange-background[\u00a0\u00a0\u00a0\u00a0return 1]" in shown
 
 
+@pytest.mark.slow
 def test_the_quality_table_has_one_type_per_column(at):
     at = rerun(at.slider(key=Keys.RAG_QUALITY + "_n").set_value(5))
     at = rerun(button(at, "Measure retrieval quality").click())
@@ -94,6 +98,7 @@ def test_the_quality_table_has_one_type_per_column(at):
     assert len(set(table["question"])) == len(table)
 
 
+@pytest.mark.slow
 def test_the_calculator_shows_the_raw_reply_and_the_expression(at, fake):
     fake.enqueue("It is 391.", "17 * 23 + 4")
     at = rerun(button(at, "Answer both ways").click())

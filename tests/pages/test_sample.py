@@ -4,6 +4,8 @@ were measured on."""
 
 from __future__ import annotations
 
+import pytest
+
 from components.state import Keys
 from lifecycle.guided import track
 from lifecycle.overview import overview, stage_states
@@ -18,6 +20,7 @@ GATED = ("adapt", "deploy")  # each has its gate's proposal accepted
 OPEN = "infrastructure"  # LEFT_OPEN: its proposal waits for the demo's Accept
 
 
+@pytest.mark.slow
 def test_open_the_sample_project_shows_its_stages_as_started(make_app, store):
     at = rerun(make_app().button(key=Keys.HOME_SAMPLE).click())
     [project] = store.list_projects()

@@ -46,6 +46,7 @@ def test_the_playground_shows_a_hostile_answer_as_text(make_app, project, store,
     assert_shown_inert([m.value for c in at.chat_message for m in c.markdown])
 
 
+@pytest.mark.slow
 def test_rag_answers_and_tool_replies_show_as_text(make_app, project, endpoint):
     at = make_app()
     at.session_state[Keys.RAG_MODEL] = endpoint  # the answering model, before the page loads
