@@ -16,6 +16,7 @@ from components.guide.panel import render_guide
 from components.guide.tracker import render_next
 from components.project import require_project
 from components.resources import get_store
+from components.state import Keys
 from lifecycle.alignment.preferences import list_preferences
 from lifecycle.overview import overview
 
@@ -36,45 +37,55 @@ with left:
 with right:
     text = prompt_ui(task_id)
 
+# Lazy tabs: only the open one runs and is drawn (the page's first visit drew all five).
 collect_tab, reward_tab, bon_tab, dpo_tab, choose_tab = st.tabs(
     [
-        f"Collect preferences ({len(prefs)})",
+        "Collect preferences",  # no count here: a new label would be a new widget (tab reset)
         "Reward model",
         "Best-of-n",
         "DPO",
         "Which method?",
-    ]
+    ],
+    key=Keys.ALIGN_TAB,
+    on_change="rerun",
 )
-with collect_tab:
-    pair_ui(project.id, task_id, text)
-    st.divider()
-    st.subheader("Collected preferences")
-    preferences_ui(project.id, prefs)
+if collect_tab.open:
+    with collect_tab:
+        pair_ui(project.id, task_id, text)
+        st.divider()
+        st.subheader(f"Collected preferences ({len(prefs)})")
+        preferences_ui(project.id, prefs)
 
-with reward_tab:
-    st.caption(
-        "A small head over frozen MiniLM sentence embeddings, trained with the pairwise "
-        "(Bradley-Terry) loss -log σ(r(chosen) − r(rejected)); ties and both-bad are left out."
-    )
-    train_ui(project.id, prefs)
-    info = latest_reward(project.id)
-    if info:
-        reward_report(info)
-    st.subheader("Score a completion")
-    score_ui(project.id, text)
+if reward_tab.open:
+    with reward_tab:
+        st.caption(
+            "A small head over frozen MiniLM sentence embeddings, trained with the pairwise "
+            "(Bradley-Terry) loss -log σ(r(chosen) − r(rejected)); ties and both-bad are left out."
+        )
+        train_ui(project.id, prefs)
+        info = latest_reward(project.id)
+        if info:
+            reward_report(info)
+        st.subheader("Score a completion")
+        score_ui(project.id, text)
 
-with bon_tab:
-    st.caption(
-        "Sample n completions of the input above and keep the one the reward model scores "
-        "highest: alignment at inference time, paid for with n generations."
-    )
-    best_of_n_ui(project.id, task_id, text)
+if bon_tab.open:
+    with bon_tab:
+        st.caption(
+            "Sample n completions of the input above and keep the one the reward model scores "
+            "highest: alignment at inference time, paid for with n generations."
+        )
+        best_of_n_ui(project.id, task_id, text)
 
-with dpo_tab:
-    dpo_ui(project.id, prefs, task_id)
+if dpo_tab.open:
+    with dpo_tab:
+        dpo_ui(project.id, prefs, task_id)
 
-with choose_tab:
-    tuned = any(f.get("state") == "completed" and f.get("method") != "dpo" for f in ov.finetunes)
-    chooser_ui(ov.scope.answers, bool(ov.scope.primary_task), prefs, tuned)
+if choose_tab.open:
+    with choose_tab:
+        tuned = any(
+            f.get("state") == "completed" and f.get("method") != "dpo" for f in ov.finetunes
+        )
+        chooser_ui(ov.scope.answers, bool(ov.scope.primary_task), prefs, tuned)
 
 render_next("align")

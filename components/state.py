@@ -149,6 +149,7 @@ class Keys:
     TOOLS_SCORE = "tools_score"
     PLAN_EDITOR = "plan_editor_"  # + revision, so a reload resets the editor
 
+    ALIGN_TAB = "align_tab"  # the open tab's label: only its content runs (lazy tabs)
     ALIGN_TASK = "align_task"  # whose prompt kit and shipped prompts the pairs use
     ALIGN_PROMPT = "align_prompt"  # index of a shipped prompt, or "typed"
     ALIGN_PROMPT_TEXT = "align_prompt_text"

@@ -29,13 +29,13 @@ def ad_page(browser, ad_url):
 
 def judge(page: Page, verdict: str, count: int) -> None:
     """Generate a blind pair, give the verdict, see the preference counted."""
-    collect = tab(page, f"Collect preferences ({count - 1})")
+    collect = tab(page, "Collect preferences")
     collect.get_by_role("button", name="Generate a blind pair").click()
     expect(collect.get_by_text("Completion 2", exact=True)).to_be_visible(timeout=SLOW)
     wait_idle(page, SLOW)
     collect.get_by_role("button", name=verdict, exact=True).click()
     wait_idle(page)
-    expect(main(page).get_by_role("tab", name=f"Collect preferences ({count})")).to_be_visible()
+    expect(collect.get_by_role("heading", name=f"Collected preferences ({count})")).to_be_visible()
 
 
 def test_record_two_preferences_then_quantize(ad_page: Page, ad_url: str) -> None:

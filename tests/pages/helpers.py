@@ -51,3 +51,10 @@ def rerun(target) -> AppTest:
     at = target.run()
     assert not at.exception, at.exception
     return settle(at)
+
+
+def open_tab(at: AppTest, key: str, label: str) -> AppTest:
+    """Open one of a page's lazy tabs (`st.tabs(key=..., on_change="rerun")`), as a click does:
+    only the open tab's content runs."""
+    at.session_state[key] = label
+    return rerun(at)

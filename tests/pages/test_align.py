@@ -21,7 +21,7 @@ from lifecycle.finetune.runs import ACTIVE, RUN, list_runs
 from lifecycle.text import md_escape
 from tests.fake_model import install
 
-from .helpers import button, goto, rerun, texts
+from .helpers import button, goto, open_tab, rerun, texts
 
 PAGE = "app_pages/align.py"
 ANSWERING_KEYS = (Keys.ALIGN_SIDE + "a_model", Keys.ALIGN_SIDE + "b_model", Keys.ALIGN_BON_MODEL)
@@ -60,12 +60,23 @@ def add_seed(at):
     return rerun(button(at, "Add the seed set").click())
 
 
+def tab(at, label):
+    """Open one of the page's lazy tabs: only its content runs."""
+    return open_tab(at, Keys.ALIGN_TAB, label)
+
+
 def test_the_seed_set_fills_the_table_and_the_trl_download(at, store, project):
     assert texts(at.title) == ["4 · Align"]
     assert "No preference yet: judge a pair above or add the seed set." in texts(at.info)
-    assert any(t.startswith("Training needs at least 8 preferences") for t in texts(at.info))
     assert not at.get("download_button")
-    at = add_seed(at)
+    closed = [
+        t for t in at.tabs if t.label in ("Reward model", "Best-of-n", "DPO", "Which method?")
+    ]
+    assert len(closed) == 4 and not any(t.children for t in closed)  # closed tabs do not run
+    assert any(
+        t.startswith("Training needs at least 8 pre") for t in texts(tab(at, "Reward model").info)
+    )
+    at = add_seed(tab(at, "Collect preferences"))
     assert len(list_preferences(store, project.id)) == len(load_seed()) == 40
     assert metric(at, "Usable pairs (A or B)") == "40"
     [table] = [d.value for d in at.dataframe if "verdict" in d.value.columns]
@@ -106,13 +117,14 @@ def test_all_ties_are_explained_and_training_stays_off(at, store, project):
     for i in range(9):
         tie = Preference(f"t{i}", f"q{i}", Side("x"), Side("y"), "tie", created_at=f"{i}")
         save_preference(store, project.id, tie)
-    at = rerun(at)
+    at = tab(at, "Reward model")
     assert any(t.startswith("All 9 preferences are ties or both bad") for t in texts(at.info))
     assert button(at, "Train the reward model").disabled
 
 
+@pytest.mark.slow
 def test_reward_model_trains_on_the_seed_set_then_scores(at, project):
-    at = add_seed(at)
+    at = tab(add_seed(at), "Reward model")
     assert "There is no reward model yet: train one above, then score any completion here." in (
         texts(at.info)
     )
@@ -144,7 +156,7 @@ def test_a_perfect_score_on_four_held_out_pairs_is_not_called_better_than_chance
     info = {"id": "lucky", "pairs": 16, "config": {"held_out": 0.25, "steps": 200}}
     info["accuracy"] = {"value": 1.0, "low": 0.51, "high": 1.0, "n": 4}
     (folder / "config.json").write_text(json.dumps(info))
-    at = rerun(at)
+    at = tab(at, "Reward model")
     assert not [s for s in texts(at.success) if "more often than chance" in s]
     assert any("too few held-out pairs to tell" in w for w in texts(at.warning))
 
@@ -153,7 +165,7 @@ def test_best_of_n_picks_the_highest_reward(at, project, fake):
     samples = ["A short faithful summary.", "Something else entirely.", "Alice meets Bob."]
     fake.enqueue(*samples)
     train_reward(project.id, list(load_seed()))
-    at = rerun(at)
+    at = tab(at, "Best-of-n")
     at.slider(key=Keys.ALIGN_BON_N).set_value(3)
     at = rerun(button(rerun(at), "Sample 3 and let the reward model pick").click())
     result = at.session_state[Keys.ALIGN_BON]["result"]
@@ -167,9 +179,11 @@ def test_best_of_n_picks_the_highest_reward(at, project, fake):
     assert [s.text for s in result.samples] == samples
 
 
+@pytest.mark.slow
 def test_dpo_launches_a_job_on_this_tasks_pairs(at, store, project):
+    at = tab(at, "DPO")
     assert any(t.startswith("DPO needs at least 8 pairs of this task") for t in texts(at.info))
-    at = add_seed(at)
+    at = tab(add_seed(tab(at, "Collect preferences")), "DPO")
     at.number_input(key=Keys.ALIGN_DPO_SET + "max_steps").set_value(1)
     at = rerun(button(rerun(at), "Launch DPO").click())
     [run] = list_runs(project.id)
@@ -186,7 +200,7 @@ def test_dpo_launches_a_job_on_this_tasks_pairs(at, store, project):
 
 
 def test_the_chooser_ranks_orpo_first_without_a_fine_tune_or_gpus(at):
-    at = add_seed(at)
+    at = tab(add_seed(at), "Which method?")
     cards = [m.value for m in at.markdown if m.value[:3] in ("**1", "**2", "**3", "**4")]
     assert cards[0].startswith("**1. ORPO") and "best fit here" in cards[0]
     assert cards[-1].startswith("**4. PPO-based RLHF")
