@@ -79,10 +79,11 @@ test: $(DEV_STAMP) $(LLAMA_STAMP) chromium
 	$(BIN)/python -m pytest $(ARGS)
 
 # The developer loop: core and page tests, without the browser, the llama.cpp build and the
-# real training jobs (a few minutes). `make test` runs them all.
+# real training jobs, one worker a core (4.5 minutes on 2 cores). `make test` runs them all, in
+# one process: its browser tests share the machine with the app they drive.
 test-fast: $(DEV_STAMP)
 	$(BIN)/ruff check .
-	$(BIN)/python -m pytest -m "not browser and not llama and not slow" $(ARGS)
+	$(BIN)/python -m pytest -n auto -m "not browser and not llama and not slow" $(ARGS)
 
 format: $(DEV_STAMP)
 	$(BIN)/ruff format .
