@@ -7,7 +7,7 @@ DEV_STAMP := $(VENV)/.stamp-dev
 LLAMA_STAMP := $(VENV)/.stamp-llama
 PORT ?= 8501
 
-.PHONY: run test test-fast lint format install llama llama-convert run-fast chromium clean
+.PHONY: run test test-fast lint format install llama llama-convert llama-server run-fast chromium clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -49,6 +49,24 @@ llama-convert:
 	  $$top/LICENSE; rm -rf $$tmp; echo "llama.cpp converter $$version in $(CONVERT_DIR)"
 
 llama: $(LLAMA_STAMP)
+
+# Optional: llama.cpp's own `llama-server`, built from the same vendored llama.cpp as the
+# installed llama-cpp-python (about 9 min on 2 cores), into the venv. An export's README runs on
+# it as written; tests/core/test_gguf.py checks that when it is there. `make test` does not build it.
+llama-server: $(LLAMA_STAMP)
+	@set -e; version=$$($(BIN)/python -c "import importlib.metadata as m; \
+	  print(m.version('llama_cpp_python'))"); tmp=$$(mktemp -d); \
+	$(BIN)/pip install --disable-pip-version-check -q cmake; \
+	$(BIN)/pip download --disable-pip-version-check -q --no-binary llama-cpp-python --no-deps \
+	  -d $$tmp llama-cpp-python==$$version; \
+	tar xzf $$tmp/llama_cpp_python-$$version.tar.gz -C $$tmp; \
+	src=$$tmp/llama_cpp_python-$$version/vendor/llama.cpp; \
+	$(BIN)/cmake -S $$src -B $$tmp/build -DCMAKE_BUILD_TYPE=Release -DLLAMA_BUILD_SERVER=ON \
+	  -DLLAMA_BUILD_TOOLS=ON -DLLAMA_BUILD_EXAMPLES=OFF -DLLAMA_BUILD_TESTS=OFF -DLLAMA_CURL=OFF \
+	  -DLLAMA_OPENSSL=OFF -DBUILD_SHARED_LIBS=OFF >/dev/null; \
+	$(BIN)/cmake --build $$tmp/build --target llama-server -j $$(nproc); \
+	cp $$tmp/build/bin/llama-server $(BIN)/llama-server; rm -rf $$tmp; \
+	echo "llama-server (llama.cpp of llama-cpp-python $$version) in $(BIN)"
 
 run-fast: $(LLAMA_STAMP) run
 

@@ -190,21 +190,38 @@ def readme_command(readme: str, name: str) -> str:
     return after.split("```", 2)[1].splitlines()[1]
 
 
-def test_an_export_runs_on_llama_cpp_s_server_as_its_readme_says(built_ggufs, tmp_path):
-    import httpx
-
+def export_q8(built_ggufs, tmp_path) -> tuple[str, Path]:
+    """The Q8_0 GGUF of the tiny run exported as Deploy does: its README and model path."""
     from lifecycle.deploy.export import GGUF_FILE, export_variant
     from lifecycle.deploy.measure import VariantReport
-    from tests.servers import free_port, serving
 
     paths, _ = built_ggufs
     report = VariantReport(name="gguf-Q8_0", label="GGUF Q8_0", folder=str(paths["Q8_0"]))
     out = export_variant(report, tmp_path / "export", "run:ft-tiny")
-    readme = (out / "README.md").read_text()
-    model = out / GGUF_FILE
-    assert readme_command(readme, "llama.cpp server") == (
-        f"llama-server -m {model} --host 127.0.0.1 --port 8080"
-    )
+    return (out / "README.md").read_text(), out / GGUF_FILE
+
+
+def chat_on(cmd: list[str], port: int, log: Path) -> None:
+    """Start a server as `cmd`, ask it one chat completion, check the reply, stop it."""
+    import httpx
+
+    from tests.servers import serving
+
+    with serving(cmd, port, log, wait_s=300) as url:
+        reply = httpx.post(
+            f"{url}/chat/completions",
+            json={"messages": chat(CHATS[2][0]), "max_tokens": 8, "temperature": 0},
+            timeout=120,
+        )
+    assert reply.status_code == 200, reply.text
+    [choice] = reply.json()["choices"]
+    assert choice["message"]["role"] == "assistant" and choice["message"]["content"].strip()
+
+
+def test_an_export_runs_on_llama_cpp_s_server_as_its_readme_says(built_ggufs, tmp_path):
+    from tests.servers import free_port
+
+    readme, model = export_q8(built_ggufs, tmp_path)
     written = shlex.split(readme_command(readme, "llama-cpp-python server"))
     assert written == ["python", "-m", "llama_cpp.server", "--model", str(model)] + [
         "--host",
@@ -214,15 +231,27 @@ def test_an_export_runs_on_llama_cpp_s_server_as_its_readme_says(built_ggufs, tm
     ]
     port = free_port()
     cmd = [sys.executable, *written[1:-1], str(port)]  # this venv's python, a free port
-    with serving(cmd, port, tmp_path / "server.log", wait_s=300) as url:
-        reply = httpx.post(
-            f"{url}/chat/completions",
-            json={"messages": chat(CHATS[2][0]), "max_tokens": 8, "temperature": 0},
-            timeout=120,
-        )
-    assert reply.status_code == 200, reply.text
-    [choice] = reply.json()["choices"]
-    assert choice["message"]["role"] == "assistant" and choice["message"]["content"].strip()
+    chat_on(cmd, port, tmp_path / "server.log")
+
+
+def llama_server() -> str | None:
+    """llama.cpp's own `llama-server`: on PATH, or built into the venv by `make llama-server`."""
+    beside = Path(sys.executable).with_name("llama-server")
+    return shutil.which("llama-server") or (str(beside) if beside.is_file() else None)
+
+
+@pytest.mark.skipif(
+    llama_server() is None,
+    reason="llama-server is not installed: `make llama-server` builds it (about 9 min on 2 cores)",
+)
+def test_an_export_runs_on_llama_server_as_its_readme_says(built_ggufs, tmp_path):
+    from tests.servers import free_port
+
+    readme, model = export_q8(built_ggufs, tmp_path)
+    written = shlex.split(readme_command(readme, "llama.cpp server"))
+    assert written == ["llama-server", "-m", str(model), "--host", "127.0.0.1", "--port", "8080"]
+    port = free_port()
+    chat_on([str(llama_server()), *written[1:-1], str(port)], port, tmp_path / "server.log")
 
 
 OLLAMA_COMMANDS = {"FROM", "ADAPTER", "TEMPLATE", "SYSTEM", "PARAMETER", "LICENSE", "MESSAGE"}
