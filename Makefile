@@ -51,7 +51,7 @@ llama-convert:
 llama: $(LLAMA_STAMP)
 
 # Optional: llama.cpp's own `llama-server`, built from the same vendored llama.cpp as the
-# installed llama-cpp-python (about 9 min on 2 cores), into the venv. An export's README runs on
+# installed llama-cpp-python (27 min on a busy 2-core machine), into the venv. An export's README runs on
 # it as written; tests/core/test_gguf.py checks that when it is there. `make test` does not build it.
 llama-server: $(LLAMA_STAMP)
 	@set -e; version=$$($(BIN)/python -c "import importlib.metadata as m; \

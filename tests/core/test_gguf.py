@@ -242,7 +242,7 @@ def llama_server() -> str | None:
 
 @pytest.mark.skipif(
     llama_server() is None,
-    reason="llama-server is not installed: `make llama-server` builds it (about 9 min on 2 cores)",
+    reason="llama-server is not installed: `make llama-server` builds it (10-30 min on 2 cores)",
 )
 def test_an_export_runs_on_llama_server_as_its_readme_says(built_ggufs, tmp_path):
     from tests.servers import free_port
