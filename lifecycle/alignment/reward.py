@@ -25,6 +25,7 @@ from lifecycle.alignment.reward_fit import (
 )
 from lifecycle.config import data_home
 from lifecycle.heavy_imports import building, import_heavy
+from lifecycle.seeding import seeded
 from lifecycle.store import now
 from lifecycle.typed import dataclass_from
 
@@ -167,8 +168,8 @@ def train_reward(
     bad = features(embedder, prompts, [r for _, _, r in pairs])
     train, test = _split(len(pairs), config.held_out, config.seed)
     stop, val_losses = early_stop(good[train], bad[train], config)
-    torch.manual_seed(config.seed)
-    head = head_for(good.shape[1], config.hidden)
+    with seeded(config.seed):
+        head = head_for(good.shape[1], config.hidden)
     losses, _ = fit(head, (good[train], bad[train]), config, stop, on_step)
     with torch.no_grad():
         correct = int((head(good[test]) > head(bad[test])).sum())

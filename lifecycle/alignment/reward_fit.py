@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from lifecycle.heavy_imports import building
+from lifecycle.seeding import seeded
 
 USEFUL_ACCURACY = 0.7  # a reward model right this often is worth steering generation with
 OnStep = Callable[[int, int, float], None]  # (step, total, loss)
@@ -121,7 +122,6 @@ def early_stop(good: Any, bad: Any, config: RewardConfig) -> tuple[int, list[flo
     The held-out pairs stay untouched (they measure the accuracy), so the stopping point is
     learnt from folds of the training pairs alone; returns it with the mean fold-loss curve.
     """
-    import torch
 
     n, k = good.shape[0], min(config.folds, good.shape[0])
     if k < 2:
@@ -131,8 +131,8 @@ def early_stop(good: Any, bad: Any, config: RewardConfig) -> tuple[int, list[flo
     curves = []
     for fold in (order[i::k] for i in range(k)):
         rest = [i for i in order if i not in fold]
-        torch.manual_seed(config.seed)
-        head = head_for(good.shape[1], config.hidden)
+        with seeded(config.seed):
+            head = head_for(good.shape[1], config.hidden)
         _, curve = fit(
             head, (good[rest], bad[rest]), config, config.steps, check=(good[fold], bad[fold])
         )

@@ -5,6 +5,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Iterator
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -18,6 +19,7 @@ from lifecycle.models.protocol import (
     Messages,
     check_request,
 )
+from lifecycle.seeding import seeded
 
 
 @dataclass
@@ -195,7 +197,6 @@ class Stream:
 
         try:
             p = self.params
-            torch.manual_seed(p.seed)  # under the lock, so the seed alone decides the sample
             input_ids = torch.tensor([self.ids], device=self.lm.device)
             kwargs = dict(
                 max_new_tokens=p.max_new_tokens,
@@ -210,7 +211,9 @@ class Stream:
             )
             if keep:
                 kwargs["logits_processor"] = LogitsProcessorList([keep])
-            with torch.inference_mode():
+            # Sampling holds torch's one generator, so the seed alone decides the sample.
+            draws = seeded(p.seed) if p.do_sample else nullcontext()
+            with draws, torch.inference_mode():
                 out = self.lm.model.generate(
                     input_ids=input_ids,
                     attention_mask=torch.ones_like(input_ids),

@@ -2,6 +2,7 @@
 
 import json
 import threading
+from dataclasses import replace
 
 import pytest
 
@@ -242,3 +243,24 @@ def test_embedded_model_answers_as_raw_transformers_does(with_embedded):
     assert answer.text.strip()
     assert answer.text == tokenizer.decode(new, skip_special_tokens=True)
     assert answer.prompt_tokens == ids.shape[1] and answer.completion_tokens == len(new) <= 30
+
+
+def test_two_models_sampling_at_once_each_follow_their_seed(tiny_causal):
+    """Each model has its own lock but torch has one global generator: two sessions sampling at
+    once drew from it in turns, and a sample no longer followed from its seed."""
+    models = [load_model(str(tiny_causal)) for _ in range(2)]  # two models, two locks
+    hot = GenParams(max_new_tokens=40, do_sample=True, temperature=2.0, top_k=0, top_p=1.0)
+    params = [replace(hot, seed=s) for s in (3, 4)]
+    alone = [generate(lm, ask("one"), p).text for lm, p in zip(models, params)]
+
+    def sample(i: int, into: dict[int, str]) -> None:
+        into[i] = generate(models[i], ask("one"), params[i]).text
+
+    for _ in range(3):
+        together: dict[int, str] = {}
+        workers = [threading.Thread(target=sample, args=(i, together)) for i in range(2)]
+        for w in workers:
+            w.start()
+        for w in workers:
+            w.join(300)
+        assert [together[0], together[1]] == alone
