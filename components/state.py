@@ -179,6 +179,7 @@ class Keys:
     DEPLOY_MODEL = "deploy_model"
     DEPLOY_SET = "deploy_set"  # shipped set whose test split measures quality
     DEPLOY_VARIANTS = "deploy_variants"
+    DEPLOY_VARIANTS_OFFERED = "deploy_variants_offered"  # the options the choice was made among
     DEPLOY_EXAMPLES = "deploy_examples"
     DEPLOY_SHOWN = "deploy_shown"  # the model ref whose saved measurements are shown
     DEPLOY_TRAFFIC = "deploy_traffic_"  # + Traffic field

@@ -54,11 +54,21 @@ def set_ui(task_id: str) -> EvalSet:
 
 
 def variants_ui(ref: str) -> list[str]:
-    """The variants to build for this model (all of them by default)."""
+    """The variants to build for this model: all of them by default; a variant that becomes
+    available (another model, GGUF files just built) joins the choice, one the user removed
+    stays out."""
     names = list(available_variants(ref))
-    if not set(st.session_state.get(Keys.DEPLOY_VARIANTS) or []) <= set(names):
-        st.session_state[Keys.DEPLOY_VARIANTS] = names  # another model: its own variants
-    st.session_state.setdefault(Keys.DEPLOY_VARIANTS, names)
+    offered = st.session_state.get(Keys.DEPLOY_VARIANTS_OFFERED)
+    if offered != names:
+        chosen = st.session_state.get(Keys.DEPLOY_VARIANTS)
+        if chosen is None:
+            picked = names
+        elif offered is None:  # chosen before the page first drew (a link, a test)
+            picked = [n for n in names if n in chosen] or names
+        else:
+            picked = [n for n in names if n in chosen or n not in offered]
+        st.session_state[Keys.DEPLOY_VARIANTS] = picked
+        st.session_state[Keys.DEPLOY_VARIANTS_OFFERED] = names
     return st.multiselect("Variants to build and measure", names, key=Keys.DEPLOY_VARIANTS)
 
 

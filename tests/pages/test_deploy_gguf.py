@@ -7,7 +7,7 @@ from functools import partial
 
 import pytest
 
-from components.models.pick import OTHER
+from components.models.pick import OTHER, other_key
 from components.state import Keys
 from lifecycle.deploy import gguf, gguf_variants
 from lifecycle.deploy.gguf_jobs import build_job
@@ -125,3 +125,28 @@ def test_one_click_from_a_lora_run_to_an_evaluated_q4_k_m_listed_in_deploy(
     assert options == ["fp32", "merged", "bf16", "int8", *gguf_variants.NAMES]
     assert any("Q4_K_M" in s for s in texts(at.success))  # built: no second build button
     assert not [b for b in at.button if b.key == Keys.DEPLOY_GGUF_BUILD + run_id]
+
+
+def test_variants_that_become_available_join_the_choice_and_removed_ones_stay_out(
+    make_app, store, project, tiny_causal, monkeypatch
+):
+    """Switching from a model to a run kept the first model's three variants chosen: the run's
+    GGUF variants (the issue's point) were offered but left out, unnoticed."""
+    monkeypatch.setattr(gguf_variants, "ready", lambda: True)
+    copy = partial(shutil.copytree, tiny_causal)
+    run_id = finished_run(store, project.id, copy, base_ref=str(tiny_causal), method="full")
+
+    at = make_app()
+    at.session_state[Keys.DEPLOY_MODEL] = OTHER
+    at.session_state[other_key(Keys.DEPLOY_MODEL)] = str(tiny_causal)
+    at = goto(at, PAGE)
+    box = at.multiselect(key=Keys.DEPLOY_VARIANTS)
+    assert box.value == list(box.options) == ["fp32", "bf16", "int8"]  # all, by default
+    at = rerun(box.unselect("int8"))
+
+    at = rerun(at.selectbox(key=Keys.DEPLOY_MODEL).set_value(f"run:{run_id}"))
+    box = at.multiselect(key=Keys.DEPLOY_VARIANTS)
+    assert list(box.options) == ["fp32", "bf16", "int8", *gguf_variants.NAMES]
+    assert box.value == ["fp32", "bf16", *gguf_variants.NAMES]  # new ones in, int8 still out
+    at = rerun(at)
+    assert at.multiselect(key=Keys.DEPLOY_VARIANTS).value == box.value  # and it stays
