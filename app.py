@@ -5,7 +5,7 @@ from pathlib import Path
 import streamlit as st
 
 import lifecycle  # noqa: F401  (sets the offline environment before anything heavy loads)
-from components.guide.tracker import render_tracker
+from components.guide.tracker import refresh_tracker, render_tracker
 from components.pages import PAGES
 from components.project import show_flash, sidebar_project
 from components.state import init_state
@@ -23,6 +23,8 @@ for page in PAGES:
 # Every page in view: with more than twelve, Streamlit would hide the last ones behind "View more".
 navigation = st.navigation(pages, expanded=True)
 sidebar_project()
-render_tracker()
+tracker = st.sidebar.empty()
+drawn = render_tracker(tracker)
 show_flash()
 navigation.run()
+refresh_tracker(tracker, drawn)  # not reached when a page stops early: nothing changed then

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import streamlit as st
+from streamlit.delta_generator import DeltaGenerator
 
 from components.pages import PAGES
 from components.project import current_project
@@ -35,13 +36,18 @@ def _overview() -> Overview | None:
         return None
 
 
-def render_tracker() -> None:
-    """Seven links in the sidebar, each with the stage's state (decided ... not needed)."""
+Drawn = tuple[dict[str, str], set[str]] | None  # what the tracker shows: states, overridden
+
+
+def render_tracker(slot: DeltaGenerator) -> Drawn:
+    """Seven links in the sidebar `slot` (an st.empty), each with the stage's state (decided ...
+    not needed); returns what it drew."""
     ov = _overview()
     if ov is None:
-        return
+        slot.empty()
+        return None
     states, flagged = track(ov), overridden(ov)
-    with st.sidebar.expander("Progress", expanded=True, icon=":material/route:"):
+    with slot.container(), st.expander("Progress", expanded=True, icon=":material/route:"):
         for stage in STAGES:
             state = states[stage.id]
             st.page_link(
@@ -49,6 +55,16 @@ def render_tracker() -> None:
                 label=f"{stage.number} {stage.title}: {state}",
                 icon=OVERRIDDEN if stage.id in flagged else ICONS[state],
             )
+    return states, flagged
+
+
+def refresh_tracker(slot: DeltaGenerator, drawn: Drawn) -> None:
+    """Draw the tracker again when the page just changed a stage's state (a measurement saved,
+    a run evaluated): drawn before the page ran, it would contradict what the page shows."""
+    ov = _overview()
+    now = (track(ov), overridden(ov)) if ov is not None else None
+    if now != drawn:
+        render_tracker(slot)
 
 
 def render_next(page: str) -> None:

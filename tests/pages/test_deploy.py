@@ -46,6 +46,12 @@ def traffic(at, **values):
     return rerun(at)
 
 
+def deploy_stage(at) -> str:
+    """The Deploy stage's line in the sidebar tracker."""
+    [line] = [e.value for e in at.sidebar.get("page_link") if e.value.startswith("6 ")]
+    return line
+
+
 @pytest.mark.slow
 def test_tiny_model_variants_are_measured_saved_and_reloaded(
     at, make_app, store, project, tiny_causal
@@ -54,7 +60,10 @@ def test_tiny_model_variants_are_measured_saved_and_reloaded(
     assert at.multiselect(key=Keys.DEPLOY_VARIANTS).value == ["fp32", "bf16", "int8"]
     assert "No measurement yet: pick the variants and press Build and measure." in texts(at.info)
     at.slider(key=Keys.DEPLOY_EXAMPLES).set_value(2)
+    assert deploy_stage(at).endswith(": not started")
     at = rerun(button(rerun(at), "Build and measure").click())
+    # The sidebar tracker, drawn before the page ran, is redrawn once it saved a measurement.
+    assert not deploy_stage(at).endswith(": not started")
     results = table(at, "disk (MiB)")
     assert list(results["variant"]) == [
         "fp32 (as trained)",
